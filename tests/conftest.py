@@ -1,0 +1,66 @@
+"""Shared fixtures: a throwaway PostgreSQL server per available major version, fresh databases."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from generator.errors import DatabaseError
+from generator.pgserver import PG_BIN_ENV, TempServer, embedded_pg_bin, system_pg_bins
+
+MIGRATIONS = Path(__file__).parent.parent / "supabase" / "migrations"
+
+
+def _server_bins() -> list[tuple[str, Path]]:
+    """(test id, bin dir) for the embedded wheel, $SYNC_SCHEMA_PG_BIN and each system install."""
+    candidates: list[Path] = []
+    with contextlib.suppress(DatabaseError):
+        candidates.append(embedded_pg_bin())
+    if os.environ.get(PG_BIN_ENV):
+        candidates.append(Path(os.environ[PG_BIN_ENV]))
+    candidates += system_pg_bins()
+    seen: set[Path] = set()
+    bins: list[tuple[str, Path]] = []
+    for pg_bin in candidates:
+        if pg_bin.resolve() in seen:
+            continue
+        seen.add(pg_bin.resolve())
+        try:
+            test_id = f"pg{TempServer(pg_bin).major_version}"
+        except (DatabaseError, OSError):
+            # Let the fixture report the broken bin dir instead of failing collection.
+            test_id = f"pg-{pg_bin.parent.name}"
+        taken = [existing for existing, _ in bins]
+        if test_id in taken:
+            test_id = f"{test_id}-{taken.count(test_id) + 1}"
+        bins.append((test_id, pg_bin))
+    return bins
+
+
+_SERVER_BINS = _server_bins()
+
+
+@pytest.fixture(
+    scope="session",
+    params=[pg_bin for _, pg_bin in _SERVER_BINS],
+    ids=[test_id for test_id, _ in _SERVER_BINS],
+)
+def pg_server(request: pytest.FixtureRequest) -> Iterator[TempServer]:
+    """A started throwaway server, one per PostgreSQL major version available."""
+    with TempServer(request.param) as server:
+        yield server
+
+
+@pytest.fixture
+def fresh_db(pg_server: TempServer) -> Iterator[str]:
+    """The dsn of a new, empty database on pg_server, dropped after the test."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    dsn = pg_server.create_database(name)
+    yield dsn
+    # FORCE: a test that leaked a connection must not fail the next test's teardown.
+    pg_server.psql(f'drop database if exists "{name}" with (force)')
