@@ -1,0 +1,421 @@
+"""Read the catalog into the IR: one ORDER BY query per object kind, in a read-only transaction."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Literal, cast
+
+import psycopg
+
+from generator import ir
+from generator.errors import DatabaseError, redact
+
+DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
+
+_RELKINDS: dict[str, ir.RelationKind] = {
+    "r": "table",
+    "p": "partitioned_table",
+    "v": "view",
+    "m": "materialized_view",
+    "f": "foreign_table",
+}
+_TYPTYPES: dict[str, ir.TypeKind] = {
+    "b": "base",
+    "e": "enum",
+    "c": "composite",
+    "d": "domain",
+    "r": "range",
+    "m": "multirange",
+    "p": "pseudo",
+}
+_FK_ACTIONS = {
+    "a": "no action",
+    "r": "restrict",
+    "c": "cascade",
+    "n": "set null",
+    "d": "set default",
+}
+
+# Type columns shared by every query that reports a type: the type itself and, for an array,
+# its element type. `{t}`/`{typmod}` are the pg_type alias and the typmod expression.
+_TYPE_SELECT = """
+    format_type({t}.oid, {typmod}) AS type_sql,
+    {typmod} AS typmod,
+    {t}.typname AS typname, {t}n.nspname AS typschema, {t}.typtype AS typtype,
+    {t}.typcategory AS typcategory,
+    {t}e.typname AS elemname, {t}en.nspname AS elemschema, {t}e.typtype AS elemtype
+"""
+_TYPE_JOIN = """
+    JOIN pg_catalog.pg_type {t} ON {t}.oid = {typid}
+    JOIN pg_catalog.pg_namespace {t}n ON {t}n.oid = {t}.typnamespace
+    LEFT JOIN pg_catalog.pg_type {t}e ON {t}.typcategory = 'A' AND {t}e.oid = {t}.typelem
+    LEFT JOIN pg_catalog.pg_namespace {t}en ON {t}en.oid = {t}e.typnamespace
+"""
+
+
+def _type_sql(t: str, typid: str, typmod: str) -> tuple[str, str]:
+    return (
+        _TYPE_SELECT.format(t=t, typmod=typmod),
+        _TYPE_JOIN.format(t=t, typid=typid),
+    )
+
+
+_COL_TYPE_SELECT, _COL_TYPE_JOIN = _type_sql("ty", "a.atttypid", "a.atttypmod")
+
+ENUMS_SQL = """
+SELECT n.nspname, t.typname,
+       array_agg(e.enumlabel ORDER BY e.enumsortorder) AS labels,
+       pg_catalog.obj_description(t.oid, 'pg_type') AS comment
+FROM pg_catalog.pg_type t
+JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+JOIN pg_catalog.pg_enum e ON e.enumtypid = t.oid
+WHERE n.nspname = ANY(%(schemas)s)
+GROUP BY n.nspname, t.typname, t.oid
+ORDER BY n.nspname, t.typname
+"""
+
+RELATIONS_SQL = """
+SELECT n.nspname, c.relname, c.relkind,
+       pg_catalog.obj_description(c.oid, 'pg_class') AS comment
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = ANY(%(schemas)s)
+  AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'c')
+  AND NOT c.relispartition
+ORDER BY n.nspname, c.relname
+"""
+
+COLUMNS_SQL = f"""
+SELECT n.nspname, c.relname, a.attname, a.attnum, a.attnotnull, a.attndims,
+       a.attidentity::text AS attidentity, a.attgenerated::text AS attgenerated,
+       pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS default_expr,
+       pg_catalog.col_description(a.attrelid, a.attnum) AS comment,
+       {_COL_TYPE_SELECT}
+FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+{_COL_TYPE_JOIN}
+LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+WHERE n.nspname = ANY(%(schemas)s)
+  AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'c')
+  AND NOT c.relispartition
+  AND a.attnum > 0
+  AND NOT a.attisdropped
+ORDER BY n.nspname, c.relname, a.attnum
+"""
+
+CONSTRAINTS_SQL = """
+SELECT n.nspname, c.relname, con.conname, con.contype::text AS contype,
+       ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
+             JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+             ORDER BY k.ord) AS columns,
+       fn.nspname AS target_schema, fc.relname AS target_table,
+       ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY AS k(attnum, ord)
+             JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum
+             ORDER BY k.ord) AS target_columns,
+       con.confupdtype::text AS on_update, con.confdeltype::text AS on_delete,
+       CASE WHEN con.contype = 'c' THEN pg_catalog.pg_get_constraintdef(con.oid, true) END
+           AS definition
+FROM pg_catalog.pg_constraint con
+JOIN pg_catalog.pg_class c ON c.oid = con.conrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_catalog.pg_class fc ON fc.oid = con.confrelid
+LEFT JOIN pg_catalog.pg_namespace fn ON fn.oid = fc.relnamespace
+WHERE n.nspname = ANY(%(schemas)s)
+  AND con.contype IN ('p', 'u', 'f', 'c')
+  AND con.conparentid = 0
+  AND NOT c.relispartition
+ORDER BY n.nspname, c.relname, con.conname
+"""
+
+_DOM_TYPE_SELECT, _DOM_TYPE_JOIN = _type_sql("bt", "t.typbasetype", "t.typtypmod")
+
+DOMAINS_SQL = f"""
+SELECT n.nspname, t.typname, t.typnotnull, t.typdefault,
+       pg_catalog.obj_description(t.oid, 'pg_type') AS comment,
+       ARRAY(SELECT con.conname FROM pg_catalog.pg_constraint con
+             WHERE con.contypid = t.oid AND con.contype = 'c' ORDER BY con.conname)
+           AS check_names,
+       ARRAY(SELECT pg_catalog.pg_get_constraintdef(con.oid, true)
+             FROM pg_catalog.pg_constraint con
+             WHERE con.contypid = t.oid AND con.contype = 'c' ORDER BY con.conname)
+           AS check_defs,
+       {_DOM_TYPE_SELECT}
+FROM pg_catalog.pg_type t
+JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+{_DOM_TYPE_JOIN}
+WHERE t.typtype = 'd' AND n.nspname = ANY(%(schemas)s)
+ORDER BY n.nspname, t.typname
+"""
+
+
+@dataclass(slots=True)
+class QueryLog:
+    """What introspection asked of the server: the floor of its cost."""
+
+    count: int = 0
+    seconds: float = 0.0
+    statements: list[str] = field(default_factory=list)
+
+
+def connect(dsn: str, *, connect_timeout: int = 10) -> psycopg.Connection[Any]:
+    """Open a connection, turning libpq's failure into an actionable DatabaseError."""
+    try:
+        return psycopg.connect(
+            dsn, connect_timeout=connect_timeout, application_name="sync-schema", autocommit=False
+        )
+    except psycopg.Error as exc:
+        raise DatabaseError(
+            f"cannot connect to the database: {_first_line(redact(str(exc), _secrets(dsn)))}",
+            hint="check --db-url / DATABASE_URL (host, port, user, password, database) "
+            "and that the server is reachable",
+        ) from None
+
+
+def introspect(
+    dsn: str,
+    schemas: Sequence[str] = ("public",),
+    *,
+    statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS,
+    log: QueryLog | None = None,
+) -> ir.Database:
+    """Connect to `dsn` and read `schemas` into a sorted Database."""
+    with connect(dsn) as conn:
+        return introspect_connection(
+            conn, schemas, statement_timeout_ms=statement_timeout_ms, log=log
+        )
+
+
+def introspect_connection(
+    conn: psycopg.Connection[Any],
+    schemas: Sequence[str] = ("public",),
+    *,
+    statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS,
+    log: QueryLog | None = None,
+) -> ir.Database:
+    """Read `schemas` through an open connection, inside one READ ONLY transaction."""
+    log = log if log is not None else QueryLog()
+    params = {"schemas": list(schemas)}
+    try:
+        with read_only_transaction(conn, statement_timeout_ms):
+            enums = _fetch(conn, ENUMS_SQL, params, log)
+            relations = _fetch(conn, RELATIONS_SQL, params, log)
+            columns = _fetch(conn, COLUMNS_SQL, params, log)
+            constraints = _fetch(conn, CONSTRAINTS_SQL, params, log)
+            domains = _fetch(conn, DOMAINS_SQL, params, log)
+    except psycopg.errors.QueryCanceled:
+        raise DatabaseError(
+            f"catalog query exceeded the statement timeout ({statement_timeout_ms} ms)",
+            hint="raise --statement-timeout, or check the server's load",
+        ) from None
+    except psycopg.Error as exc:
+        raise DatabaseError(
+            f"introspection failed: {_first_line(str(exc))}",
+            hint="check that the role can connect and use the schemas",
+        ) from None
+    return build_database(schemas, enums, relations, columns, constraints, domains)
+
+
+@contextmanager
+def read_only_transaction(
+    conn: psycopg.Connection[Any], statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS
+) -> Iterator[None]:
+    """A READ ONLY transaction with a statement timeout: introspection can never write or hang."""
+    with conn.transaction():
+        # Both are transaction-local, so a pooled or shared connection keeps its own settings.
+        conn.execute("SET TRANSACTION READ ONLY")
+        conn.execute(
+            "SELECT pg_catalog.set_config('statement_timeout', %s, true)",
+            (f"{int(statement_timeout_ms)}ms",),
+        )
+        yield
+
+
+def _fetch(
+    conn: psycopg.Connection[Any], sql: str, params: dict[str, Any], log: QueryLog
+) -> list[dict[str, Any]]:
+    start = time.perf_counter()
+    with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
+        cur.execute(cast("Any", sql), params)
+        rows = cur.fetchall()
+    log.seconds += time.perf_counter() - start
+    log.count += 1
+    log.statements.append(sql.strip().split("\n", 1)[0])
+    return rows
+
+
+def build_database(
+    schemas: Sequence[str],
+    enums: list[dict[str, Any]],
+    relations: list[dict[str, Any]],
+    columns: list[dict[str, Any]],
+    constraints: list[dict[str, Any]],
+    domains: list[dict[str, Any]],
+) -> ir.Database:
+    """Assemble catalog rows (already fetched) into a sorted Database."""
+    cols_by_rel: dict[tuple[str, str], list[ir.Column]] = defaultdict(list)
+    for row in columns:
+        cols_by_rel[(row["nspname"], row["relname"])].append(_column(row))
+
+    cons_by_rel: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for row in constraints:
+        cons_by_rel[(row["nspname"], row["relname"])].append(row)
+
+    tables: list[ir.Table] = []
+    composites: list[ir.CompositeType] = []
+    for row in relations:
+        key = (row["nspname"], row["relname"])
+        if row["relkind"] == "c":
+            composites.append(
+                ir.CompositeType(
+                    schema=key[0],
+                    name=key[1],
+                    attributes=tuple(cols_by_rel[key]),
+                    comment=row["comment"],
+                )
+            )
+            continue
+        tables.append(_table(row, cols_by_rel[key], cons_by_rel[key]))
+
+    return ir.Database(
+        schemas=tuple(schemas),
+        enums=tuple(
+            ir.Enum(
+                schema=r["nspname"],
+                name=r["typname"],
+                labels=tuple(r["labels"]),
+                comment=r["comment"],
+            )
+            for r in enums
+        ),
+        tables=tuple(tables),
+        composite_types=tuple(composites),
+        domains=tuple(_domain(r) for r in domains),
+    ).sorted()
+
+
+def _table(
+    row: dict[str, Any], columns: list[ir.Column], constraints: list[dict[str, Any]]
+) -> ir.Table:
+    primary_key: ir.PrimaryKey | None = None
+    uniques: list[ir.UniqueConstraint] = []
+    fks: list[ir.ForeignKey] = []
+    checks: list[ir.CheckConstraint] = []
+    for con in constraints:
+        name, cols = con["conname"], tuple(con["columns"])
+        match con["contype"]:
+            case "p":
+                primary_key = ir.PrimaryKey(name=name, columns=cols)
+            case "u":
+                uniques.append(ir.UniqueConstraint(name=name, columns=cols))
+            case "f":
+                fks.append(
+                    ir.ForeignKey(
+                        name=name,
+                        columns=cols,
+                        target_schema=con["target_schema"],
+                        target_table=con["target_table"],
+                        target_columns=tuple(con["target_columns"]),
+                        on_update=_FK_ACTIONS.get(con["on_update"], "no action"),
+                        on_delete=_FK_ACTIONS.get(con["on_delete"], "no action"),
+                    )
+                )
+            case "c":
+                checks.append(ir.CheckConstraint(name=name, definition=con["definition"]))
+    return ir.Table(
+        schema=row["nspname"],
+        name=row["relname"],
+        kind=_RELKINDS[row["relkind"]],
+        columns=tuple(columns),
+        primary_key=primary_key,
+        unique_constraints=tuple(uniques),
+        foreign_keys=tuple(fks),
+        check_constraints=tuple(checks),
+        comment=row["comment"],
+    )
+
+
+def _column(row: dict[str, Any]) -> ir.Column:
+    identity = {"a": "always", "d": "by_default"}.get(row["attidentity"] or "")
+    generated = {"s": "stored", "v": "virtual"}.get(row["attgenerated"] or "")
+    expr = row["default_expr"]
+    return ir.Column(
+        name=row["attname"],
+        type=_typeref(row, declared_dims=row["attndims"]),
+        nullable=not row["attnotnull"],
+        default=None if generated else expr,
+        identity=cast("Literal['always', 'by_default'] | None", identity),
+        generated=cast("Literal['stored', 'virtual'] | None", generated),
+        generation_expression=expr if generated else None,
+        comment=row["comment"],
+    )
+
+
+def _domain(row: dict[str, Any]) -> ir.Domain:
+    return ir.Domain(
+        schema=row["nspname"],
+        name=row["typname"],
+        base=_typeref(row, declared_dims=0),
+        nullable=not row["typnotnull"],
+        default=row["typdefault"],
+        check_constraints=tuple(
+            ir.CheckConstraint(name=n, definition=d)
+            for n, d in zip(row["check_names"], row["check_defs"], strict=True)
+        ),
+        comment=row["comment"],
+    )
+
+
+def _typeref(row: dict[str, Any], *, declared_dims: int) -> ir.TypeRef:
+    is_array = row["typcategory"] == "A" and row["elemname"] is not None
+    if is_array:
+        # attndims records declared dimensions (int[][] -> 2); views and casts report 0.
+        name, schema, typtype = row["elemname"], row["elemschema"], row["elemtype"]
+        dims = max(int(declared_dims or 0), 1)
+    else:
+        name, schema, typtype = row["typname"], row["typschema"], row["typtype"]
+        dims = 0
+    max_length, precision, scale = _typmod_facts(name, schema, row["typmod"])
+    return ir.TypeRef(
+        schema=schema,
+        name=name,
+        kind=_TYPTYPES.get(typtype, "base"),
+        sql=row["type_sql"],
+        array_dims=dims,
+        max_length=max_length,
+        precision=precision,
+        scale=scale,
+    )
+
+
+def _typmod_facts(name: str, schema: str, typmod: int) -> tuple[int | None, int | None, int | None]:
+    """Decode the typmod of varchar(n), char(n), bit(n) and numeric(p,s)."""
+    if typmod is None or typmod < 0 or schema != "pg_catalog":
+        return None, None, None
+    if name in ("varchar", "bpchar"):
+        return typmod - 4, None, None  # typmod counts the 4-byte varlena header
+    if name in ("bit", "varbit"):
+        return typmod, None, None
+    if name == "numeric":
+        packed = typmod - 4
+        scale = packed & 0x7FF
+        if scale > 0x3FF:  # scale is an 11-bit signed field since PostgreSQL 15
+            scale -= 0x800
+        return None, (packed >> 16) & 0xFFFF, scale
+    return None, None, None
+
+
+def _secrets(dsn: str) -> tuple[str, ...]:
+    try:
+        password = psycopg.conninfo.conninfo_to_dict(dsn).get("password")
+    except psycopg.Error:
+        return ()
+    return (str(password),) if password else ()
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else "unknown error"

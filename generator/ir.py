@@ -1,0 +1,338 @@
+"""The intermediate representation: frozen, sorted facts about the database, with no I/O."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+RelationKind = Literal["table", "partitioned_table", "view", "materialized_view", "foreign_table"]
+TypeKind = Literal["base", "enum", "composite", "domain", "range", "multirange", "pseudo"]
+
+#: Relation kinds that hold rows a client can insert into.
+WRITABLE_KINDS: frozenset[str] = frozenset({"table", "partitioned_table", "foreign_table"})
+
+#: Bumped when the shape of the IR changes, so old snapshots are recognised.
+IR_FORMAT = 1
+
+
+@dataclass(frozen=True, slots=True)
+class TypeRef:
+    """A column's type: the element type's identity plus array depth and typmod facts."""
+
+    schema: str
+    name: str
+    kind: TypeKind
+    sql: str
+    array_dims: int = 0
+    max_length: int | None = None
+    precision: int | None = None
+    scale: int | None = None
+
+    @property
+    def qualified_name(self) -> str:
+        """`schema.name` of the element type."""
+        return f"{self.schema}.{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of a table, view or composite type, in catalog order."""
+
+    name: str
+    type: TypeRef
+    nullable: bool
+    default: str | None = None
+    identity: Literal["always", "by_default"] | None = None
+    generated: Literal["stored", "virtual"] | None = None
+    generation_expression: str | None = None
+    comment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PrimaryKey:
+    """A primary key constraint."""
+
+    name: str
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UniqueConstraint:
+    """A unique constraint."""
+
+    name: str
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ForeignKey:
+    """A foreign key, with its target resolved to names."""
+
+    name: str
+    columns: tuple[str, ...]
+    target_schema: str
+    target_table: str
+    target_columns: tuple[str, ...]
+    on_update: str = "no action"
+    on_delete: str = "no action"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckConstraint:
+    """A CHECK constraint, as Postgres prints its definition."""
+
+    name: str
+    definition: str
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A table, partitioned table, view, materialized view or foreign table."""
+
+    schema: str
+    name: str
+    kind: RelationKind
+    columns: tuple[Column, ...]
+    primary_key: PrimaryKey | None = None
+    unique_constraints: tuple[UniqueConstraint, ...] = ()
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    check_constraints: tuple[CheckConstraint, ...] = ()
+    comment: str | None = None
+
+    @property
+    def qualified_name(self) -> str:
+        """`schema.name` of the relation."""
+        return f"{self.schema}.{self.name}"
+
+    @property
+    def is_view(self) -> bool:
+        """Whether clients can only read this relation."""
+        return self.kind not in WRITABLE_KINDS
+
+    def column(self, name: str) -> Column | None:
+        """The column called `name`, if any."""
+        return next((c for c in self.columns if c.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Enum:
+    """An enum type with its labels in Postgres sort order."""
+
+    schema: str
+    name: str
+    labels: tuple[str, ...]
+    comment: str | None = None
+
+    @property
+    def qualified_name(self) -> str:
+        """`schema.name` of the enum."""
+        return f"{self.schema}.{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class CompositeType:
+    """A standalone composite type (CREATE TYPE ... AS (...))."""
+
+    schema: str
+    name: str
+    attributes: tuple[Column, ...]
+    comment: str | None = None
+
+    @property
+    def qualified_name(self) -> str:
+        """`schema.name` of the type."""
+        return f"{self.schema}.{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Domain:
+    """A domain over a base type, with its own nullability and checks."""
+
+    schema: str
+    name: str
+    base: TypeRef
+    nullable: bool = True
+    default: str | None = None
+    check_constraints: tuple[CheckConstraint, ...] = ()
+    comment: str | None = None
+
+    @property
+    def qualified_name(self) -> str:
+        """`schema.name` of the domain."""
+        return f"{self.schema}.{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionArg:
+    """One argument of a function."""
+
+    name: str
+    type: TypeRef
+    mode: Literal["in", "out", "inout", "variadic", "table"] = "in"
+    has_default: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    """A function callable through PostgREST's rpc."""
+
+    schema: str
+    name: str
+    arguments: tuple[FunctionArg, ...]
+    returns: TypeRef | None
+    returns_set: bool = False
+    return_columns: tuple[Column, ...] = ()
+    volatility: Literal["immutable", "stable", "volatile"] = "volatile"
+    comment: str | None = None
+
+    @property
+    def signature(self) -> str:
+        """`schema.name(argtypes)`, the identity Postgres uses for overloads."""
+        args = ", ".join(
+            a.type.sql for a in self.arguments if a.mode in ("in", "inout", "variadic")
+        )
+        return f"{self.schema}.{self.name}({args})"
+
+
+@dataclass(frozen=True, slots=True)
+class Database:
+    """Everything sync-schema knows about the introspected schemas."""
+
+    schemas: tuple[str, ...]
+    enums: tuple[Enum, ...] = ()
+    tables: tuple[Table, ...] = ()
+    composite_types: tuple[CompositeType, ...] = ()
+    domains: tuple[Domain, ...] = ()
+    functions: tuple[Function, ...] = ()
+    format: int = field(default=IR_FORMAT)
+
+    def sorted(self) -> Database:
+        """The same database with every collection in canonical order."""
+        return dataclasses.replace(
+            self,
+            schemas=tuple(sorted(set(self.schemas))),
+            enums=tuple(sorted(self.enums, key=lambda e: (e.schema, e.name))),
+            tables=tuple(
+                sorted((_sort_table(t) for t in self.tables), key=lambda t: (t.schema, t.name))
+            ),
+            composite_types=tuple(sorted(self.composite_types, key=lambda c: (c.schema, c.name))),
+            domains=tuple(
+                sorted(
+                    (
+                        dataclasses.replace(
+                            d,
+                            check_constraints=tuple(
+                                sorted(d.check_constraints, key=lambda c: c.name)
+                            ),
+                        )
+                        for d in self.domains
+                    ),
+                    key=lambda d: (d.schema, d.name),
+                )
+            ),
+            functions=tuple(sorted(self.functions, key=lambda f: (f.schema, f.name, f.signature))),
+        )
+
+    @property
+    def is_empty(self) -> bool:
+        """Whether no object at all was found."""
+        return not (
+            self.enums or self.tables or self.composite_types or self.domains or self.functions
+        )
+
+    def table(self, schema: str, name: str) -> Table | None:
+        """The relation `schema.name`, if introspected."""
+        return next((t for t in self.tables if t.schema == schema and t.name == name), None)
+
+    def enum(self, schema: str, name: str) -> Enum | None:
+        """The enum `schema.name`, if introspected."""
+        return next((e for e in self.enums if e.schema == schema and e.name == name), None)
+
+
+def _sort_table(table: Table) -> Table:
+    # Columns keep catalog order (attnum): it is meaningful. Constraints have no order, so sort.
+    return dataclasses.replace(
+        table,
+        unique_constraints=tuple(sorted(table.unique_constraints, key=lambda c: c.name)),
+        foreign_keys=tuple(sorted(table.foreign_keys, key=lambda c: c.name)),
+        check_constraints=tuple(sorted(table.check_constraints, key=lambda c: c.name)),
+    )
+
+
+# --- canonical JSON -------------------------------------------------------------------------
+
+
+def to_dict(db: Database) -> dict[str, Any]:
+    """The canonical plain-data form of the IR (no OIDs, nothing machine-specific)."""
+    result = dataclasses.asdict(db.sorted())
+    assert isinstance(result, dict)
+    return result
+
+
+def to_json(db: Database, *, indent: int | None = None) -> str:
+    """Canonical JSON text: sorted keys, stable separators, UTF-8 kept readable."""
+    separators = (",", ": ") if indent else (",", ":")
+    return json.dumps(
+        to_dict(db), sort_keys=True, ensure_ascii=False, indent=indent, separators=separators
+    )
+
+
+def db_hash(db: Database) -> str:
+    """sha256 of the compact canonical JSON: the identity of a database schema."""
+    return hashlib.sha256(to_json(db).encode("utf-8")).hexdigest()
+
+
+def from_json(text: str) -> Database:
+    """Rebuild a Database from `to_json` output."""
+    return from_dict(json.loads(text))
+
+
+def from_dict(data: dict[str, Any]) -> Database:
+    """Rebuild a Database from `to_dict` output."""
+    result = _decode(Database, data)
+    assert isinstance(result, Database)
+    return result
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
+
+
+def _decode(tp: Any, value: Any) -> Any:
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        if not isinstance(value, dict):
+            raise ValueError(f"expected an object for {tp.__name__}, got {type(value).__name__}")
+        hints = _hints(tp)
+        names = {f.name for f in dataclasses.fields(tp)}
+        unknown = set(value) - names
+        if unknown:
+            raise ValueError(f"unknown keys for {tp.__name__}: {sorted(unknown)}")
+        return tp(**{k: _decode(hints[k], v) for k, v in value.items()})
+    if origin is tuple:
+        (item_type, _ellipsis) = typing.get_args(tp)
+        return tuple(_decode(item_type, v) for v in value)
+    if origin in (types.UnionType, typing.Union):
+        if value is None:
+            return None
+        (inner,) = [a for a in typing.get_args(tp) if a is not type(None)]
+        return _decode(inner, value)
+    if origin is Literal:
+        if value not in typing.get_args(tp):
+            raise ValueError(f"unexpected value {value!r}")
+        return value
+    if tp in (str, int, bool):
+        if not isinstance(value, tp):
+            raise ValueError(f"expected {tp.__name__}, got {type(value).__name__}")
+        return value
+    raise TypeError(f"cannot decode {tp!r}")  # pragma: no cover - a new IR field type
