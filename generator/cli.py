@@ -1,0 +1,614 @@
+"""The `sync-schema` command: generate, check, diff, report, version (and the seed's flags)."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, cast
+
+import typer
+
+from generator import __version__, ir, report
+from generator.config import Overrides, Settings, load_settings
+from generator.drift import Change, SchemaSync, format_change
+from generator.errors import SyncSchemaError, redact
+from generator.output import compare_tree, read_tree, write_tree
+from generator.pipeline import (
+    Snapshot,
+    Stats,
+    build_files,
+    load_database,
+    read_snapshot_file,
+)
+
+EXIT_IN_SYNC, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2
+
+HELP = """\
+Regenerate typed Python from a PostgreSQL / Supabase database, and catch drift.
+
+With no --db-url (or DATABASE_URL) the schema comes from a throwaway embedded
+PostgreSQL built from the migrations folder (default supabase/migrations).
+
+Examples:
+
+  sync-schema generate                       # rewrite schemas/ from the migrations
+
+  sync-schema check                          # exit 1 if schemas/ is stale (CI)
+
+  DATABASE_URL=postgresql://... sync-schema diff --format json
+
+  sync-schema --check --project-id prod      # the seed's flag form
+
+Exit codes: 0 in sync, 1 drift, 2 error.
+"""
+
+app = typer.Typer(
+    help=HELP,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class OutputFormat(StrEnum):
+    """Output formats of diff and report."""
+
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    github = "github"
+
+
+# --- terminal output ---------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Console:
+    """Plain text when piped or NO_COLOR is set; ANSI colour on a terminal."""
+
+    color: bool
+    secrets: tuple[str, ...] = ()
+
+    @classmethod
+    def detect(cls, stream: Any = None) -> Console:
+        """Colour only for a terminal without NO_COLOR."""
+        stream = stream or sys.stdout
+        tty = hasattr(stream, "isatty") and stream.isatty()
+        return cls(color=tty and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb")
+
+    def paint(self, text: str, code: str) -> str:
+        """Wrap `text` in an ANSI colour code when colour is on."""
+        return f"\x1b[{code}m{text}\x1b[0m" if self.color else text
+
+    def out(self, text: str = "") -> None:
+        """Print to stdout, secrets redacted."""
+        typer.echo(redact(text, self.secrets))
+
+    def err(self, text: str) -> None:
+        """Print to stderr, secrets redacted."""
+        typer.echo(redact(text, self.secrets), err=True)
+
+    def change(self, change: Change) -> None:
+        """One change block, severity coloured."""
+        lines = format_change(change)
+        colour = {"CRITICAL": "1;31", "HIGH": "31", "MEDIUM": "33", "LOW": "36"}
+        lines[0] = self.paint(lines[0], colour[change.severity.name])
+        for line in lines:
+            self.out(line)
+
+
+def _secrets(settings: Settings | None = None) -> tuple[str, ...]:
+    values = [os.environ.get("SUPABASE_SERVICE_KEY", ""), os.environ.get("PGPASSWORD", "")]
+    if settings is not None and settings.db_url:
+        from psycopg.conninfo import conninfo_to_dict  # noqa: PLC0415 - only with a live URL
+
+        try:
+            values.append(str(conninfo_to_dict(settings.db_url).get("password") or ""))
+        except Exception:
+            values.append(settings.db_url)
+    return tuple(v for v in values if v)
+
+
+def _fail(console: Console, exc: BaseException) -> NoReturn:
+    if isinstance(exc, SyncSchemaError):
+        console.err(console.paint("error: ", "1;31") + exc.message)
+        if exc.hint:
+            console.err(f"hint: {exc.hint}")
+    else:
+        console.err(f"error: unexpected {type(exc).__name__}: {exc}")
+        console.err("hint: run again with --verbose and report the issue")
+    raise typer.Exit(EXIT_ERROR)
+
+
+# --- shared options ----------------------------------------------------------------------------
+
+DbUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--db-url",
+        help="PostgreSQL URL to introspect (default: $DATABASE_URL).",
+        show_default=False,
+    ),
+]
+Migrations = Annotated[
+    Path | None,
+    typer.Option(
+        "--migrations", help="Migrations folder for the embedded server.", show_default=False
+    ),
+]
+Out = Annotated[
+    Path | None,
+    typer.Option("--out", help="Generated package folder (default: schemas).", show_default=False),
+]
+Schema = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--schema", help="Schema to generate; repeatable (default: public).", show_default=False
+    ),
+]
+ConfigFile = Annotated[
+    Path | None, typer.Option("--config", help="pyproject.toml to read [tool.sync-schema] from.")
+]
+ProjectId = Annotated[
+    str | None,
+    typer.Option(
+        "--project-id",
+        help="Project in [tool.sync-schema.projects] (default: $SUPABASE_PROJECT_ID).",
+        show_default=False,
+    ),
+]
+Templates = Annotated[
+    Path | None,
+    typer.Option("--templates", help="Folder of templates searched before the built-in ones."),
+]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Print stage timings and queries.")]
+
+
+def _overrides(ctx: typer.Context, **given: Any) -> Overrides:
+    """Subcommand options over the root's (for `sync-schema --project-id X check`)."""
+    base: Overrides = ctx.obj if isinstance(ctx.obj, Overrides) else Overrides()
+    values = {k: v for k, v in given.items() if v not in (None, [], ())}
+    if "schemas" in values:
+        values["schemas"] = tuple(values["schemas"])
+    return replace(base, **values)
+
+
+def _run(action: Callable[[Console], int], console: Console | None = None) -> NoReturn:
+    """Run one command: errors become exit 2 with a hint, never a traceback or an 'in sync'."""
+    console = console or Console.detect()
+    try:
+        code = action(console)
+    except typer.Exit:
+        raise
+    except KeyboardInterrupt:
+        console.err("interrupted: nothing was written")
+        raise typer.Exit(EXIT_ERROR) from None
+    except Exception as exc:
+        _fail(console, exc)
+    raise typer.Exit(code)
+
+
+def _load(
+    settings: Settings, console: Console, stats: Stats, verbose: bool
+) -> tuple[ir.Database, Snapshot | None, dict[str, str]]:
+    console.secrets = _secrets(settings)
+    db = load_database(settings, stats)
+    if db.is_empty:
+        raise SyncSchemaError(
+            f"no tables, views or types found in schema(s) {', '.join(settings.schemas)} "
+            f"of the {settings.source_label}",
+            hint="check --schema and the migrations (or the database URL)",
+        )
+    previous = read_snapshot_file(settings.out)
+    files = build_files(settings, db, previous, stats, warn=lambda m: console.err(f"warning: {m}"))
+    if verbose:
+        _print_stats(console, stats)
+    return db, previous, files
+
+
+def _print_stats(console: Console, stats: Stats) -> None:
+    console.err(f"catalog queries: {stats.queries} in {stats.query_seconds * 1000:.1f} ms")
+    for stage, seconds in stats.stages.items():
+        console.err(f"  {stage:<16} {seconds * 1000:8.1f} ms")
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+# --- commands ----------------------------------------------------------------------------------
+
+
+@app.callback(invoke_without_command=True)
+def root(
+    ctx: typer.Context,
+    check: Annotated[bool, typer.Option("--check", help="Same as `check`.")] = False,
+    diff: Annotated[bool, typer.Option("--diff", help="Same as `diff`.")] = False,
+    update: Annotated[bool, typer.Option("--update", help="Same as `update`.")] = False,
+    report_: Annotated[bool, typer.Option("--report", help="Same as `report`.")] = False,
+    project_id: ProjectId = None,
+    db_url: DbUrl = None,
+    migrations: Migrations = None,
+    out: Out = None,
+    schema: Schema = None,
+    config: ConfigFile = None,
+    version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
+) -> None:
+    """Regenerate typed Python from the database, and catch drift."""
+    ctx.obj = Overrides(
+        db_url=db_url,
+        migrations=migrations,
+        out=out,
+        schemas=tuple(schema or ()),
+        config=config,
+        project_id=project_id,
+    )
+    if version:
+        typer.echo(f"sync-schema {__version__}")
+        raise typer.Exit(0)
+    if ctx.invoked_subcommand is not None:
+        return
+    chosen = [
+        name
+        for name, on in (("check", check), ("diff", diff), ("update", update), ("report", report_))
+        if on
+    ]
+    if len(chosen) > 1:
+        typer.echo(f"error: choose one of --{', --'.join(chosen)}", err=True)
+        raise typer.Exit(EXIT_ERROR)
+    if not chosen:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(0)
+    command = {
+        "check": check_cmd,
+        "diff": diff_cmd,
+        "update": generate_cmd,
+        "report": report_cmd,
+    }[chosen[0]]
+    cast("Callable[..., None]", command)(ctx=ctx)
+
+
+@app.command("generate")
+def generate_cmd(
+    ctx: typer.Context,
+    db_url: DbUrl = None,
+    migrations: Migrations = None,
+    out: Out = None,
+    schema: Schema = None,
+    config: ConfigFile = None,
+    project_id: ProjectId = None,
+    templates: Templates = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Delete files in --out that sync-schema did not generate."),
+    ] = False,
+    commit: Annotated[
+        bool,
+        typer.Option(
+            "--commit",
+            help="git commit the regenerated package with a message listing the changes.",
+        ),
+    ] = False,
+    verbose: Verbose = False,
+) -> None:
+    """Regenerate the package atomically and print what changed (alias: update)."""
+    overrides = _overrides(
+        ctx,
+        db_url=db_url,
+        migrations=migrations,
+        out=out,
+        schemas=schema,
+        config=config,
+        project_id=project_id,
+        templates=templates,
+    )
+
+    def action(console: Console) -> int:
+        settings = load_settings(overrides)
+        stats = Stats()
+        db, previous, files = _load(settings, console, stats, verbose)
+        changes = SchemaSync(previous.database if previous else None, db).compare_schemas()
+        with stats.stage("write"):
+            tree = write_tree(settings.out, files, force=force)
+        if tree.in_sync:
+            console.out(f"{_display(settings.out)}/ is up to date ({settings.source_label}).")
+        else:
+            console.out(f"Regenerated {_display(settings.out)}/ from the {settings.source_label}.")
+            for change in changes:
+                console.change(change)
+            for path in tree.paths():
+                console.out(f"  updated {_display(settings.out / path)}")
+        if commit:
+            _commit(settings, changes, console)
+        return EXIT_IN_SYNC
+
+    _run(action)
+
+
+app.command("update", help="Alias of generate.")(generate_cmd)
+
+
+@app.command("check")
+def check_cmd(
+    ctx: typer.Context,
+    db_url: DbUrl = None,
+    migrations: Migrations = None,
+    out: Out = None,
+    schema: Schema = None,
+    config: ConfigFile = None,
+    project_id: ProjectId = None,
+    templates: Templates = None,
+    verbose: Verbose = False,
+) -> None:
+    """Regenerate into memory and compare with --out: exit 0 in sync, 1 drift, 2 error."""
+    overrides = _overrides(
+        ctx,
+        db_url=db_url,
+        migrations=migrations,
+        out=out,
+        schemas=schema,
+        config=config,
+        project_id=project_id,
+        templates=templates,
+    )
+
+    def action(console: Console) -> int:
+        settings = load_settings(overrides)
+        db, previous, files = _load(settings, console, Stats(), verbose)
+        tree = compare_tree(settings.out, files)
+        if tree.in_sync:
+            console.out(f"{_display(settings.out)}/ is in sync with the {settings.source_label}.")
+            return EXIT_IN_SYNC
+        changes = SchemaSync(previous.database if previous else None, db).compare_schemas()
+        console.out(
+            console.paint(
+                f"Schema drift: {_display(settings.out)}/ does not match the {settings.source_label}.",
+                "1",
+            )
+        )
+        if changes:
+            console.out()
+            for change in changes:
+                console.change(change)
+        else:
+            console.out(
+                "No schema change: the generated files differ (hand edits, or another generator version)."
+            )
+        console.out()
+        console.out("Files:")
+        for kind, paths in (
+            ("changed", tree.changed),
+            ("missing", tree.added),
+            ("extra", tree.removed),
+        ):
+            for path in paths:
+                console.out(f"  {kind:<8} {_display(settings.out / path)}")
+        console.out()
+        console.out(
+            "Run `make schemas` (sync-schema generate) to update, or `sync-schema diff` for details."
+        )
+        return EXIT_DRIFT
+
+    _run(action)
+
+
+@app.command("diff")
+def diff_cmd(
+    ctx: typer.Context,
+    db_url: DbUrl = None,
+    migrations: Migrations = None,
+    out: Out = None,
+    schema: Schema = None,
+    config: ConfigFile = None,
+    project_id: ProjectId = None,
+    templates: Templates = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="text or json.")
+    ] = OutputFormat.text,
+    files: Annotated[
+        bool, typer.Option("--files", help="Also print a unified diff of the generated files.")
+    ] = False,
+    verbose: Verbose = False,
+) -> None:
+    """The semantic diff between the committed schema.json and the database, by severity."""
+    overrides = _overrides(
+        ctx,
+        db_url=db_url,
+        migrations=migrations,
+        out=out,
+        schemas=schema,
+        config=config,
+        project_id=project_id,
+        templates=templates,
+    )
+
+    def action(console: Console) -> int:
+        settings = load_settings(overrides)
+        db, previous, new_files = _load(settings, console, Stats(), verbose)
+        changes = SchemaSync(previous.database if previous else None, db).compare_schemas()
+        tree = compare_tree(settings.out, new_files)
+        if output_format == OutputFormat.json:
+            document = report.json_document(changes, tree, settings, previous, db)
+            console.out(json.dumps(document, indent=2, sort_keys=True))
+        else:
+            if not changes:
+                console.out("No schema changes.")
+            for change in changes:
+                console.change(change)
+                console.out()
+            if files:
+                for line in _unified(settings.out, new_files):
+                    console.out(line)
+        return EXIT_DRIFT if (changes or not tree.in_sync) else EXIT_IN_SYNC
+
+    _run(action)
+
+
+@app.command("report")
+def report_cmd(
+    ctx: typer.Context,
+    db_url: DbUrl = None,
+    migrations: Migrations = None,
+    out: Out = None,
+    schema: Schema = None,
+    config: ConfigFile = None,
+    project_id: ProjectId = None,
+    templates: Templates = None,
+    report_dir: Annotated[
+        Path | None, typer.Option("--report-dir", help="Where to write the report (default: .).")
+    ] = None,
+    output_format: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--format", help="markdown (file), json (file) or github (comment body on stdout)."
+        ),
+    ] = OutputFormat.markdown,
+    verbose: Verbose = False,
+) -> None:
+    """Write schema_drift_report_YYYYMMDD_HHMMSS.md: summary, changes, actions, files."""
+    overrides = _overrides(
+        ctx,
+        db_url=db_url,
+        migrations=migrations,
+        out=out,
+        schemas=schema,
+        config=config,
+        project_id=project_id,
+        templates=templates,
+        report_dir=report_dir,
+    )
+
+    def action(console: Console) -> int:
+        settings = load_settings(overrides)
+        db, previous, new_files = _load(settings, console, Stats(), verbose)
+        changes = SchemaSync(previous.database if previous else None, db).compare_schemas()
+        tree = compare_tree(settings.out, new_files)
+        drift = bool(changes) or not tree.in_sync
+        stamp = datetime.now(tz=UTC)
+        if output_format == OutputFormat.github:
+            console.out(report.markdown(changes, tree, settings, previous, db, stamp, github=True))
+            return EXIT_DRIFT if drift else EXIT_IN_SYNC
+        if output_format == OutputFormat.json:
+            text = (
+                json.dumps(
+                    report.json_document(changes, tree, settings, previous, db),
+                    indent=2,
+                    sort_keys=True,
+                )
+                + "\n"
+            )
+            suffix = "json"
+        else:
+            text = report.markdown(changes, tree, settings, previous, db, stamp)
+            suffix = "md"
+        text = redact(text, console.secrets)
+        settings.report_dir.mkdir(parents=True, exist_ok=True)
+        path = settings.report_dir / f"schema_drift_report_{stamp:%Y%m%d_%H%M%S}.{suffix}"
+        path.write_text(text, encoding="utf-8")
+        console.out(f"Wrote {_display(path)} ({len(changes)} change(s)).")
+        summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        if summary and suffix == "md":
+            with Path(summary).open("a", encoding="utf-8") as handle:
+                handle.write(text)
+        return EXIT_DRIFT if drift else EXIT_IN_SYNC
+
+    _run(action)
+
+
+@app.command("version")
+def version_cmd(ctx: typer.Context, out: Out = None, config: ConfigFile = None) -> None:
+    """Print the generator version and the committed package's schema version."""
+    overrides = _overrides(ctx, out=out, config=config)
+
+    def action(console: Console) -> int:
+        settings = load_settings(overrides)
+        console.out(f"sync-schema {__version__}")
+        previous = read_snapshot_file(settings.out)
+        if previous is not None:
+            v = previous.version
+            console.out(
+                f"{_display(settings.out)}: SCHEMA_VERSION {v.schema_version}, "
+                f"DB_HASH {v.db_hash[:12]}, LAST_SYNC {v.last_sync}"
+            )
+        return EXIT_IN_SYNC
+
+    _run(action)
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _unified(out: Path, new_files: dict[str, str]) -> list[str]:
+    current = read_tree(out)
+    lines: list[str] = []
+    for rel in sorted(set(current) | set(new_files)):
+        old_text = current.get(rel, b"").decode("utf-8", errors="replace")
+        new_text = new_files.get(rel, "")
+        if old_text == new_text:
+            continue
+        lines += [
+            line.rstrip("\n")
+            for line in difflib.unified_diff(
+                old_text.splitlines(keepends=True),
+                new_text.splitlines(keepends=True),
+                fromfile=f"a/{rel}",
+                tofile=f"b/{rel}",
+            )
+        ]
+    return lines
+
+
+def commit_message(changes: list[Change]) -> str:
+    """`chore(schemas): sync with database`, then one line per change."""
+    lines = ["chore(schemas): sync with database", ""]
+    for change in changes:
+        details = "; ".join(f"{d.label}: {', '.join(d.items)}" for d in change.details)
+        suffix = f" ({details})" if details else ""
+        lines.append(
+            f"- [{change.severity.name}] {change.kind} {change.display_name}: {change.change}{suffix}"
+        )
+    if not changes:
+        lines.append("- regenerated files (no schema change)")
+    return "\n".join(lines) + "\n"
+
+
+def _commit(settings: Settings, changes: list[Change], console: Console) -> None:
+    def git(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["git", *args], cwd=settings.root, capture_output=True, text=True, check=False
+        )
+
+    out = str(settings.out.resolve())
+    if git("rev-parse", "--git-dir").returncode != 0:
+        raise SyncSchemaError(
+            f"{settings.root} is not a git repository",
+            hint="run without --commit, or inside the repository",
+        )
+    git("add", "-A", "--", out)
+    if git("diff", "--cached", "--quiet", "--", out).returncode == 0:
+        console.out("Nothing to commit: the package is unchanged.")
+        return
+    result = git("commit", "--quiet", "-m", commit_message(changes), "--", out)
+    if result.returncode != 0:
+        raise SyncSchemaError(
+            f"git commit failed: {result.stderr.strip()}",
+            hint="check git's user.name/user.email and hooks",
+        )
+    console.out(f"Committed {_display(settings.out)}/.")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

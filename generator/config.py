@@ -1,0 +1,227 @@
+"""Settings: CLI flags over the selected project over `[tool.sync-schema]` over defaults."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from generator.codemodel import Options
+from generator.errors import ConfigError
+
+DEFAULT_MIGRATIONS = Path("supabase/migrations")
+DEFAULT_OUT = Path("schemas")
+
+_TOP_KEYS: dict[str, type] = {
+    "migrations": str,
+    "out": str,
+    "schemas": list,
+    "templates": str,
+    "typeddict-types": str,
+    "relationship-tables": list,
+    "entity-tables": list,
+    "frozen-models": bool,
+    "statement-timeout": int,
+    "report-dir": str,
+    "naming": dict,
+    "projects": dict,
+    "app-dirs": list,
+    "nullability": dict,
+    "jsonb": dict,
+    "supabase-shim": bool,
+}
+_PROJECT_KEYS: dict[str, type] = {
+    "db-url-env": str,
+    "schemas": list,
+    "out": str,
+    "migrations": str,
+    "description": str,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything one run needs to know, resolved."""
+
+    root: Path
+    out: Path
+    migrations: Path
+    schemas: tuple[str, ...]
+    db_url: str | None
+    db_url_origin: str
+    templates: Path | None = None
+    options: Options = field(default_factory=Options)
+    project_id: str | None = None
+    statement_timeout_ms: int = 30_000
+    report_dir: Path = Path()
+
+    @property
+    def source_label(self) -> str:
+        """Where the schema comes from, safe to print (never the URL itself)."""
+        if self.db_url is None:
+            return f"embedded PostgreSQL with the migrations in {self.migrations}"
+        return f"database from {self.db_url_origin}"
+
+
+@dataclass(frozen=True, slots=True)
+class Overrides:
+    """Values given on the command line (None: not given)."""
+
+    db_url: str | None = None
+    migrations: Path | None = None
+    out: Path | None = None
+    schemas: tuple[str, ...] = ()
+    config: Path | None = None
+    project_id: str | None = None
+    templates: Path | None = None
+    report_dir: Path | None = None
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest pyproject.toml at or above `start`."""
+    for folder in (start, *start.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_section(path: Path) -> dict[str, Any]:
+    """The `[tool.sync-schema]` table of a pyproject.toml, validated."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(
+            f"cannot read {path}: {exc}", hint=f"fix the TOML syntax of {path}"
+        ) from None
+    section = data.get("tool", {}).get("sync-schema", {})
+    if not isinstance(section, dict):
+        raise ConfigError(
+            f"[tool.sync-schema] in {path} is not a table", hint="see the README's Configuration"
+        )
+    _validate(section, _TOP_KEYS, f"[tool.sync-schema] in {path}")
+    for project_id, project in section.get("projects", {}).items():
+        if not isinstance(project, dict):
+            raise ConfigError(
+                f"[tool.sync-schema.projects.{project_id}] is not a table",
+                hint="give each project a table with db-url-env, schemas and out",
+            )
+        _validate(project, _PROJECT_KEYS, f"[tool.sync-schema.projects.{project_id}]")
+    return section
+
+
+def _validate(table: dict[str, Any], known: dict[str, type], where: str) -> None:
+    for key, value in table.items():
+        if key not in known:
+            raise ConfigError(
+                f"unknown key {key!r} in {where}",
+                hint=f"known keys: {', '.join(sorted(known))}",
+            )
+        expected = known[key]
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise ConfigError(
+                f"{where}: {key} must be a {expected.__name__}, not {type(value).__name__}",
+                hint=f"fix {key} in {where}",
+            )
+        if isinstance(value, list) and not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}: {key} must be a list of strings", hint=f"fix {key}")
+
+
+def load_settings(overrides: Overrides, cwd: Path | None = None) -> Settings:
+    """Resolve the settings of one run."""
+    cwd = cwd or Path.cwd()
+    pyproject = overrides.config or find_pyproject(cwd)
+    if overrides.config is not None and not overrides.config.is_file():
+        raise ConfigError(
+            f"config file not found: {overrides.config}",
+            hint="pass --config path/to/pyproject.toml",
+        )
+    section = read_section(pyproject) if pyproject else {}
+    root = pyproject.parent if pyproject else cwd
+
+    project_id = overrides.project_id or os.environ.get("SUPABASE_PROJECT_ID") or None
+    projects: dict[str, Any] = section.get("projects", {})
+    project: dict[str, Any] = {}
+    if project_id is not None and (projects or overrides.project_id):
+        if project_id not in projects:
+            known = ", ".join(sorted(projects)) or "none configured"
+            raise ConfigError(
+                f"unknown project id {project_id!r}",
+                hint=f"known ids: {known} (add [tool.sync-schema.projects.{project_id}])",
+            )
+        project = projects[project_id]
+    elif not projects:
+        project_id = None
+
+    db_url, origin = _db_url(overrides, project, project_id)
+    typeddict_types = section.get("typeddict-types", "json")
+    if typeddict_types not in ("json", "python"):
+        raise ConfigError(
+            f"typeddict-types must be 'json' or 'python', not {typeddict_types!r}",
+            hint="set typeddict-types in [tool.sync-schema]",
+        )
+    naming = section.get("naming", {})
+    if not all(isinstance(v, str) for v in naming.values()):
+        raise ConfigError(
+            "[tool.sync-schema.naming] values must be strings",
+            hint='write overrides like "public.people" = "Person"',
+        )
+    timeout = section.get("statement-timeout", 30_000)
+    schemas = overrides.schemas or tuple(project.get("schemas") or section.get("schemas") or ())
+    return Settings(
+        root=root,
+        out=_path(root, overrides.out, project.get("out") or section.get("out"), DEFAULT_OUT),
+        migrations=_path(
+            root,
+            overrides.migrations,
+            project.get("migrations") or section.get("migrations"),
+            DEFAULT_MIGRATIONS,
+        ),
+        schemas=schemas or ("public",),
+        db_url=db_url,
+        db_url_origin=origin,
+        templates=(
+            overrides.templates
+            if overrides.templates
+            else (root / section["templates"] if "templates" in section else None)
+        ),
+        options=Options(
+            typeddict_types=typeddict_types,
+            relationship_tables=frozenset(section.get("relationship-tables", [])),
+            entity_tables=frozenset(section.get("entity-tables", [])),
+            names=dict(naming),
+            frozen_models=bool(section.get("frozen-models", False)),
+        ),
+        project_id=project_id,
+        statement_timeout_ms=int(timeout),
+        report_dir=_path(root, overrides.report_dir, section.get("report-dir"), Path()),
+    )
+
+
+def _db_url(
+    overrides: Overrides, project: dict[str, Any], project_id: str | None
+) -> tuple[str | None, str]:
+    if overrides.db_url:
+        return overrides.db_url, "--db-url"
+    if project_id is not None and project:
+        env = project.get("db-url-env")
+        if env:
+            value = os.environ.get(env)
+            if not value:
+                raise ConfigError(
+                    f"project {project_id!r} reads its database URL from ${env}, which is not set",
+                    hint=f"export {env}=postgresql://... (credentials never go in config files)",
+                )
+            return value, f"${env} (project {project_id})"
+    value = os.environ.get("DATABASE_URL")
+    if value:
+        return value, "$DATABASE_URL"
+    return None, "embedded"
+
+
+def _path(root: Path, flag: Path | None, configured: str | None, default: Path) -> Path:
+    if flag is not None:
+        return flag
+    return root / (configured if configured is not None else default)

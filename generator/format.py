@@ -1,0 +1,77 @@
+"""Format the generated tree with the pinned ruff, once over the whole tree."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from generator.errors import SyncSchemaError
+
+#: The generated tree's own ruff settings: fixed, so a user's ruff config never changes output.
+RUFF_CONFIG = """\
+line-length = 100
+target-version = "py311"
+
+[lint]
+select = ["F401", "I"]
+
+[lint.isort]
+known-first-party = []
+"""
+
+
+def ruff_bin() -> Path:
+    """The ruff binary installed with this package (pinned in pyproject), not one on PATH."""
+    candidates = [
+        Path(sys.executable).parent / "ruff",
+        Path(sysconfig.get_path("scripts")) / "ruff",
+    ]
+    for candidate in candidates:
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    try:
+        from ruff.__main__ import (  # type: ignore[import-untyped]  # noqa: PLC0415 - fallback only
+            find_ruff_bin,
+        )
+
+        return Path(find_ruff_bin())
+    except ImportError:  # pragma: no cover - ruff is a hard dependency
+        raise SyncSchemaError(
+            "ruff is not installed", hint="reinstall sync-schema (pip install sync-schema)"
+        ) from None
+
+
+def format_tree(files: Mapping[str, str]) -> dict[str, str]:
+    """Run `ruff check --fix-only` then `ruff format` over every .py file; return the new texts."""
+    with tempfile.TemporaryDirectory(prefix="sync-schema-fmt-") as tmp:
+        root = Path(tmp) / "tree"
+        config = Path(tmp) / "ruff.toml"
+        config.write_text(RUFF_CONFIG, encoding="utf-8")
+        py_files = {rel: text for rel, text in files.items() if rel.endswith(".py")}
+        for rel, text in py_files.items():
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        ruff = str(ruff_bin())
+        base = ["--config", str(config), "--no-cache", "--quiet"]
+        _run([ruff, "check", "--fix-only", "--exit-zero", *base, str(root)])
+        _run([ruff, "format", *base, str(root)])
+        result = dict(files)
+        for rel in py_files:
+            result[rel] = (root / rel).read_text(encoding="utf-8")
+        return result
+
+
+def _run(command: list[str]) -> None:
+    proc = subprocess.run(command, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SyncSchemaError(
+            f"ruff failed on the generated code: {proc.stderr.strip() or proc.stdout.strip()}",
+            hint="this is a bug in a template (yours if --templates is set); "
+            "please report it with the database schema",
+        )

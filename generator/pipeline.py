@@ -1,0 +1,141 @@
+"""The stages wired together: source -> IR -> rendered files -> ruff -> (compare | write)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from generator import ir
+from generator.config import Settings
+from generator.errors import SyncSchemaError
+from generator.format import format_tree
+from generator.render import SCHEMA_JSON, VersionInfo, next_version, read_snapshot, render_tree
+
+
+@dataclass(slots=True)
+class Stats:
+    """Time per stage and catalog queries, for `make bench` and `--verbose`."""
+
+    stages: dict[str, float] = field(default_factory=dict)
+    queries: int = 0
+    query_seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Time one stage."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stages[name] = self.stages.get(name, 0.0) + time.perf_counter() - start
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The committed tree's schema.json: its version facts and IR."""
+
+    version: VersionInfo
+    database: ir.Database
+
+
+def now() -> datetime:
+    """The current time, or SOURCE_DATE_EPOCH when set (reproducible builds)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        return datetime.fromtimestamp(int(epoch), tz=UTC)
+    return datetime.now(tz=UTC)
+
+
+def load_database(
+    settings: Settings, stats: Stats | None = None, *, migrations_limit: int | None = None
+) -> ir.Database:
+    """Introspect the live database, or an embedded one built from the migrations."""
+    from generator import introspect  # noqa: PLC0415 - psycopg costs import time; load on use
+
+    stats = stats if stats is not None else Stats()
+    log = introspect.QueryLog()
+    if settings.db_url is not None:
+        with stats.stage("introspect"):
+            db = introspect.introspect(
+                settings.db_url,
+                settings.schemas,
+                statement_timeout_ms=settings.statement_timeout_ms,
+                log=log,
+            )
+    else:
+        from generator import pgserver  # noqa: PLC0415 - only the embedded path needs it
+
+        with stats.stage("embedded server"):
+            server = pgserver.embedded_database(settings.migrations, limit=migrations_limit)
+            dsn = server.__enter__()
+        try:
+            with stats.stage("introspect"):
+                db = introspect.introspect(
+                    dsn,
+                    settings.schemas,
+                    statement_timeout_ms=settings.statement_timeout_ms,
+                    log=log,
+                )
+        finally:
+            with stats.stage("embedded server"):
+                server.__exit__(None, None, None)
+    stats.queries += log.count
+    stats.query_seconds += log.seconds
+    return db
+
+
+def read_snapshot_file(out: Path) -> Snapshot | None:
+    """The committed schema.json, None when there is none yet."""
+    path = out / SCHEMA_JSON
+    if not path.exists():
+        return None
+    try:
+        version, database = read_snapshot(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise SyncSchemaError(
+            f"cannot read {path}: {exc}",
+            hint=f"restore it from git (git checkout -- {path}) or delete it to start a new history",
+        ) from None
+    return Snapshot(version, database)
+
+
+def build_files(
+    settings: Settings,
+    db: ir.Database,
+    previous: Snapshot | None,
+    stats: Stats | None = None,
+    *,
+    warn: Callable[[str], None] | None = None,
+) -> dict[str, str]:
+    """Render and format the whole tree for `db`."""
+    stats = stats if stats is not None else Stats()
+    version = next_version(previous.version if previous else None, ir.db_hash(db), now())
+
+    def collect(message: str) -> None:
+        stats.warnings.append(message)
+        if warn is not None:
+            warn(message)
+
+    with stats.stage("render"):
+        files = render_tree(
+            db, version, options=settings.options, templates=settings.templates, warn=collect
+        )
+    with stats.stage("ruff"):
+        return format_tree(files)
+
+
+def snapshot_version(out: Path) -> dict[str, object]:
+    """SCHEMA_VERSION and hashes of the committed tree, for reports (empty if none)."""
+    path = out / SCHEMA_JSON
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: document.get(k) for k in ("schema_version", "db_hash", "last_sync")}

@@ -1,0 +1,159 @@
+"""Render the whole generated tree through Jinja2 (the only module that imports Jinja)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from generator import __version__, ir
+from generator.codemodel import GENERATED_MARKER, HEADER, Options, TreeBuilder
+from generator.errors import ConfigError
+
+BUILTIN_TEMPLATES = next(
+    p
+    for p in (
+        Path(__file__).parent / "templates",  # installed wheel
+        Path(__file__).parent.parent / "templates",  # source checkout / editable install
+    )
+    if p.is_dir()
+)
+
+SCHEMA_JSON = "schema.json"
+
+#: output path -> template name, for every Python file of the tree.
+PY_FILES: dict[str, str] = {
+    "__init__.py": "__init__.py.jinja",
+    "schema_version.py": "schema_version.py.jinja",
+    "json_types.py": "json_types.py.jinja",
+    "enums.py": "enums.py.jinja",
+    "database/__init__.py": "database/__init__.py.jinja",
+    "database/entities.py": "database/entities.py.jinja",
+    "database/relationships.py": "database/relationships.py.jinja",
+    "database/views.py": "database/views.py.jinja",
+    "generated/__init__.py": "generated/__init__.py.jinja",
+    "generated/fastapi/__init__.py": "generated/fastapi/__init__.py.jinja",
+    "generated/fastapi/models.py": "generated/fastapi/models.py.jinja",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class VersionInfo:
+    """What schema_version.py records."""
+
+    schema_version: int
+    last_sync: str
+    db_hash: str
+    generator_version: str = __version__
+
+
+def next_version(previous: VersionInfo | None, db_hash: str, now: datetime) -> VersionInfo:
+    """Keep the previous version while the hash is unchanged; otherwise bump it and stamp now."""
+    if previous is not None and previous.db_hash == db_hash:
+        return VersionInfo(previous.schema_version, previous.last_sync, db_hash)
+    number = previous.schema_version + 1 if previous is not None else 1
+    stamp = now.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return VersionInfo(number, stamp, db_hash)
+
+
+def environment(templates: Path | None = None) -> jinja2.Environment:
+    """One Environment: the user's folder first, then the built-in templates."""
+    loaders: list[jinja2.BaseLoader] = []
+    if templates is not None:
+        if not templates.is_dir():
+            raise ConfigError(
+                f"templates folder not found: {templates}",
+                hint="pass --templates DIR with a folder of *.jinja overrides, or drop the option",
+            )
+        loaders.append(jinja2.FileSystemLoader(templates))
+    loaders.append(jinja2.FileSystemLoader(BUILTIN_TEMPLATES))
+    return jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,  # noqa: S701 - the output is Python source, escaped by generator.pytext
+    )
+
+
+def render_tree(
+    db: ir.Database,
+    version: VersionInfo,
+    *,
+    options: Options | None = None,
+    templates: Path | None = None,
+    warn: Callable[[str], None] = lambda _msg: None,
+) -> dict[str, str]:
+    """Every file of the generated package, relative path -> text (Python not yet formatted)."""
+    builder = TreeBuilder(db=db, options=options or Options(), warn=warn)
+    env = environment(templates)
+    exports = builder.exports()
+    database_modules = [(g, exports[g]) for g in ("entities", "relationships", "views")]
+    database_names = sorted(n for _g, names in database_modules for n in names)
+    contexts: dict[str, dict[str, Any]] = {
+        "__init__.py": {
+            "database_names": database_names,
+            "enum_names": exports["enums"],
+            "all_names": sorted(
+                [
+                    *database_names,
+                    *exports["enums"],
+                    "Json",
+                    "DB_HASH",
+                    "GENERATOR_VERSION",
+                    "LAST_SYNC",
+                    "SCHEMA_VERSION",
+                ]
+            ),
+        },
+        "schema_version.py": {"version": version},
+        "json_types.py": {},
+        "enums.py": builder.enums(),
+        "database/__init__.py": {"modules": database_modules, "all_names": database_names},
+        "database/entities.py": builder.typeddicts("entities"),
+        "database/relationships.py": builder.typeddicts("relationships"),
+        "database/views.py": builder.typeddicts("views"),
+        "generated/__init__.py": {},
+        "generated/fastapi/__init__.py": {"names": builder.model_exports()},
+        "generated/fastapi/models.py": builder.models(),
+    }
+    files: dict[str, str] = {}
+    for path, template in PY_FILES.items():
+        try:
+            text = env.get_template(template).render(header=HEADER, **contexts[path])
+        except jinja2.TemplateError as exc:
+            raise ConfigError(
+                f"template {template} failed: {exc}",
+                hint="fix the template in your --templates folder (or remove it to use the built-in)",
+            ) from None
+        files[path] = text
+    files[SCHEMA_JSON] = snapshot_json(db, version)
+    return files
+
+
+def snapshot_json(db: ir.Database, version: VersionInfo) -> str:
+    """schema.json: the canonical IR plus the version facts, pretty-printed for reviewable diffs."""
+    document = {
+        "$comment": f"{GENERATED_MARKER}. Do not edit: run `make schemas` to regenerate.",
+        **asdict(version),
+        "database": ir.to_dict(db),
+    }
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def read_snapshot(text: str) -> tuple[VersionInfo, ir.Database]:
+    """Parse schema.json back into its version facts and IR."""
+    document = json.loads(text)
+    version = VersionInfo(
+        schema_version=int(document["schema_version"]),
+        last_sync=str(document["last_sync"]),
+        db_hash=str(document["db_hash"]),
+        generator_version=str(document["generator_version"]),
+    )
+    return version, ir.from_dict(document["database"])

@@ -1,0 +1,168 @@
+"""Map Postgres types to Python annotations for each generated layer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from generator import ir
+
+#: How the TypedDict layer sees values: as PostgREST/supabase-py JSON, or as psycopg returns them.
+TypedDictMode = Literal["json", "python"]
+Layer = Literal["json", "python", "pydantic"]
+
+Import = tuple[
+    str, str
+]  # (module, name); a module starting with "@" is one of the generated tree's
+
+ENUMS_MODULE = "@enums"
+JSON_MODULE = "@json_types"
+
+
+@dataclass(frozen=True, slots=True)
+class PyType:
+    """A Python annotation and the imports it needs."""
+
+    annotation: str
+    imports: frozenset[Import] = frozenset()
+    known: bool = True
+
+    def wrap(self, template: str, *extra: Import) -> PyType:
+        """This type placed inside `template` (with `{}` for the annotation)."""
+        return PyType(template.format(self.annotation), self.imports | set(extra), self.known)
+
+
+_ANY = PyType("Any", frozenset({("typing", "Any")}), known=False)
+
+# name -> (json layer, python/pydantic layer). Element types only; arrays are wrapped later.
+_SCALARS_JSON: dict[str, str] = {
+    **dict.fromkeys(["int2", "int4", "int8", "oid", "xid", "cid", "regclass", "regtype"], "int"),
+    **dict.fromkeys(["float4", "float8", "numeric"], "float"),
+    "bool": "bool",
+    **dict.fromkeys(
+        [
+            "text", "varchar", "bpchar", "char", "name", "citext", "uuid", "date", "time",
+            "timetz", "timestamp", "timestamptz", "interval", "bytea", "inet", "cidr",
+            "macaddr", "macaddr8", "money", "xml", "tsvector", "tsquery", "bit", "varbit",
+            "point", "line", "lseg", "box", "path", "polygon", "circle", "pg_lsn", "jsonpath",
+        ],
+        "str",
+    ),
+}  # fmt: skip
+
+_PY: dict[str, tuple[str, str | None]] = {
+    **dict.fromkeys(["int2", "int4", "int8", "oid", "xid", "cid"], ("int", None)),
+    **dict.fromkeys(["float4", "float8"], ("float", None)),
+    "numeric": ("Decimal", "decimal"),
+    "bool": ("bool", None),
+    **dict.fromkeys(
+        [
+            "text", "varchar", "bpchar", "char", "name", "citext", "money", "xml", "tsvector",
+            "tsquery", "bit", "varbit", "point", "line", "lseg", "box", "path", "polygon",
+            "circle", "pg_lsn", "jsonpath", "regclass", "regtype", "macaddr", "macaddr8",
+        ],
+        ("str", None),
+    ),
+    "uuid": ("UUID", "uuid"),
+    "date": ("date", "datetime"),
+    "time": ("time", "datetime"),
+    "timetz": ("time", "datetime"),
+    "timestamp": ("datetime", "datetime"),
+    "timestamptz": ("datetime", "datetime"),
+    "interval": ("timedelta", "datetime"),
+    "bytea": ("bytes", None),
+}  # fmt: skip
+
+_IP_PYTHON = {
+    "inet": ("IPv4Address | IPv6Address | IPv4Interface | IPv6Interface", "ipaddress"),
+    "cidr": ("IPv4Network | IPv6Network", "ipaddress"),
+}
+_IP_PYDANTIC = {"inet": "IPvAnyInterface", "cidr": "IPvAnyNetwork"}
+
+_RANGE_BASE = {
+    "int4range": "int4",
+    "int8range": "int8",
+    "numrange": "numeric",
+    "daterange": "date",
+    "tsrange": "timestamp",
+    "tstzrange": "timestamptz",
+}
+
+
+@dataclass(slots=True)
+class TypeMapper:
+    """Resolves TypeRefs for one layer, with the names decided for enums and composites."""
+
+    layer: Layer
+    db: ir.Database
+    #: qualified enum name -> (Enum class, Literal alias), both importable from the enums module
+    enum_names: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    #: called with a message when a type has no mapping
+    warn: Callable[[str], None] = lambda _msg: None
+    _domains: dict[str, ir.Domain] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._domains = {d.qualified_name: d for d in self.db.domains}
+
+    def column(self, column: ir.Column, where: str) -> PyType:
+        """The annotation for a column value (without None for nullability)."""
+        return self.type(column.type, where)
+
+    def type(self, ref: ir.TypeRef, where: str) -> PyType:
+        """The annotation for a value of `ref`, arrays included."""
+        element = self._element(ref, where)
+        result = element
+        for _ in range(ref.array_dims):
+            result = result.wrap("list[{}]")
+        return result
+
+    def _element(self, ref: ir.TypeRef, where: str) -> PyType:
+        if ref.kind == "domain":
+            domain = self._domains.get(ref.qualified_name)
+            if domain is None:
+                return self._unknown(ref, where)
+            return self._element(domain.base, where)
+        if ref.kind == "enum":
+            names = self.enum_names.get(ref.qualified_name)
+            if names is None:
+                # An enum outside the introspected schemas: its labels are unknown here.
+                return self._unknown(ref, where)
+            enum_class, literal_alias = names
+            name = enum_class if self.layer == "pydantic" else literal_alias
+            return PyType(name, frozenset({(ENUMS_MODULE, name)}))
+        if ref.schema != "pg_catalog":
+            if ref.name in ("citext",):
+                return PyType("str")
+            return self._unknown(ref, where)
+        if ref.name in ("json", "jsonb"):
+            if self.layer == "pydantic":
+                return PyType("JsonValue", frozenset({("pydantic", "JsonValue")}))
+            return PyType("Json", frozenset({(JSON_MODULE, "Json")}))
+        if self.layer == "json":
+            if ref.name in _SCALARS_JSON:
+                return PyType(_SCALARS_JSON[ref.name])
+            if ref.kind in ("range", "multirange"):
+                return PyType("str")
+            return self._unknown(ref, where)
+        if ref.name in _IP_PYTHON:
+            if self.layer == "pydantic":
+                name = _IP_PYDANTIC[ref.name]
+                return PyType(name, frozenset({("pydantic", name)}))
+            annotation, module = _IP_PYTHON[ref.name]
+            members = {n.strip() for n in annotation.split("|")}
+            return PyType(annotation, frozenset((module, n) for n in members))
+        if ref.name in _RANGE_BASE:
+            inner = self._element(
+                ir.TypeRef(schema="pg_catalog", name=_RANGE_BASE[ref.name], kind="base", sql=""),
+                where,
+            )
+            return inner.wrap("Range[{}]", ("psycopg.types.range", "Range"))
+        if ref.name in _PY:
+            py_name, py_module = _PY[ref.name]
+            return PyType(py_name, frozenset({(py_module, py_name)}) if py_module else frozenset())
+        return self._unknown(ref, where)
+
+    def _unknown(self, ref: ir.TypeRef, where: str) -> PyType:
+        self.warn(f"{where}: no Python type for {ref.sql!r}; typed as Any")
+        return _ANY
