@@ -13,8 +13,9 @@ from pathlib import Path
 from generator.errors import SyncSchemaError
 
 #: The generated tree's own ruff settings: fixed, so a user's ruff config never changes output.
+# ruff's default line length, so `ruff format --check` passes under a default configuration too.
 RUFF_CONFIG = """\
-line-length = 100
+line-length = 88
 target-version = "py311"
 
 [lint]
