@@ -61,7 +61,11 @@ class Settings:
     def source_label(self) -> str:
         """Where the schema comes from, safe to print (never the URL itself)."""
         if self.db_url is None:
-            return f"embedded PostgreSQL with the migrations in {self.migrations}"
+            try:
+                migrations = self.migrations.resolve().relative_to(Path.cwd().resolve())
+            except ValueError:
+                migrations = self.migrations
+            return f"embedded PostgreSQL with the migrations in {migrations}"
         return f"database from {self.db_url_origin}"
 
 

@@ -41,8 +41,10 @@ class Change:
 
     @property
     def display_name(self) -> str:
-        """Unqualified for `public`, qualified otherwise."""
-        return self.name if self.schema in ("public", "") else f"{self.schema}.{self.name}"
+        """Unqualified for `public` and for schemas themselves, qualified otherwise."""
+        if self.kind == "SCHEMA" or self.schema in ("public", ""):
+            return self.name
+        return f"{self.schema}.{self.name}"
 
     def to_json(self) -> dict[str, Any]:
         """The stable machine-readable form."""
@@ -66,8 +68,13 @@ def sort_changes(changes: Iterable[Change]) -> list[Change]:
     """Most severe first, then by object kind and name."""
     return sorted(
         changes,
-        key=lambda c: (-c.severity, _KIND_ORDER.index(c.kind), c.schema, c.name),
+        key=lambda c: (-c.severity, _kind_rank(c.kind), c.kind, c.schema, c.name),
     )
+
+
+def _kind_rank(kind: str) -> int:
+    # Kinds added by a SchemaSync subclass sort after the built-in ones.
+    return _KIND_ORDER.index(kind) if kind in _KIND_ORDER else len(_KIND_ORDER)
 
 
 @dataclass(slots=True)
@@ -203,8 +210,12 @@ class SchemaSync:
                 if a_cols[n].default != b_cols[n].default and n not in dropped_defaults
             ],
         )
-        if a.primary_key != b.primary_key:
+        a_pk = a.primary_key.columns if a.primary_key else None
+        b_pk = b.primary_key.columns if b.primary_key else None
+        if a_pk != b_pk:
             c.add(Severity.HIGH, "Primary key changed", [_pk(b.primary_key)])
+        elif a.primary_key != b.primary_key and b.primary_key is not None:
+            c.add(Severity.LOW, "Primary key renamed", [b.primary_key.name])
         self._compare_foreign_keys(a, b, c)
         _compare_named(
             c,
@@ -275,18 +286,22 @@ class SchemaSync:
             c = _Collector()
             if len(a) == 1 and len(b) == 1:
                 fa, fb = next(iter(a.values())), next(iter(b.values()))
-                if (fa.arguments, fa.returns, fa.returns_set, fa.return_columns) != (
-                    fb.arguments,
-                    fb.returns,
-                    fb.returns_set,
-                    fb.return_columns,
-                ):
+                if _call_shape(fa) != _call_shape(fb):
                     c.add(Severity.HIGH, "Signature changed", [f"{fa.signature} -> {fb.signature}"])
                 elif fa.comment != fb.comment:
                     c.add(Severity.LOW, "Comment changed", [_short(fb.comment)])
             else:
                 c.add(Severity.HIGH, "Overloads removed", sorted(a.keys() - b.keys()))
                 c.add(Severity.LOW, "Overloads added", sorted(b.keys() - a.keys()))
+                c.add(
+                    Severity.HIGH,
+                    "Overloads changed",
+                    sorted(
+                        sig
+                        for sig in a.keys() & b.keys()
+                        if _call_shape(a[sig]) != _call_shape(b[sig])
+                    ),
+                )
             changes += _modified("FUNCTION", schema, name, c)
         return changes
 
@@ -372,6 +387,11 @@ def _compare_named(c: _Collector, what: str, a: dict[str, str], b: dict[str, str
         f"{what.capitalize()} changed",
         [f"{n}: {b[n]}" for n in b if n in a and a[n] != b[n]],
     )
+
+
+def _call_shape(f: ir.Function) -> tuple[object, ...]:
+    """What a caller of `.rpc()` depends on: argument names, types, defaults and the result."""
+    return (f.arguments, f.returns, f.returns_set, f.return_columns)
 
 
 def _by_name(functions: Iterable[ir.Function]) -> dict[tuple[str, str], list[ir.Function]]:

@@ -110,7 +110,9 @@ def markdown(
     lines += ["", "## Changes", ""]
     if not changes:
         lines += ["No schema changes.", ""]
-    for title, kinds in _GROUPS:
+    known = {kind for _title, kinds in _GROUPS for kind in kinds}
+    others = tuple(sorted({c.kind for c in changes} - known))
+    for title, kinds in [*_GROUPS, ("Other", others)]:
         group = [c for c in changes if c.kind in kinds]
         if not group:
             continue
