@@ -127,12 +127,13 @@ def write_tree(out: Path, files: Mapping[str, str], *, force: bool = False) -> T
 
 
 def recover(out: Path) -> None:
-    """Restore `out` if a run was killed between the two renames of the non-atomic fallback."""
-    if out.exists():
-        return
+    """Repair what a killed run left: restore `out` if needed, drop stale staging dirs."""
     olds = sorted(out.parent.glob(f".{out.name}.old-*"))
-    if olds:
-        olds[-1].rename(out)
+    if not out.exists() and olds:
+        olds.pop().rename(out)
+    # Only called under the lock, so no other run owns these.
+    for leftover in [*olds, *out.parent.glob(f".{out.name}.new-*")]:
+        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _swap(staging: Path, out: Path) -> None:
