@@ -19,7 +19,8 @@ line-length = 88
 target-version = "py311"
 
 [lint]
-select = ["F401", "I"]
+# F401/I tidy imports; RUF022 sorts __all__ the way ruff's default rules expect.
+select = ["F401", "I", "RUF022"]
 
 [lint.isort]
 known-first-party = []

@@ -152,6 +152,9 @@ class TypeMapper:
             annotation, module = _IP_PYTHON[ref.name]
             members = {n.strip() for n in annotation.split("|")}
             return PyType(annotation, frozenset((module, n) for n in members))
+        if ref.kind in ("range", "multirange") and self.layer == "pydantic":
+            # Pydantic cannot validate psycopg's Range; the API layer speaks Postgres' text form.
+            return PyType("str")
         if ref.name in _RANGE_BASE:
             inner = self._element(
                 ir.TypeRef(schema="pg_catalog", name=_RANGE_BASE[ref.name], kind="base", sql=""),

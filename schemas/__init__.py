@@ -39,12 +39,13 @@ from .schema_version import DB_HASH, GENERATOR_VERSION, LAST_SYNC, SCHEMA_VERSIO
 
 __all__ = [
     "DB_HASH",
+    "GENERATOR_VERSION",
+    "LAST_SYNC",
+    "SCHEMA_VERSION",
     "DocumentInsert",
     "DocumentRow",
     "DocumentUpdate",
-    "GENERATOR_VERSION",
     "Json",
-    "LAST_SYNC",
     "MemberRole",
     "MemberRoleValue",
     "OrgType",
@@ -71,5 +72,4 @@ __all__ = [
     "RequirementInsert",
     "RequirementRow",
     "RequirementUpdate",
-    "SCHEMA_VERSION",
 ]

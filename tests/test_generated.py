@@ -75,6 +75,8 @@ def test_regenerating_changes_nothing_last_sync_included(tmp_path: Path) -> None
 
 
 def test_committed_schemas_pass_ruff_and_mypy_strict() -> None:
+    default = _run(str(BIN / "ruff"), "check", "--isolated", "schemas")
+    assert default.returncode == 0, default.stdout
     check = _run(str(BIN / "ruff"), "check", "--isolated", "--select", "E4,E7,E9,F,I", "schemas")
     assert check.returncode == 0, check.stdout
     fmt = _run(str(BIN / "ruff"), "format", "--isolated", "--check", "schemas")
