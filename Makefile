@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv schemas check-schemas diff-schemas schema-report test lint clean
+.PHONY: venv schemas check-schemas diff-schemas schema-report test lint bench bench-peers clean
 
 venv: $(STAMP)
 
@@ -33,6 +33,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check generator tests
 	$(BIN)/ruff format --check generator tests
 	$(BIN)/mypy
+
+# Measurements, not tests: big schemas on the embedded server (see tests/benchmarks/).
+bench: $(STAMP)
+	$(BIN)/python -m tests.benchmarks.run --sizes big10,big1000,big5000 --runs 5 --json bench-results.json
+
+bench-peers: $(STAMP)
+	$(BIN)/python -m tests.benchmarks.peers --runs 5 --json bench-peers.json
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,123 @@
+"""Shared pieces of the benchmarks: timing a child process, summaries, plain and Markdown tables."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class BenchError(RuntimeError):
+    """A measured command failed: the numbers would be meaningless."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One child process: wall time, peak RSS, exit code."""
+
+    seconds: float
+    max_rss_kib: int
+    returncode: int
+
+
+def run_child(
+    argv: Sequence[str],
+    *,
+    cwd: Path = REPO,
+    env: dict[str, str] | None = None,
+    ok: Sequence[int] = (0,),
+) -> Sample:
+    """Run argv as a separate process; time it and read its peak RSS from os.wait4.
+
+    ru_maxrss from wait4 is the child's own peak, or that of its largest waited-for descendant
+    (e.g. the ruff it runs) if that is bigger: the largest single process, not the tree's sum.
+    """
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped: keep Popen from waiting again
+        if proc.returncode not in ok:
+            err.seek(0)
+            tail = err.read().decode("utf-8", "replace").strip()[-2000:]
+            raise BenchError(f"{' '.join(argv[:4])} ... exited {proc.returncode}:\n{tail}")
+    return Sample(seconds, usage.ru_maxrss, proc.returncode)
+
+
+def summary(samples: Sequence[Sample]) -> dict[str, float | list[float]]:
+    """min/median/max seconds and peak RSS (MiB) over the runs, plus the raw times."""
+    times = [s.seconds for s in samples]
+    return {
+        "min_s": min(times),
+        "median_s": statistics.median(times),
+        "max_s": max(times),
+        "peak_rss_mib": max(s.max_rss_kib for s in samples) / 1024,
+        "runs_s": times,
+    }
+
+
+def environment() -> dict[str, str | int | None]:
+    """Facts about the machine that explain the numbers."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return {
+        "python": platform.python_version(),
+        "executable": sys.executable,
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "git_commit": commit or None,
+    }
+
+
+def ms(seconds: float) -> str:
+    """Milliseconds, for table cells."""
+    return f"{seconds * 1000:.0f} ms"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, markdown: bool = False) -> str:
+    """A plain-text table (aligned columns) or a Markdown one; numbers right-aligned."""
+
+    def numeric(cell: str) -> bool:
+        return bool(cell) and (cell[0].isdigit() or cell[0] in "-+.") and cell != "-"
+
+    right = [all(numeric(r[i]) for r in rows if r[i]) and bool(rows) for i in range(len(headers))]
+    if markdown:
+        lines = ["| " + " | ".join(headers) + " |"]
+        lines.append("| " + " | ".join("---:" if r else "---" for r in right) + " |")
+        lines += ["| " + " | ".join(row) + " |" for row in rows]
+        return "\n".join(lines)
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+
+    def fmt(cells: Sequence[str]) -> str:
+        return "  ".join(
+            c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right, strict=True)
+        ).rstrip()
+
+    return "\n".join([fmt(headers), fmt(["-" * w for w in widths]), *(fmt(r) for r in rows)])
+
+
+def verdict(ok: bool | None) -> str:
+    """PASS / FAIL / n/a."""
+    return "n/a " if ok is None else ("PASS" if ok else "FAIL")

@@ -1,0 +1,317 @@
+"""`make bench`: time `generate` and `check` on big synthetic schemas; check the performance targets.
+
+    python -m tests.benchmarks.run [--sizes big10,big1000,big5000] [--runs 5]
+                                   [--json bench-results.json] [--markdown] [--from-json FILE]
+
+One throwaway PostgreSQL server; each preset (see bigschema.PRESETS) is loaded into its own
+database. Per preset:
+
+* `generate` (cold: a fresh, empty output dir each run) and `check` (in sync, against a tree
+  generated just before) each run as a separate process, `--runs` times: min/median/max wall time
+  and the child's peak RSS (ru_maxrss from os.wait4);
+* once, in-process: catalog query count and time, and the time per pipeline stage.
+
+One unmeasured `generate` per preset comes first: it writes the tree `check` compares against and
+warms the OS caches. Exit status 0 whatever the numbers (it is a measurement, not a test); 2 when
+a measured command fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from generator import __version__
+from generator.config import Overrides, load_settings
+from generator.output import write_tree
+from generator.pgserver import TempServer
+from generator.pipeline import Stats, build_files, load_database
+from tests.benchmarks import bigschema
+from tests.benchmarks.harness import (
+    REPO,
+    BenchError,
+    environment,
+    ms,
+    run_child,
+    summary,
+    table,
+    verdict,
+)
+
+DEFAULT_SIZES = ("big10", "big1000", "big5000")
+TARGET_SIZE = "big1000"
+BIG_SIZE = "big5000"
+CHECK_MEDIAN_MAX_S = 1.0
+GENERATE_MEDIAN_MAX_S = 1.5
+PEAK_RSS_MAX_MIB = 150.0
+SCALING_MAX = 5.0  # big5000 has 5x the tables of big1000: linear or better
+
+
+def child_env() -> dict[str, str]:
+    """The environment of the measured commands: no ambient database or project selection."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "SUPABASE_PROJECT_ID", "SOURCE_DATE_EPOCH")
+    }
+    env["NO_COLOR"] = "1"
+    return env
+
+
+def in_process(dsn: str) -> dict[str, Any]:
+    """One generate in this process: catalog queries and the time of each stage."""
+    with tempfile.TemporaryDirectory(prefix="sync-schema-bench-") as tmp:
+        settings = load_settings(Overrides(db_url=dsn, out=Path(tmp) / "pkg"), cwd=REPO)
+        stats = Stats()
+        start = time.perf_counter()
+        db = load_database(settings, stats)
+        files = build_files(settings, db, None, stats)
+        with stats.stage("write"):
+            write_tree(settings.out, files)
+        total = time.perf_counter() - start
+    return {
+        "queries": stats.queries,
+        "query_s": stats.query_seconds,
+        "stages_s": dict(stats.stages),
+        "total_s": total,
+        "relations": len(db.tables),
+        "enums": len(db.enums),
+        "files": len(files),
+        "generated_bytes": sum(len(t.encode("utf-8")) for t in files.values()),
+    }
+
+
+def measure_cli(dsn: str, runs: int) -> dict[str, Any]:
+    """generate (cold) and check (in sync) as separate processes, `runs` times each."""
+    base = [sys.executable, "-m", "generator"]
+    env = child_env()
+    with tempfile.TemporaryDirectory(prefix="sync-schema-bench-") as tmp:
+        ref = Path(tmp) / "ref"
+        run_child([*base, "generate", "--db-url", dsn, "--out", str(ref)], env=env)
+        generate = []
+        for _ in range(runs):
+            out = Path(tempfile.mkdtemp(prefix="gen-", dir=tmp))
+            generate.append(
+                run_child([*base, "generate", "--db-url", dsn, "--out", str(out)], env=env)
+            )
+            shutil.rmtree(out)
+        check = [
+            run_child([*base, "check", "--db-url", dsn, "--out", str(ref)], env=env)
+            for _ in range(runs)
+        ]
+    return {"generate": summary(generate), "check": summary(check)}
+
+
+def measure(sizes: list[str], runs: int, seed: int) -> dict[str, Any]:
+    """Start one server, load every preset, measure each; the JSON document."""
+    results: dict[str, Any] = {
+        "environment": {**environment(), "sync_schema": __version__},
+        "runs": runs,
+        "seed": seed,
+        "sizes": {},
+    }
+    with TempServer() as server:
+        results["environment"]["postgres_major"] = server.major_version
+        for size in sizes:
+            tables, columns, enums = bigschema.PRESETS[size]
+            sql = bigschema.preset_sql(size, seed)
+            print(f"[{size}] loading {tables} tables ...", file=sys.stderr, flush=True)
+            start = time.perf_counter()
+            dsn = bigschema.load(server, size, sql)
+            load_s = time.perf_counter() - start
+            print(f"[{size}] loaded in {load_s:.1f} s; measuring", file=sys.stderr, flush=True)
+            entry: dict[str, Any] = {
+                "tables": tables,
+                "columns": columns,
+                "enums": enums,
+                "sql_bytes": len(sql.encode("utf-8")),
+                "load_s": load_s,
+                "in_process": in_process(dsn),
+            }
+            entry.update(measure_cli(dsn, runs))
+            results["sizes"][size] = entry
+    results["targets"] = targets(results)
+    return results
+
+
+def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each performance target with its measured value and whether it holds (None: not measured)."""
+    sizes = results["sizes"]
+    target = sizes.get(TARGET_SIZE)
+    big = sizes.get(BIG_SIZE)
+    out: list[dict[str, Any]] = []
+
+    def add(name: str, value: float | None, limit: str, ok: bool | None, shown: str) -> None:
+        out.append({"target": name, "value": value, "limit": limit, "ok": ok, "shown": shown})
+
+    for command, limit in (("check", CHECK_MEDIAN_MAX_S), ("generate", GENERATE_MEDIAN_MAX_S)):
+        value = target[command]["median_s"] if target else None
+        add(
+            f"{command} median on {TARGET_SIZE}",
+            value,
+            f"<= {limit:.1f} s",
+            None if value is None else value <= limit,
+            "-" if value is None else f"{value:.3f} s",
+        )
+    rss = (
+        max(target["generate"]["peak_rss_mib"], target["check"]["peak_rss_mib"]) if target else None
+    )
+    add(
+        f"peak RSS on {TARGET_SIZE} (generate, check)",
+        rss,
+        f"<= {PEAK_RSS_MAX_MIB:.0f} MiB",
+        None if rss is None else rss <= PEAK_RSS_MAX_MIB,
+        "-" if rss is None else f"{rss:.1f} MiB",
+    )
+    counts = {size: entry["in_process"]["queries"] for size, entry in sizes.items()}
+    constant = len(set(counts.values())) == 1 if len(counts) >= 2 else None
+    add(
+        "catalog queries constant across sizes",
+        None,
+        "equal",
+        constant,
+        ", ".join(f"{s}: {n}" for s, n in counts.items()),
+    )
+    for command in ("generate", "check"):
+        ratio = big[command]["median_s"] / target[command]["median_s"] if big and target else None
+        add(
+            f"{command}: {BIG_SIZE} / {TARGET_SIZE} median",
+            ratio,
+            f"<= {SCALING_MAX:.0f}x (linear)",
+            None if ratio is None else ratio <= SCALING_MAX,
+            "-" if ratio is None else f"{ratio:.2f}x",
+        )
+    return out
+
+
+def render(results: dict[str, Any], *, markdown: bool = False) -> str:
+    """The three tables: CLI timings, in-process breakdown, targets."""
+    sizes = results["sizes"]
+    runs = results["runs"]
+    cli_rows = []
+    for size, entry in sizes.items():
+        for command in ("generate", "check"):
+            s = entry[command]
+            cli_rows.append(
+                [
+                    size,
+                    str(entry["tables"]),
+                    command,
+                    ms(s["min_s"]),
+                    ms(s["median_s"]),
+                    ms(s["max_s"]),
+                    f"{s['peak_rss_mib']:.1f} MiB",
+                ]
+            )
+    stage_names: list[str] = []
+    for entry in sizes.values():
+        for name in entry["in_process"]["stages_s"]:
+            if name not in stage_names:
+                stage_names.append(name)
+    stage_rows = []
+    for size, entry in sizes.items():
+        ip = entry["in_process"]
+        stage_rows.append(
+            [
+                size,
+                str(ip["queries"]),
+                ms(ip["query_s"]),
+                *(ms(ip["stages_s"][n]) if n in ip["stages_s"] else "-" for n in stage_names),
+                ms(ip["total_s"] - sum(ip["stages_s"].values())),
+                ms(ip["total_s"]),
+                str(ip["files"]),
+                f"{ip['generated_bytes'] / 1024:.0f} KiB",
+            ]
+        )
+    target_rows = [
+        [t["target"], t["shown"], t["limit"], verdict(t["ok"]).strip()] for t in results["targets"]
+    ]
+    env = results["environment"]
+    heading = "### " if markdown else ""
+    about = (
+        f"sync-schema {env.get('sync_schema')} ({env.get('git_commit')}), Python {env['python']}, "
+        f"PostgreSQL {env.get('postgres_major')}, {env['cpus']} CPUs, {env['platform']}"
+    )
+    parts = [
+        f"{heading}CLI, one process per run ({runs} runs; generate cold, check in sync)",
+        "",
+        table(
+            ["schema", "tables", "command", "min", "median", "max", "peak RSS"],
+            cli_rows,
+            markdown=markdown,
+        ),
+        "",
+        f"{heading}In-process, one generate: catalog queries and time per stage",
+        "",
+        table(
+            ["schema", "queries", "query time", *stage_names, "other", "total", "files", "output"],
+            stage_rows,
+            markdown=markdown,
+        ),
+        "",
+        f"{heading}Targets",
+        "",
+        table(["target", "measured", "limit", "result"], target_rows, markdown=markdown),
+        "",
+        ("_" + about + "_") if markdown else about,
+    ]
+    return "\n".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `python -m tests.benchmarks.run`."""
+    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.run", description=__doc__)
+    parser.add_argument(
+        "--sizes",
+        default=",".join(DEFAULT_SIZES),
+        help=f"comma-separated presets ({', '.join(bigschema.PRESETS)})",
+    )
+    parser.add_argument("--runs", type=int, default=5, help="runs per command (default 5)")
+    parser.add_argument("--seed", type=int, default=0, help="schema generator seed (default 0)")
+    parser.add_argument(
+        "--json", type=Path, default=REPO / "bench-results.json", help="where to write results"
+    )
+    parser.add_argument(
+        "--markdown", action="store_true", help="also print the tables as Markdown (for README)"
+    )
+    parser.add_argument(
+        "--from-json",
+        type=Path,
+        help="print the tables of an earlier results file; measure nothing",
+    )
+    args = parser.parse_args(argv)
+
+    if args.from_json is not None:
+        results = json.loads(args.from_json.read_text(encoding="utf-8"))
+    else:
+        sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
+        unknown = [s for s in sizes if s not in bigschema.PRESETS]
+        if unknown or not sizes or args.runs < 1:
+            parser.error(
+                f"--sizes takes {', '.join(bigschema.PRESETS)} and --runs >= 1"
+                + (f" (unknown: {', '.join(unknown)})" if unknown else "")
+            )
+        try:
+            results = measure(sizes, args.runs, args.seed)
+        except BenchError as exc:
+            print(f"benchmark failed: {exc}", file=sys.stderr)
+            return 2
+        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(render(results))
+    if args.markdown:
+        print("\n--- Markdown (README 'Performance') ---\n")
+        print(render(results, markdown=True))
+    if args.from_json is None:
+        print(f"\nresults written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
