@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from generator import ir
 from generator.config import Settings
@@ -37,12 +38,29 @@ class Stats:
             self.stages[name] = self.stages.get(name, 0.0) + time.perf_counter() - start
 
 
-@dataclass(frozen=True, slots=True)
 class Snapshot:
-    """The committed tree's schema.json: its version facts and IR."""
+    """The committed tree's schema.json: its version facts, and its IR decoded on first use."""
 
-    version: VersionInfo
-    database: ir.Database
+    __slots__ = ("_data", "_database", "version")
+
+    def __init__(self, version: VersionInfo, database: ir.Database | dict[str, Any]) -> None:
+        self.version = version
+        self._database = database if isinstance(database, ir.Database) else None
+        self._data = database if isinstance(database, dict) else None
+
+    @property
+    def database(self) -> ir.Database:
+        """The committed IR (decoding it costs time on big schemas, so only drift pays it)."""
+        if self._database is None:
+            assert self._data is not None
+            try:
+                self._database = ir.from_dict(self._data)
+            except (ValueError, TypeError, KeyError) as exc:
+                raise SyncSchemaError(
+                    f"cannot decode the committed schema.json: {exc}",
+                    hint="restore it from git, or delete it to start a new history",
+                ) from None
+        return self._database
 
 
 def now() -> datetime:
@@ -97,13 +115,13 @@ def read_snapshot_file(out: Path) -> Snapshot | None:
     if not path.exists():
         return None
     try:
-        version, database = read_snapshot(path.read_text(encoding="utf-8"))
+        version, data = read_snapshot(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise SyncSchemaError(
             f"cannot read {path}: {exc}",
             hint=f"restore it from git (git checkout -- {path}) or delete it to start a new history",
         ) from None
-    return Snapshot(version, database)
+    return Snapshot(version, data)
 
 
 def build_files(
@@ -116,7 +134,9 @@ def build_files(
 ) -> dict[str, str]:
     """Render and format the whole tree for `db`."""
     stats = stats if stats is not None else Stats()
-    version = next_version(previous.version if previous else None, ir.db_hash(db), now())
+    with stats.stage("hash"):
+        data = ir.to_dict(db)
+        version = next_version(previous.version if previous else None, ir.hash_dict(data), now())
 
     def collect(message: str) -> None:
         stats.warnings.append(message)
@@ -125,7 +145,12 @@ def build_files(
 
     with stats.stage("render"):
         files = render_tree(
-            db, version, options=settings.options, templates=settings.templates, warn=collect
+            db,
+            version,
+            options=settings.options,
+            templates=settings.templates,
+            warn=collect,
+            data=data,
         )
     with stats.stage("ruff"):
         return format_tree(files)

@@ -89,8 +89,12 @@ def render_tree(
     options: Options | None = None,
     templates: Path | None = None,
     warn: Callable[[str], None] = lambda _msg: None,
+    data: dict[str, Any] | None = None,
 ) -> dict[str, str]:
-    """Every file of the generated package, relative path -> text (Python not yet formatted)."""
+    """Every file of the generated package, relative path -> text (Python not yet formatted).
+
+    `data` is `ir.to_dict(db)` when the caller already has it (it is costly on big schemas).
+    """
     builder = TreeBuilder(db=db, options=options or Options(), warn=warn)
     env = environment(templates)
     exports = builder.exports()
@@ -133,22 +137,40 @@ def render_tree(
                 hint="fix the template in your --templates folder (or remove it to use the built-in)",
             ) from None
         files[path] = text
-    files[SCHEMA_JSON] = snapshot_json(db, version)
+    files[SCHEMA_JSON] = snapshot_json(data if data is not None else ir.to_dict(db), version)
     return files
 
 
-def snapshot_json(db: ir.Database, version: VersionInfo) -> str:
-    """schema.json: the canonical IR plus the version facts, pretty-printed for reviewable diffs."""
-    document = {
+def snapshot_json(data: dict[str, Any], version: VersionInfo) -> str:
+    """schema.json: version facts, then the canonical IR with one object per line.
+
+    One line per table, enum or type keeps diffs reviewable, and lets the C JSON encoder do
+    the work (indented output goes through Python's slow encoder).
+    """
+    head = {
         "$comment": f"{GENERATED_MARKER}. Do not edit: run `make schemas` to regenerate.",
         **asdict(version),
-        "database": ir.to_dict(db),
     }
-    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    lines = ["{"]
+    lines += [f"{ir.dumps(key)}: {ir.dumps(value)}," for key, value in sorted(head.items())]
+    lines.append('"database": {')
+    keys = sorted(data)
+    for index, key in enumerate(keys):
+        value = data[key]
+        comma = "," if index < len(keys) - 1 else ""
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            items = [ir.dumps(item) for item in value]
+            lines.append(f"{ir.dumps(key)}: [")
+            lines += [f"{item}," for item in items[:-1]]
+            lines += [items[-1], f"]{comma}"]
+        else:
+            lines.append(f"{ir.dumps(key)}: {ir.dumps(value)}{comma}")
+    lines += ["}", "}"]
+    return "\n".join(lines) + "\n"
 
 
-def read_snapshot(text: str) -> tuple[VersionInfo, ir.Database]:
-    """Parse schema.json back into its version facts and IR."""
+def read_snapshot(text: str) -> tuple[VersionInfo, dict[str, Any]]:
+    """Parse schema.json into its version facts and the IR's plain data (decode it on demand)."""
     document = json.loads(text)
     version = VersionInfo(
         schema_version=int(document["schema_version"]),
@@ -156,4 +178,7 @@ def read_snapshot(text: str) -> tuple[VersionInfo, ir.Database]:
         db_hash=str(document["db_hash"]),
         generator_version=str(document["generator_version"]),
     )
-    return version, ir.from_dict(document["database"])
+    data = document["database"]
+    if not isinstance(data, dict):
+        raise ValueError("'database' is not an object")
+    return version, data
