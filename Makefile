@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv schemas check-schemas diff-schemas schema-report test lint bench bench-peers clean
+.PHONY: venv schemas check-schemas diff-schemas schema-report schema-sync-push test lint hooks bench bench-peers clean
 
 venv: $(STAMP)
 
@@ -33,6 +33,22 @@ lint: $(STAMP)
 	$(BIN)/ruff check generator tests
 	$(BIN)/ruff format --check generator tests
 	$(BIN)/mypy
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(wildcard .github/workflows/*.yml)
+	$(BIN)/zizmor --offline --min-severity medium .github/workflows
+
+# Install scripts/pre-commit-hook.sh as this clone's git pre-commit hook.
+hooks: $(STAMP)
+	hooks_dir=$$(git rev-parse --git-path hooks) && mkdir -p "$$hooks_dir" && \
+	  cp scripts/pre-commit-hook.sh "$$hooks_dir/pre-commit" && chmod +x "$$hooks_dir/pre-commit"
+
+# The schema-sync bot (.github/workflows/schema-sync.yml): regenerate schemas/, commit it on
+# $(SYNC_BRANCH), recreated from the current branch, and force-push that branch.
+SYNC_BRANCH ?= bot/schema-sync
+
+schema-sync-push: $(STAMP)
+	git switch -C $(SYNC_BRANCH)
+	$(BIN)/sync-schema update --commit
+	git push --force origin $(SYNC_BRANCH)
 
 # Measurements, not tests: big schemas on the embedded server (see tests/benchmarks/).
 bench: $(STAMP)

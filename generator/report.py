@@ -35,8 +35,9 @@ ACTIONS = {
 }
 
 
-def _source(settings: Settings) -> str:
-    if settings.db_url is None:
+def _source(settings: Settings, *, public: bool = False) -> str:
+    # A PR comment may be public: it names the variable, never the host.
+    if settings.db_url is None or public:
         return settings.source_label
     return f"{settings.source_label}: `{redact(settings.db_url)}`"
 
@@ -89,7 +90,7 @@ def markdown(
         "# Schema drift report" if not in_sync else "# Schema check: in sync",
         "",
         f"- Generated: {stamp:%Y-%m-%d %H:%M:%S} UTC",
-        f"- Source: {_source(settings)}",
+        f"- Source: {_source(settings, public=github)}",
     ]
     if settings.project_id:
         lines.append(f"- Project: `{settings.project_id}`")
