@@ -215,6 +215,11 @@ def _load(
     return db, previous, files
 
 
+def _changes(previous: Snapshot | None, db: ir.Database) -> list[Change]:
+    """The semantic diff from the committed snapshot (everything is new without one)."""
+    return SchemaSync(previous.database if previous else None, db).compare_schemas()
+
+
 def _print_stats(console: Console, stats: Stats) -> None:
     console.err(f"catalog queries: {stats.queries} in {stats.query_seconds * 1000:.1f} ms")
     for stage, seconds in stats.stages.items():
@@ -319,7 +324,7 @@ def generate_cmd(
         settings = load_settings(overrides)
         stats = Stats()
         db, previous, files = _load(settings, console, stats, verbose)
-        changes = SchemaSync(previous.database if previous else None, db).compare_schemas()
+        changes = _changes(previous, db)
         with stats.stage("write"):
             tree = write_tree(settings.out, files, force=force)
         if tree.in_sync:
@@ -371,7 +376,7 @@ def check_cmd(
         if tree.in_sync:
             console.out(f"{_display(settings.out)}/ is in sync with the {settings.source_label}.")
             return EXIT_IN_SYNC
-        changes = SchemaSync(previous.database if previous else None, db).compare_schemas()
+        changes = _changes(previous, db)
         console.out(
             console.paint(
                 f"Schema drift: {_display(settings.out)}/ does not match the {settings.source_label}.",
@@ -437,7 +442,7 @@ def diff_cmd(
     def action(console: Console) -> int:
         settings = load_settings(overrides)
         db, previous, new_files = _load(settings, console, Stats(), verbose)
-        changes = SchemaSync(previous.database if previous else None, db).compare_schemas()
+        changes = _changes(previous, db)
         tree = compare_tree(settings.out, new_files)
         if output_format == OutputFormat.json:
             document = report.json_document(changes, tree, settings, previous, db)
@@ -493,7 +498,7 @@ def report_cmd(
     def action(console: Console) -> int:
         settings = load_settings(overrides)
         db, previous, new_files = _load(settings, console, Stats(), verbose)
-        changes = SchemaSync(previous.database if previous else None, db).compare_schemas()
+        changes = _changes(previous, db)
         tree = compare_tree(settings.out, new_files)
         drift = bool(changes) or not tree.in_sync
         stamp = datetime.now(tz=UTC)
