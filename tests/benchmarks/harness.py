@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import platform
 import statistics
@@ -9,9 +11,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -121,3 +124,42 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, markdown: bo
 def verdict(ok: bool | None) -> str:
     """PASS / FAIL / n/a."""
     return "n/a " if ok is None else ("PASS" if ok else "FAIL")
+
+
+def add_output_arguments(parser: argparse.ArgumentParser, default_json: Path) -> None:
+    """The options both benchmark commands share: seed, results file, Markdown, replay."""
+    parser.add_argument("--seed", type=int, default=0, help="schema generator seed (default 0)")
+    parser.add_argument("--json", type=Path, default=default_json, help="where to write results")
+    parser.add_argument(
+        "--markdown", action="store_true", help="also print the tables as Markdown (for README)"
+    )
+    parser.add_argument(
+        "--from-json",
+        type=Path,
+        help="print the tables of an earlier results file; measure nothing",
+    )
+
+
+def load_results(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The results of an earlier run when --from-json is given."""
+    if args.from_json is None:
+        return None
+    results: dict[str, Any] = json.loads(args.from_json.read_text(encoding="utf-8"))
+    return results
+
+
+def finish(
+    args: argparse.Namespace,
+    results: dict[str, Any],
+    render: Callable[..., str],
+) -> int:
+    """Write fresh results to --json and print the tables (plain, then Markdown if asked)."""
+    if args.from_json is None:
+        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(render(results))
+    if args.markdown:
+        print("\n--- Markdown (README 'Performance') ---\n")
+        print(render(results, markdown=True))
+    if args.from_json is None:
+        print(f"\nresults written to {args.json}")
+    return 0

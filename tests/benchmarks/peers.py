@@ -35,7 +35,10 @@ from tests.benchmarks.harness import (
     REPO,
     BenchError,
     Sample,
+    add_output_arguments,
     environment,
+    finish,
+    load_results,
     ms,
     run_child,
     summary,
@@ -215,22 +218,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--size", default="big1000", choices=sorted(bigschema.PRESETS), help="preset"
     )
-    parser.add_argument("--seed", type=int, default=0, help="schema generator seed (default 0)")
-    parser.add_argument(
-        "--json", type=Path, default=REPO / "bench-peers.json", help="where to write results"
-    )
-    parser.add_argument(
-        "--markdown", action="store_true", help="also print the tables as Markdown (for README)"
-    )
-    parser.add_argument(
-        "--from-json",
-        type=Path,
-        help="print the tables of an earlier results file; measure nothing",
-    )
+    add_output_arguments(parser, REPO / "bench-peers.json")
     args = parser.parse_args(argv)
-    if args.from_json is not None:
-        results = json.loads(args.from_json.read_text(encoding="utf-8"))
-    else:
+    results = load_results(args)
+    if results is None:
         if args.runs < 1:
             parser.error("--runs must be >= 1")
         try:
@@ -238,14 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         except (BenchError, subprocess.CalledProcessError) as exc:
             print(f"benchmark failed: {exc}", file=sys.stderr)
             return 2
-        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(render(results))
-    if args.markdown:
-        print("\n--- Markdown (README 'Performance') ---\n")
-        print(render(results, markdown=True))
-    if args.from_json is None:
-        print(f"\nresults written to {args.json}")
-    return 0
+    return finish(args, results, render)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ a measured command fails.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -37,7 +36,10 @@ from tests.benchmarks import bigschema
 from tests.benchmarks.harness import (
     REPO,
     BenchError,
+    add_output_arguments,
     environment,
+    finish,
+    load_results,
     ms,
     run_child,
     summary,
@@ -274,23 +276,11 @@ def main(argv: list[str] | None = None) -> int:
         help=f"comma-separated presets ({', '.join(bigschema.PRESETS)})",
     )
     parser.add_argument("--runs", type=int, default=5, help="runs per command (default 5)")
-    parser.add_argument("--seed", type=int, default=0, help="schema generator seed (default 0)")
-    parser.add_argument(
-        "--json", type=Path, default=REPO / "bench-results.json", help="where to write results"
-    )
-    parser.add_argument(
-        "--markdown", action="store_true", help="also print the tables as Markdown (for README)"
-    )
-    parser.add_argument(
-        "--from-json",
-        type=Path,
-        help="print the tables of an earlier results file; measure nothing",
-    )
+    add_output_arguments(parser, REPO / "bench-results.json")
     args = parser.parse_args(argv)
 
-    if args.from_json is not None:
-        results = json.loads(args.from_json.read_text(encoding="utf-8"))
-    else:
+    results = load_results(args)
+    if results is None:
         sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
         unknown = [s for s in sizes if s not in bigschema.PRESETS]
         if unknown or not sizes or args.runs < 1:
@@ -303,14 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         except BenchError as exc:
             print(f"benchmark failed: {exc}", file=sys.stderr)
             return 2
-        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(render(results))
-    if args.markdown:
-        print("\n--- Markdown (README 'Performance') ---\n")
-        print(render(results, markdown=True))
-    if args.from_json is None:
-        print(f"\nresults written to {args.json}")
-    return 0
+    return finish(args, results, render)
 
 
 if __name__ == "__main__":
