@@ -20,8 +20,21 @@ WRITABLE_KINDS: frozenset[str] = frozenset({"table", "partitioned_table", "forei
 IR_FORMAT = 1
 
 
+class _Named:
+    """`qualified_name` for every IR object that lives in a schema."""
+
+    __slots__ = ()
+    schema: str
+    name: str
+
+    @property
+    def qualified_name(self) -> str:
+        """`schema.name`, the key sync-schema uses in config and diffs."""
+        return f"{self.schema}.{self.name}"
+
+
 @dataclass(frozen=True, slots=True)
-class TypeRef:
+class TypeRef(_Named):
     """A column's type: the element type's identity plus array depth and typmod facts."""
 
     schema: str
@@ -32,11 +45,6 @@ class TypeRef:
     max_length: int | None = None
     precision: int | None = None
     scale: int | None = None
-
-    @property
-    def qualified_name(self) -> str:
-        """`schema.name` of the element type."""
-        return f"{self.schema}.{self.name}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +99,7 @@ class CheckConstraint:
 
 
 @dataclass(frozen=True, slots=True)
-class Table:
+class Table(_Named):
     """A table, partitioned table, view, materialized view or foreign table."""
 
     schema: str
@@ -105,11 +113,6 @@ class Table:
     comment: str | None = None
 
     @property
-    def qualified_name(self) -> str:
-        """`schema.name` of the relation."""
-        return f"{self.schema}.{self.name}"
-
-    @property
     def is_view(self) -> bool:
         """Whether clients can only read this relation."""
         return self.kind not in WRITABLE_KINDS
@@ -120,7 +123,7 @@ class Table:
 
 
 @dataclass(frozen=True, slots=True)
-class Enum:
+class Enum(_Named):
     """An enum type with its labels in Postgres sort order."""
 
     schema: str
@@ -128,14 +131,9 @@ class Enum:
     labels: tuple[str, ...]
     comment: str | None = None
 
-    @property
-    def qualified_name(self) -> str:
-        """`schema.name` of the enum."""
-        return f"{self.schema}.{self.name}"
-
 
 @dataclass(frozen=True, slots=True)
-class CompositeType:
+class CompositeType(_Named):
     """A standalone composite type (CREATE TYPE ... AS (...))."""
 
     schema: str
@@ -143,14 +141,9 @@ class CompositeType:
     attributes: tuple[Column, ...]
     comment: str | None = None
 
-    @property
-    def qualified_name(self) -> str:
-        """`schema.name` of the type."""
-        return f"{self.schema}.{self.name}"
-
 
 @dataclass(frozen=True, slots=True)
-class Domain:
+class Domain(_Named):
     """A domain over a base type, with its own nullability and checks."""
 
     schema: str
@@ -160,11 +153,6 @@ class Domain:
     default: str | None = None
     check_constraints: tuple[CheckConstraint, ...] = ()
     comment: str | None = None
-
-    @property
-    def qualified_name(self) -> str:
-        """`schema.name` of the domain."""
-        return f"{self.schema}.{self.name}"
 
 
 @dataclass(frozen=True, slots=True)

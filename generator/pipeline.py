@@ -6,7 +6,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -79,31 +79,22 @@ def load_database(
 
     stats = stats if stats is not None else Stats()
     log = introspect.QueryLog()
-    if settings.db_url is not None:
+    with ExitStack() as stack:
+        dsn = settings.db_url
+        if dsn is None:
+            from generator import pgserver  # noqa: PLC0415 - only the embedded path needs it
+
+            with stats.stage("embedded server"):
+                dsn = stack.enter_context(
+                    pgserver.embedded_database(settings.migrations, limit=migrations_limit)
+                )
         with stats.stage("introspect"):
             db = introspect.introspect(
-                settings.db_url,
+                dsn,
                 settings.schemas,
                 statement_timeout_ms=settings.statement_timeout_ms,
                 log=log,
             )
-    else:
-        from generator import pgserver  # noqa: PLC0415 - only the embedded path needs it
-
-        with stats.stage("embedded server"):
-            server = pgserver.embedded_database(settings.migrations, limit=migrations_limit)
-            dsn = server.__enter__()
-        try:
-            with stats.stage("introspect"):
-                db = introspect.introspect(
-                    dsn,
-                    settings.schemas,
-                    statement_timeout_ms=settings.statement_timeout_ms,
-                    log=log,
-                )
-        finally:
-            with stats.stage("embedded server"):
-                server.__exit__(None, None, None)
     stats.queries += log.count
     stats.query_seconds += log.seconds
     return db
