@@ -182,6 +182,40 @@ def test_check_after_a_migration_exits_1_and_names_every_change_with_its_severit
 
 
 @pytest.mark.postgres
+def test_diff_files_prints_a_unified_diff_of_the_generated_files(
+    cli: Cli, stale: list[str]
+) -> None:
+    result = cli("diff", "--files", *stale)
+
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert "--- a/enums.py" in lines
+    assert "+++ b/enums.py" in lines
+    assert '-ProjectStatusValue = Literal["draft", "active", "archived"]' in lines
+    assert '+ProjectStatusValue = Literal["pending", "active", "on_hold", "archived"]' in lines
+
+
+@pytest.mark.postgres
+def test_verbose_prints_query_count_and_stage_times_to_stderr(cli: Cli, stale: list[str]) -> None:
+    result = cli("check", "--verbose", *stale)
+
+    assert result.returncode == 1, result.stderr
+    assert "catalog queries: 5 in " in result.stderr
+    for stage in ("introspect", "render", "ruff"):
+        assert any(line.strip().startswith(stage) for line in result.stderr.splitlines())
+
+
+@pytest.mark.postgres
+def test_piped_output_has_no_colour_codes_even_without_no_color(cli: Cli, stale: list[str]) -> None:
+    env = {k: v for k, v in cli.env.items() if k != "NO_COLOR"}
+    result = Cli(cli.cwd, env)("check", *stale)
+
+    assert result.returncode == 1, result.stderr
+    assert "[HIGH] ENUM: project_status" in result.stdout
+    assert "\x1b[" not in result.stdout + result.stderr
+
+
+@pytest.mark.postgres
 def test_diff_json_lists_exactly_the_changes(cli: Cli, stale: list[str]) -> None:
     result = cli("diff", "--format", "json", *stale)
 
