@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -251,20 +252,14 @@ class ImportSet:
         return out
 
 
+_IDENTIFIER = re.compile(r"\b[^\W\d]\w*")
 _STDLIB = frozenset({"datetime", "decimal", "enum", "ipaddress", "typing", "uuid"})
 
 
 def _all_identifiers(annotations: Iterable[str]) -> set[str]:
     found: set[str] = set()
-    for annotation in annotations:
-        token = ""
-        for ch in annotation + " ":
-            if ch.isalnum() or ch == "_":
-                token += ch
-            else:
-                if token and not token[0].isdigit():
-                    found.add(token)
-                token = ""
+    for annotation in set(annotations):
+        found.update(_IDENTIFIER.findall(annotation))
     return found
 
 
@@ -349,8 +344,10 @@ class TreeBuilder:
         for table, tn, types in pending:
             classes.append(self._row_td(table, tn.row, types, module_names))
             if tn.insert:
-                classes.append(self._insert_td(table, tn.insert, types, module_names))
-                imports.add(("typing", "NotRequired"))
+                insert = self._insert_td(table, tn.insert, types, module_names)
+                classes.append(insert)
+                if any(f.annotation.startswith("NotRequired[") for f in insert.fields):
+                    imports.add(("typing", "NotRequired"))
             if tn.update:
                 classes.append(self._update_td(table, tn.update, types, module_names))
         if not classes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -380,16 +381,20 @@ def _typeref(row: dict[str, Any], *, declared_dims: int) -> ir.TypeRef:
         name, schema, typtype = row["typname"], row["typschema"], row["typtype"]
         dims = 0
     max_length, precision, scale = _typmod_facts(name, schema, row["typmod"])
-    return ir.TypeRef(
-        schema=schema,
-        name=name,
-        kind=_TYPTYPES.get(typtype, "base"),
-        sql=row["type_sql"],
-        array_dims=dims,
-        max_length=max_length,
-        precision=precision,
-        scale=scale,
+    return _shared_typeref(
+        schema,
+        name,
+        _TYPTYPES.get(typtype, "base"),
+        row["type_sql"],
+        dims,
+        max_length,
+        precision,
+        scale,
     )
+
+
+# Thousands of columns share a few dozen types: one object per distinct type saves memory.
+_shared_typeref = functools.lru_cache(maxsize=4096)(ir.TypeRef)
 
 
 def _typmod_facts(name: str, schema: str, typmod: int) -> tuple[int | None, int | None, int | None]:

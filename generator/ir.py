@@ -257,24 +257,61 @@ def _sort_table(table: Table) -> Table:
 
 def to_dict(db: Database) -> dict[str, Any]:
     """The canonical plain-data form of the IR (no OIDs, nothing machine-specific)."""
-    result = _plain(db.sorted())
+    result = _plain(db.sorted(), {})
     assert isinstance(result, dict)
     return result
 
 
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+#: Per class: (field name, default) pairs; _REQUIRED marks fields without a default.
+_REQUIRED: Any = object()
+_FIELD_SPECS: dict[type, tuple[tuple[str, Any], ...] | None] = {}
+#: Written even when equal to its default, so a reader can tell the format of any snapshot.
+_ALWAYS_WRITTEN = frozenset({"format"})
 
 
-def _plain(value: Any) -> Any:
-    # dataclasses.asdict deep-copies every leaf; this walk only rebuilds containers (3x faster).
+def _field_spec(cls: type) -> tuple[tuple[str, Any], ...] | None:
+    if cls not in _FIELD_SPECS:
+        _FIELD_SPECS[cls] = (
+            tuple(
+                (
+                    f.name,
+                    _REQUIRED
+                    if f.name in _ALWAYS_WRITTEN or f.default is dataclasses.MISSING
+                    else f.default,
+                )
+                for f in dataclasses.fields(cls)
+            )
+            if dataclasses.is_dataclass(cls)
+            else None
+        )
+    return _FIELD_SPECS[cls]
+
+
+def _plain(value: Any, memo: dict[Any, Any]) -> Any:
+    # Fields equal to their default are left out: half the size, and an added IR field with a
+    # default keeps every existing snapshot and DB_HASH as they were. Types repeat across
+    # thousands of columns, so each distinct TypeRef is converted once and shared.
     if isinstance(value, tuple):
-        return [_plain(v) for v in value]
-    names = _FIELD_NAMES.get(type(value))
-    if names is None:
-        if not dataclasses.is_dataclass(value):
-            return value
-        names = _FIELD_NAMES[type(value)] = tuple(f.name for f in dataclasses.fields(value))
-    return {name: _plain(getattr(value, name)) for name in names}
+        return [_plain(v, memo) for v in value]
+    spec = _field_spec(type(value))
+    if spec is None:
+        return value
+    if type(value) is TypeRef:
+        cached = memo.get(value)
+        if cached is None:
+            cached = memo[value] = _plain_fields(value, spec, memo)
+        return cached
+    return _plain_fields(value, spec, memo)
+
+
+def _plain_fields(value: Any, spec: tuple[tuple[str, Any], ...], memo: dict[Any, Any]) -> Any:
+    result = {}
+    for name, default in spec:
+        item = getattr(value, name)
+        if item is default or (default is not _REQUIRED and item == default):
+            continue
+        result[name] = _plain(item, memo)
+    return result
 
 
 def to_json(db: Database, *, indent: int | None = None) -> str:

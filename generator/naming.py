@@ -444,6 +444,7 @@ def find_free_name(base: str, taken: set[str], sep: str = "") -> str:
     return name
 
 
+@lru_cache(maxsize=65536)
 def is_plain_identifier(name: str) -> bool:
     """True when name can be a class-syntax TypedDict key exactly as it is."""
     return (

@@ -87,6 +87,7 @@ def _escape_quote_run(match: re.Match[str]) -> str:
     return run.replace('"', '\\"') if at_edge or len(run) >= 3 else run
 
 
+@lru_cache(maxsize=65536)
 def docstring(text: str, indent: str = "") -> str:
     """Triple-quoted docstring for text; continuation lines are prefixed with indent."""
     lines = [_escape_unprintable(line, also="\\") for line in docstring_text(text).split("\n")]

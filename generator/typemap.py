@@ -101,6 +101,9 @@ class TypeMapper:
     #: called with a message when a type has no mapping
     warn: Callable[[str], None] = lambda _msg: None
     _domains: dict[str, ir.Domain] = field(default_factory=dict)
+    # Big schemas repeat a few dozen types over thousands of columns: map each one once.
+    _known: dict[ir.TypeRef, PyType] = field(default_factory=dict)
+    _warned: bool = False
 
     def __post_init__(self) -> None:
         self._domains = {d.qualified_name: d for d in self.db.domains}
@@ -111,10 +114,15 @@ class TypeMapper:
 
     def type(self, ref: ir.TypeRef, where: str) -> PyType:
         """The annotation for a value of `ref`, arrays included."""
-        element = self._element(ref, where)
-        result = element
+        known = self._known.get(ref)
+        if known is not None:
+            return known
+        self._warned = False
+        result = self._element(ref, where)
         for _ in range(ref.array_dims):
             result = result.wrap("list[{}]")
+        if not self._warned:  # an unmapped type warns once per column, naming each one
+            self._known[ref] = result
         return result
 
     def _element(self, ref: ir.TypeRef, where: str) -> PyType:
@@ -167,5 +175,6 @@ class TypeMapper:
         return self._unknown(ref, where)
 
     def _unknown(self, ref: ir.TypeRef, where: str) -> PyType:
+        self._warned = True
         self.warn(f"{where}: no Python type for {ref.sql!r}; typed as Any")
         return _ANY
