@@ -387,7 +387,8 @@ def build(
     warn: Callable[[str], None] = lambda _msg: None,
 ) -> dict[str, str]:
     """Render and format the tree, as `sync-schema generate` does."""
-    return format_tree(render_tree(db, VERSION, options=options, templates=templates, warn=warn))
+    rendered = render_tree(db, VERSION, options=options, templates=templates, warn=warn)
+    return format_tree(rendered, fix_all=templates is not None)
 
 
 def write_tree(out: Path, files: Mapping[str, str]) -> None:
@@ -890,8 +891,19 @@ def test_generated_trees_pass_ruff_check_with_default_rules_and_isort(quality_di
     pkgs = sorted(p.name for p in quality_dir.iterdir())
     default = _run([*RUFF_CHECK, *pkgs], quality_dir)
     assert default.returncode == 0, default.stdout + default.stderr
-    selected = _run([*RUFF_CHECK, "--select", "E4,E7,E9,F,I", *pkgs], quality_dir)
+    selected = _run([*RUFF_CHECK, "--select", "E4,E7,E9,F,I,RUF022", *pkgs], quality_dir)
     assert selected.returncode == 0, selected.stdout + selected.stderr
+
+
+@pytest.mark.parametrize(
+    "db",
+    [HOSTILE_DB, COLLIDING_DB, ENUM_DB, NORMAL_DB],
+    ids=["hostile", "colliding", "enum", "normal"],
+)
+def test_builtin_templates_need_no_fix_pass_beyond_the_package_all(db: Database) -> None:
+    # generate runs ruff's fixes only over __init__.py files for the built-in templates.
+    rendered = render_tree(db, VERSION)
+    assert format_tree(rendered, fix_all=False) == format_tree(rendered, fix_all=True)
 
 
 def test_generated_trees_are_already_ruff_formatted(quality_dir: Path) -> None:
