@@ -27,6 +27,7 @@ from generator.pipeline import (
     build_files,
     load_database,
     read_snapshot_file,
+    tree_is_current,
 )
 
 EXIT_IN_SYNC, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2
@@ -197,9 +198,9 @@ def _run(action: Callable[[Console], int], console: Console | None = None) -> No
     raise typer.Exit(code)
 
 
-def _load(
-    settings: Settings, console: Console, stats: Stats, verbose: bool
-) -> tuple[ir.Database, Snapshot | None, dict[str, str]]:
+def _introspect(
+    settings: Settings, console: Console, stats: Stats
+) -> tuple[ir.Database, Snapshot | None]:
     console.secrets = _secrets(settings)
     db = load_database(settings, stats)
     if db.is_empty:
@@ -208,7 +209,13 @@ def _load(
             f"of the {settings.source_label}",
             hint="check --schema and the migrations (or the database URL)",
         )
-    previous = read_snapshot_file(settings.out)
+    return db, read_snapshot_file(settings.out)
+
+
+def _load(
+    settings: Settings, console: Console, stats: Stats, verbose: bool
+) -> tuple[ir.Database, Snapshot | None, dict[str, str]]:
+    db, previous = _introspect(settings, console, stats)
     files = build_files(settings, db, previous, stats, warn=lambda m: console.err(f"warning: {m}"))
     if verbose:
         _print_stats(console, stats)
@@ -356,8 +363,20 @@ def check_cmd(
     project_id: ProjectId = None,
     templates: Templates = None,
     verbose: Verbose = False,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Regenerate and compare every file even when schema.json's hashes match.",
+        ),
+    ] = False,
 ) -> None:
-    """Regenerate into memory and compare with --out: exit 0 in sync, 1 drift, 2 error."""
+    """Compare --out with what generate would write: exit 0 in sync, 1 drift, 2 error.
+
+    When the database hash, generator, options and templates are those schema.json recorded
+    and every file matches its recorded sha256, nothing needs rendering; otherwise the tree is
+    regenerated in memory and compared file by file.
+    """
     overrides = _overrides(
         ctx,
         db_url=db_url,
@@ -371,9 +390,18 @@ def check_cmd(
 
     def action(console: Console) -> int:
         settings = load_settings(overrides)
-        db, previous, files = _load(settings, console, Stats(), verbose)
-        tree = compare_tree(settings.out, files)
-        if tree.in_sync:
+        stats = Stats()
+        db, previous = _introspect(settings, console, stats)
+        in_sync = not full and tree_is_current(settings, db, previous, stats)
+        if not in_sync:
+            files = build_files(
+                settings, db, previous, stats, warn=lambda m: console.err(f"warning: {m}")
+            )
+            tree = compare_tree(settings.out, files)
+            in_sync = tree.in_sync
+        if verbose:
+            _print_stats(console, stats)
+        if in_sync:
             console.out(f"{_display(settings.out)}/ is in sync with the {settings.source_label}.")
             return EXIT_IN_SYNC
         changes = _changes(previous, db)

@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from generator import ir
+from generator import __version__, ir
 from generator.config import Settings
 from generator.errors import SyncSchemaError
-from generator.format import format_tree
-from generator.render import SCHEMA_JSON, VersionInfo, next_version, read_snapshot, render_tree
+from generator.format import RUFF_CONFIG, format_tree, ruff_version
+from generator.output import read_tree
+from generator.render import (
+    SCHEMA_JSON,
+    Manifest,
+    VersionInfo,
+    next_version,
+    read_snapshot,
+    render_tree,
+    snapshot_json,
+    template_sources,
+)
 
 
 @dataclass(slots=True)
@@ -39,12 +51,18 @@ class Stats:
 
 
 class Snapshot:
-    """The committed tree's schema.json: its version facts, and its IR decoded on first use."""
+    """The committed tree's schema.json: version facts, manifest, and its IR decoded on use."""
 
-    __slots__ = ("_data", "_database", "version")
+    __slots__ = ("_data", "_database", "manifest", "version")
 
-    def __init__(self, version: VersionInfo, database: ir.Database | dict[str, Any]) -> None:
+    def __init__(
+        self,
+        version: VersionInfo,
+        database: ir.Database | dict[str, Any],
+        manifest: Manifest | None = None,
+    ) -> None:
         self.version = version
+        self.manifest = manifest
         self._database = database if isinstance(database, ir.Database) else None
         self._data = database if isinstance(database, dict) else None
 
@@ -106,13 +124,62 @@ def read_snapshot_file(out: Path) -> Snapshot | None:
     if not path.exists():
         return None
     try:
-        version, data = read_snapshot(path.read_text(encoding="utf-8"))
+        version, data, manifest = read_snapshot(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise SyncSchemaError(
             f"cannot read {path}: {exc}",
             hint=f"restore it from git (git checkout -- {path}) or delete it to start a new history",
         ) from None
-    return Snapshot(version, data)
+    return Snapshot(version, data, manifest)
+
+
+def inputs_fingerprint(settings: Settings) -> str:
+    """sha256 of what decides the generated files besides the database."""
+    options = {
+        f.name: sorted(v) if isinstance(v, frozenset) else v
+        for f in dataclasses.fields(settings.options)
+        for v in [getattr(settings.options, f.name)]
+    }
+    facts = {
+        "generator": __version__,
+        "ruff": ruff_version(),
+        "ruff_config": RUFF_CONFIG,
+        "options": {k: dict(v) if isinstance(v, Mapping) else v for k, v in options.items()},
+    }
+    digest = hashlib.sha256(ir.dumps(facts).encode("utf-8"))
+    for name, content in template_sources(settings.templates):
+        digest.update(f"\0{name}\0".encode())
+        digest.update(hashlib.sha256(content).digest())
+    return digest.hexdigest()
+
+
+def tree_is_current(
+    settings: Settings, db: ir.Database, previous: Snapshot | None, stats: Stats | None = None
+) -> bool:
+    """Whether --out is exactly what generate would write, decided without rendering.
+
+    True only when the database hash and every other input (generator and ruff versions,
+    options, templates) equal what schema.json recorded, every file's sha256 matches its
+    manifest, no file is missing or extra, and schema.json is what generate would write.
+    Otherwise False, and the caller regenerates in full to find out what differs.
+    """
+    if previous is None or previous.manifest is None:
+        return False
+    stats = stats if stats is not None else Stats()
+    with stats.stage("hash"):
+        data = ir.to_dict(db)
+        db_hash = ir.hash_dict(data)
+    manifest = previous.manifest
+    if db_hash != previous.version.db_hash or manifest.inputs != inputs_fingerprint(settings):
+        return False
+    with stats.stage("verify files"):
+        on_disk = read_tree(settings.out)
+        if set(on_disk) != {*manifest.files, SCHEMA_JSON}:
+            return False
+        if any(hashlib.sha256(on_disk[rel]).hexdigest() != d for rel, d in manifest.files.items()):
+            return False
+        version = next_version(previous.version, db_hash, now())
+        return on_disk[SCHEMA_JSON] == snapshot_json(data, version, manifest).encode("utf-8")
 
 
 def build_files(
@@ -136,15 +203,14 @@ def build_files(
 
     with stats.stage("render"):
         files = render_tree(
-            db,
-            version,
-            options=settings.options,
-            templates=settings.templates,
-            warn=collect,
-            data=data,
+            db, version, options=settings.options, templates=settings.templates, warn=collect
         )
     with stats.stage("ruff"):
-        return format_tree(files)
+        files = format_tree(files, fix_all=settings.templates is not None)
+    with stats.stage("hash"):
+        manifest = Manifest.of(files, inputs_fingerprint(settings))
+        files[SCHEMA_JSON] = snapshot_json(data, version, manifest)
+    return files
 
 
 def snapshot_version(out: Path) -> dict[str, object]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -89,11 +90,10 @@ def render_tree(
     options: Options | None = None,
     templates: Path | None = None,
     warn: Callable[[str], None] = lambda _msg: None,
-    data: dict[str, Any] | None = None,
 ) -> dict[str, str]:
-    """Every file of the generated package, relative path -> text (Python not yet formatted).
+    """Every Python file of the generated package, relative path -> text (not yet formatted).
 
-    `data` is `ir.to_dict(db)` when the caller already has it (it is costly on big schemas).
+    schema.json is added after formatting (`snapshot_json`): it records the final files' hashes.
     """
     builder = TreeBuilder(db=db, options=options or Options(), warn=warn)
     env = environment(templates)
@@ -137,22 +137,64 @@ def render_tree(
                 hint="fix the template in your --templates folder (or remove it to use the built-in)",
             ) from None
         files[path] = text
-    files[SCHEMA_JSON] = snapshot_json(data if data is not None else ir.to_dict(db), version)
     return files
 
 
-def snapshot_json(data: dict[str, Any], version: VersionInfo) -> str:
-    """schema.json: version facts, then the canonical IR with one object per line.
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """What schema.json records about the generated files, so `check` can skip regenerating."""
+
+    #: sha256 of every input besides the database: generator, ruff, options, templates
+    inputs: str
+    #: relative path -> sha256 of the file's bytes, for every file but schema.json
+    files: Mapping[str, str]
+
+    @classmethod
+    def of(cls, files: Mapping[str, str], inputs: str) -> Manifest:
+        """The manifest of a finished tree."""
+        return cls(
+            inputs=inputs,
+            files={
+                rel: hashlib.sha256(text.encode("utf-8")).hexdigest()
+                for rel, text in sorted(files.items())
+                if rel != SCHEMA_JSON
+            },
+        )
+
+
+def template_sources(templates: Path | None) -> list[tuple[str, bytes]]:
+    """(name, bytes) of every template that can be loaded, the user's folder first."""
+    found: list[tuple[str, bytes]] = []
+    for label, folder in (("user", templates), ("builtin", BUILTIN_TEMPLATES)):
+        if folder is None or not folder.is_dir():
+            continue
+        found += [
+            (f"{label}:{p.relative_to(folder).as_posix()}", p.read_bytes())
+            for p in sorted(folder.rglob("*"))
+            if p.is_file()
+        ]
+    return found
+
+
+def snapshot_json(data: dict[str, Any], version: VersionInfo, manifest: Manifest) -> str:
+    """schema.json: version facts and file hashes, then the canonical IR, one object per line.
 
     One line per table, enum or type keeps diffs reviewable, and lets the C JSON encoder do
     the work (indented output goes through Python's slow encoder).
     """
     head = {
         "$comment": f"{GENERATED_MARKER}. Do not edit: run `make schemas` to regenerate.",
+        "inputs": manifest.inputs,
         **asdict(version),
     }
     lines = ["{"]
     lines += [f"{ir.dumps(key)}: {ir.dumps(value)}," for key, value in sorted(head.items())]
+    lines.append('"files": {')
+    lines += [
+        f"{ir.dumps(rel)}: {ir.dumps(digest)}{',' if index < len(manifest.files) - 1 else ''}"
+        for index, (rel, digest) in enumerate(sorted(manifest.files.items()))
+    ]
+    lines.append("},")
     lines.append('"database": {')
     keys = sorted(data)
     for index, key in enumerate(keys):
@@ -169,8 +211,8 @@ def snapshot_json(data: dict[str, Any], version: VersionInfo) -> str:
     return "\n".join(lines) + "\n"
 
 
-def read_snapshot(text: str) -> tuple[VersionInfo, dict[str, Any]]:
-    """Parse schema.json into its version facts and the IR's plain data (decode it on demand)."""
+def read_snapshot(text: str) -> tuple[VersionInfo, dict[str, Any], Manifest | None]:
+    """Parse schema.json: version facts, the IR's plain data (decoded on demand), the manifest."""
     document = json.loads(text)
     version = VersionInfo(
         schema_version=int(document["schema_version"]),
@@ -181,4 +223,10 @@ def read_snapshot(text: str) -> tuple[VersionInfo, dict[str, Any]]:
     data = document["database"]
     if not isinstance(data, dict):
         raise ValueError("'database' is not an object")
-    return version, data
+    files, inputs = document.get("files"), document.get("inputs")
+    manifest = (
+        Manifest(inputs=inputs, files=files)
+        if isinstance(files, dict) and isinstance(inputs, str)
+        else None  # written by an older sync-schema: check regenerates in full
+    )
+    return version, data, manifest

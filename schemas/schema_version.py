@@ -3,7 +3,7 @@
 
 from typing import Final
 
-SCHEMA_VERSION: Final = 1
-LAST_SYNC: Final = "2026-11-25T16:26:17Z"
-DB_HASH: Final = "450a33183be1dfcafb992aa36915df8a3a5dc855c6cd28a5b43f60b399cbf10f"
+SCHEMA_VERSION: Final = 2
+LAST_SYNC: Final = "2026-11-25T17:03:00Z"
+DB_HASH: Final = "542b6721e8d19a93b6f22c2fcb070ea18327654ba5ee31c74b647e8b4ab2a014"
 GENERATOR_VERSION: Final = "0.1.0"

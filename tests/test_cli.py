@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -338,6 +339,75 @@ def test_a_hand_edit_of_a_generated_file_is_drift(cli: Cli, db_at_3: str) -> Non
     # generate repairs it.
     assert cli("generate", *args).returncode == 0
     assert cli("check", *args).returncode == 0
+
+
+@pytest.mark.postgres
+def test_check_in_sync_verifies_recorded_hashes_without_rendering(cli: Cli, db_at_3: str) -> None:
+    args = db_args(db_at_3, cli)
+    assert cli("generate", *args).returncode == 0
+
+    fast = cli("check", "--verbose", *args)
+    full = cli("check", "--verbose", "--full", *args)
+
+    assert fast.returncode == 0, fast.stdout + fast.stderr
+    assert "verify files" in fast.stderr
+    assert "render" not in fast.stderr
+    assert full.returncode == 0, full.stdout + full.stderr
+    assert "render" in full.stderr
+
+
+def _edit_schema_json(out: Path, old: str, new: str) -> None:
+    path = out / "schema.json"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "tamper",
+    ["edit the snapshot's database", "add a file", "delete a file", "change an option"],
+)
+def test_check_falls_back_to_a_full_compare_when_anything_recorded_differs(
+    cli: Cli, db_at_3: str, tamper: str
+) -> None:
+    args = db_args(db_at_3, cli)
+    assert cli("generate", *args).returncode == 0
+    out = cli.cwd / "schemas"
+    if tamper == "edit the snapshot's database":
+        _edit_schema_json(out, '"name":"member_role"', '"name":"member_rule"')
+    elif tamper == "add a file":
+        (out / "database" / "extra.py").write_text("X = 1\n", encoding="utf-8")
+    elif tamper == "delete a file":
+        (out / "database" / "views.py").unlink()
+    else:
+        (cli.cwd / "pyproject.toml").write_text(
+            MINIMAL_CONFIG + 'typeddict-types = "python"\n', encoding="utf-8"
+        )
+
+    result = cli("check", *args)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+
+
+@pytest.mark.postgres
+def test_check_full_catches_an_edit_whose_recorded_hash_was_forged_too(
+    cli: Cli, db_at_3: str
+) -> None:
+    args = db_args(db_at_3, cli)
+    assert cli("generate", *args).returncode == 0
+    out = cli.cwd / "schemas"
+    enums = out / "enums.py"
+    before = hashlib.sha256(enums.read_bytes()).hexdigest()
+    enums.write_bytes(enums.read_bytes() + b"EXTRA = 1\n")
+    _edit_schema_json(out, before, hashlib.sha256(enums.read_bytes()).hexdigest())
+
+    # The recorded hashes are trusted by default (they are only ever written by generate) ...
+    assert cli("check", *args).returncode == 0
+    # ... and --full regenerates everything, so even a forged manifest is caught.
+    result = cli("check", "--full", *args)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "  changed  schemas/enums.py" in result.stdout.splitlines()
 
 
 # --- errors never leak secrets -----------------------------------------------------------------
