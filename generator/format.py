@@ -9,6 +9,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -60,39 +61,88 @@ def ruff_bin() -> Path:
 
 
 def format_tree(files: Mapping[str, str], *, fix_all: bool = True) -> dict[str, str]:
-    """Run `ruff check --fix-only` then `ruff format` over the .py files; return the new texts.
+    """Run `ruff check --fix-only` then `ruff format` over the .py files; return the new texts."""
+    with TreeFormatter(fix_all=fix_all) as formatter:
+        formatter.submit(files)
+        return formatter.result()
+
+
+class TreeFormatter:
+    """Formats the tree in batches, each in the background while the next batch renders.
 
     The built-in templates emit exact, sorted imports, so for them (`fix_all=False`) only the
     package `__init__.py` files, whose `__all__` ruff orders, go through the fix pass: parsing
     the big modules twice is most of ruff's time on large schemas. User templates get it all.
+    One ruff process runs at a time, on one thread: formatting two big modules at once would
+    double the memory for little gain on two cores, where Python renders on the other one.
     """
-    with tempfile.TemporaryDirectory(prefix="sync-schema-fmt-") as tmp:
-        root = Path(tmp) / "tree"
-        config = Path(tmp) / "ruff.toml"
+
+    def __init__(self, *, fix_all: bool) -> None:
+        self._fix_all = fix_all
+        self._tmp = tempfile.TemporaryDirectory(prefix="sync-schema-fmt-")
+        self._root = Path(self._tmp.name) / "tree"
+        config = Path(self._tmp.name) / "ruff.toml"
         config.write_text(RUFF_CONFIG, encoding="utf-8")
-        py_files = {rel: text for rel, text in files.items() if rel.endswith(".py")}
-        for rel, text in py_files.items():
-            path = root / rel
+        self._base = [str(ruff_bin()), "--config", str(config), "--no-cache", "--quiet"]
+        self._env = {**os.environ, "RAYON_NUM_THREADS": "1"}
+        self._files: dict[str, str] = {}
+        self._job: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def __enter__(self) -> TreeFormatter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._wait()
+        self._tmp.cleanup()
+
+    def submit(self, files: Mapping[str, str]) -> None:
+        """Start formatting `files` once the previous batch is done; non-.py files pass through."""
+        self._wait()
+        self._files.update(files)
+        paths: list[str] = []
+        to_fix: list[str] = []
+        for rel, text in files.items():
+            if not rel.endswith(".py"):
+                continue
+            path = self._root / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
-        ruff = str(ruff_bin())
-        base = ["--config", str(config), "--no-cache", "--quiet"]
-        to_fix = (
-            [str(root)]
-            if fix_all
-            else [str(root / rel) for rel in py_files if rel.rpartition("/")[2] == "__init__.py"]
-        )
-        if to_fix:
-            _run([ruff, "check", "--fix-only", "--exit-zero", *base, *to_fix])
-        _run([ruff, "format", *base, str(root)])
-        result = dict(files)
-        for rel in py_files:
-            result[rel] = (root / rel).read_text(encoding="utf-8")
-        return result
+            paths.append(str(path))
+            if self._fix_all or rel.rpartition("/")[2] == "__init__.py":
+                to_fix.append(str(path))
+        if paths:
+            self._job = threading.Thread(target=self._format, args=(paths, to_fix), daemon=True)
+            self._job.start()
+
+    def result(self) -> dict[str, str]:
+        """Every submitted file, the Python ones formatted."""
+        self._wait()
+        return {
+            rel: (self._root / rel).read_text(encoding="utf-8") if rel.endswith(".py") else text
+            for rel, text in self._files.items()
+        }
+
+    def _format(self, paths: list[str], to_fix: list[str]) -> None:
+        try:
+            ruff, *options = self._base
+            if to_fix:
+                _run([ruff, "check", "--fix-only", "--exit-zero", *options, *to_fix], self._env)
+            _run([ruff, "format", *options, *paths], self._env)
+        except BaseException as exc:  # re-raised in the main thread by _wait
+            self._error = exc
+
+    def _wait(self) -> None:
+        if self._job is not None:
+            self._job.join()
+            self._job = None
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
 
 
-def _run(command: list[str]) -> None:
-    proc = subprocess.run(command, capture_output=True, text=True, check=False)
+def _run(command: list[str], env: Mapping[str, str]) -> None:
+    proc = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     if proc.returncode != 0:
         raise SyncSchemaError(
             f"ruff failed on the generated code: {proc.stderr.strip() or proc.stdout.strip()}",

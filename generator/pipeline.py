@@ -17,15 +17,16 @@ from typing import Any
 from generator import __version__, ir
 from generator.config import Settings
 from generator.errors import SyncSchemaError
-from generator.format import RUFF_CONFIG, format_tree, ruff_version
+from generator.format import RUFF_CONFIG, TreeFormatter, ruff_version
 from generator.output import read_tree
 from generator.render import (
+    PY_FILES,
     SCHEMA_JSON,
     Manifest,
     VersionInfo,
     next_version,
     read_snapshot,
-    render_tree,
+    render_files,
     snapshot_json,
     template_sources,
 )
@@ -79,6 +80,10 @@ class Snapshot:
                     hint="restore it from git, or delete it to start a new history",
                 ) from None
         return self._database
+
+
+#: Rendered text is handed to ruff in batches of at least this size, so it works meanwhile.
+_FORMAT_BATCH_CHARS = 256 * 1024
 
 
 def now() -> datetime:
@@ -201,12 +206,27 @@ def build_files(
         if warn is not None:
             warn(message)
 
-    with stats.stage("render"):
-        files = render_tree(
+    # Python renders the next modules while ruff formats the batch before (on the other core).
+    # Stage "render" counts rendering only; "ruff" counts the waits for ruff.
+    with TreeFormatter(fix_all=settings.templates is not None) as formatter:
+        batch: dict[str, str] = {}
+        rendered = render_files(
             db, version, options=settings.options, templates=settings.templates, warn=collect
         )
-    with stats.stage("ruff"):
-        files = format_tree(files, fix_all=settings.templates is not None)
+        while True:
+            with stats.stage("render"):
+                item = next(rendered, None)
+            if item is None:
+                break
+            batch[item[0]] = item[1]
+            if sum(len(t) for t in batch.values()) >= _FORMAT_BATCH_CHARS:
+                with stats.stage("ruff"):  # waits for the previous batch, if still running
+                    formatter.submit(batch)
+                batch = {}
+        with stats.stage("ruff"):
+            formatter.submit(batch)
+            formatted = formatter.result()
+    files = {path: formatted[path] for path in PY_FILES}
     with stats.stage("hash"):
         manifest = Manifest.of(files, inputs_fingerprint(settings))
         files[SCHEMA_JSON] = snapshot_json(data, version, manifest)

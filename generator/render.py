@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -95,13 +95,34 @@ def render_tree(
 
     schema.json is added after formatting (`snapshot_json`): it records the final files' hashes.
     """
+    rendered = dict(render_files(db, version, options=options, templates=templates, warn=warn))
+    return {path: rendered[path] for path in PY_FILES}
+
+
+def render_files(
+    db: ir.Database,
+    version: VersionInfo,
+    *,
+    options: Options | None = None,
+    templates: Path | None = None,
+    warn: Callable[[str], None] = lambda _msg: None,
+) -> Iterator[tuple[str, str]]:
+    """(path, text) of each Python file as soon as it is rendered, the biggest modules first.
+
+    Each context is built only when its file is rendered, so a caller can format the files
+    already yielded while the next ones render.
+    """
     builder = TreeBuilder(db=db, options=options or Options(), warn=warn)
     env = environment(templates)
     exports = builder.exports()
     database_modules = [(g, exports[g]) for g in ("entities", "relationships", "views")]
     database_names = sorted(n for _g, names in database_modules for n in names)
-    contexts: dict[str, dict[str, Any]] = {
-        "__init__.py": {
+    contexts: dict[str, Callable[[], dict[str, Any]]] = {
+        "generated/fastapi/models.py": builder.models,
+        "database/entities.py": lambda: builder.typeddicts("entities"),
+        "database/relationships.py": lambda: builder.typeddicts("relationships"),
+        "database/views.py": lambda: builder.typeddicts("views"),
+        "__init__.py": lambda: {
             "database_names": database_names,
             "enum_names": exports["enums"],
             "all_names": sorted(
@@ -116,28 +137,23 @@ def render_tree(
                 ]
             ),
         },
-        "schema_version.py": {"version": version},
-        "json_types.py": {},
-        "enums.py": builder.enums(),
-        "database/__init__.py": {"modules": database_modules, "all_names": database_names},
-        "database/entities.py": builder.typeddicts("entities"),
-        "database/relationships.py": builder.typeddicts("relationships"),
-        "database/views.py": builder.typeddicts("views"),
-        "generated/__init__.py": {},
-        "generated/fastapi/__init__.py": {"names": builder.model_exports()},
-        "generated/fastapi/models.py": builder.models(),
+        "schema_version.py": lambda: {"version": version},
+        "json_types.py": dict,
+        "enums.py": builder.enums,
+        "database/__init__.py": lambda: {"modules": database_modules, "all_names": database_names},
+        "generated/__init__.py": dict,
+        "generated/fastapi/__init__.py": lambda: {"names": builder.model_exports()},
     }
-    files: dict[str, str] = {}
-    for path, template in PY_FILES.items():
+    for path, context in contexts.items():
+        template = PY_FILES[path]
         try:
-            text = env.get_template(template).render(header=HEADER, **contexts[path])
+            text = env.get_template(template).render(header=HEADER, **context())
         except jinja2.TemplateError as exc:
             raise ConfigError(
                 f"template {template} failed: {exc}",
                 hint="fix the template in your --templates folder (or remove it to use the built-in)",
             ) from None
-        files[path] = text
-    return files
+        yield path, text
 
 
 @dataclass(frozen=True, slots=True)
