@@ -63,7 +63,7 @@ def ruff_bin() -> Path:
 def format_tree(files: Mapping[str, str], *, fix_all: bool = True) -> dict[str, str]:
     """Run `ruff check --fix-only` then `ruff format` over the .py files; return the new texts."""
     with TreeFormatter(fix_all=fix_all) as formatter:
-        formatter.submit(files)
+        formatter.submit(files, last=True)
         return formatter.result()
 
 
@@ -73,8 +73,9 @@ class TreeFormatter:
     The built-in templates emit exact, sorted imports, so for them (`fix_all=False`) only the
     package `__init__.py` files, whose `__all__` ruff orders, go through the fix pass: parsing
     the big modules twice is most of ruff's time on large schemas. User templates get it all.
-    One ruff process runs at a time, on one thread: formatting two big modules at once would
-    double the memory for little gain on two cores, where Python renders on the other one.
+    One ruff process runs at a time, on one thread while Python renders on the other core:
+    formatting two big modules at once would double the memory. The last batch, with
+    nothing left to render, gets every core.
     """
 
     def __init__(self, *, fix_all: bool) -> None:
@@ -84,7 +85,6 @@ class TreeFormatter:
         config = Path(self._tmp.name) / "ruff.toml"
         config.write_text(RUFF_CONFIG, encoding="utf-8")
         self._base = [str(ruff_bin()), "--config", str(config), "--no-cache", "--quiet"]
-        self._env = {**os.environ, "RAYON_NUM_THREADS": "1"}
         self._files: dict[str, str] = {}
         self._job: threading.Thread | None = None
         self._error: BaseException | None = None
@@ -96,9 +96,10 @@ class TreeFormatter:
         self._wait()
         self._tmp.cleanup()
 
-    def submit(self, files: Mapping[str, str]) -> None:
+    def submit(self, files: Mapping[str, str], *, last: bool = False) -> None:
         """Start formatting `files` once the previous batch is done; non-.py files pass through."""
         self._wait()
+        env = dict(os.environ) if last else {**os.environ, "RAYON_NUM_THREADS": "1"}
         self._files.update(files)
         paths: list[str] = []
         to_fix: list[str] = []
@@ -112,7 +113,9 @@ class TreeFormatter:
             if self._fix_all or rel.rpartition("/")[2] == "__init__.py":
                 to_fix.append(str(path))
         if paths:
-            self._job = threading.Thread(target=self._format, args=(paths, to_fix), daemon=True)
+            self._job = threading.Thread(
+                target=self._format, args=(paths, to_fix, env), daemon=True
+            )
             self._job.start()
 
     def result(self) -> dict[str, str]:
@@ -123,12 +126,12 @@ class TreeFormatter:
             for rel, text in self._files.items()
         }
 
-    def _format(self, paths: list[str], to_fix: list[str]) -> None:
+    def _format(self, paths: list[str], to_fix: list[str], env: Mapping[str, str]) -> None:
         try:
             ruff, *options = self._base
             if to_fix:
-                _run([ruff, "check", "--fix-only", "--exit-zero", *options, *to_fix], self._env)
-            _run([ruff, "format", *options, *paths], self._env)
+                _run([ruff, "check", "--fix-only", "--exit-zero", *options, *to_fix], env)
+            _run([ruff, "format", *options, *paths], env)
         except BaseException as exc:  # re-raised in the main thread by _wait
             self._error = exc
 

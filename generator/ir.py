@@ -329,7 +329,29 @@ def dumps(data: Any, *, indent: int | None = None) -> str:
 
 def hash_dict(data: dict[str, Any]) -> str:
     """sha256 of the compact canonical JSON of `to_dict` output."""
-    return hashlib.sha256(dumps(data).encode("utf-8")).hexdigest()
+    return hash_parts(json_parts(data))
+
+
+#: A top-level key of `to_dict` output -> its value as canonical JSON, item by item for lists.
+JsonParts = dict[str, "str | list[str]"]
+
+
+def json_parts(data: dict[str, Any]) -> JsonParts:
+    """`to_dict` output as canonical JSON, one string per list item: encoded once, then both
+    hashed (`hash_parts`) and written one object per line (schema.json)."""
+    return {
+        key: [dumps(item) for item in value] if isinstance(value, list) else dumps(value)
+        for key, value in sorted(data.items())
+    }
+
+
+def hash_parts(parts: JsonParts) -> str:
+    """sha256 of the compact canonical JSON the parts make up (the same as `dumps` of the whole)."""
+    body = ",".join(
+        f"{dumps(key)}:" + (f"[{','.join(value)}]" if isinstance(value, list) else value)
+        for key, value in parts.items()
+    )
+    return hashlib.sha256(f"{{{body}}}".encode()).hexdigest()
 
 
 def db_hash(db: Database) -> str:

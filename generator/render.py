@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -101,16 +101,18 @@ def render_tree(
 
 def render_files(
     db: ir.Database,
-    version: VersionInfo,
+    version: VersionInfo | Callable[[], VersionInfo],
     *,
     options: Options | None = None,
     templates: Path | None = None,
     warn: Callable[[str], None] = lambda _msg: None,
+    paths: Collection[str] | None = None,
 ) -> Iterator[tuple[str, str]]:
-    """(path, text) of each Python file as soon as it is rendered, the biggest modules first.
+    """(path, text) of each Python file (or of `paths`) as it is rendered, biggest first.
 
     Each context is built only when its file is rendered, so a caller can format the files
-    already yielded while the next ones render.
+    already yielded while the next ones render. `version` may be a function, called only
+    when schema_version.py is rendered (hashing the IR can then overlap with formatting).
     """
     builder = TreeBuilder(db=db, options=options or Options(), warn=warn)
     env = environment(templates)
@@ -137,7 +139,7 @@ def render_files(
                 ]
             ),
         },
-        "schema_version.py": lambda: {"version": version},
+        "schema_version.py": lambda: {"version": version() if callable(version) else version},
         "json_types.py": dict,
         "enums.py": builder.enums,
         "database/__init__.py": lambda: {"modules": database_modules, "all_names": database_names},
@@ -145,6 +147,8 @@ def render_files(
         "generated/fastapi/__init__.py": lambda: {"names": builder.model_exports()},
     }
     for path, context in contexts.items():
+        if paths is not None and path not in paths:
+            continue
         template = PY_FILES[path]
         try:
             text = env.get_template(template).render(header=HEADER, **context())
@@ -192,11 +196,11 @@ def template_sources(templates: Path | None) -> list[tuple[str, bytes]]:
     return found
 
 
-def snapshot_json(data: dict[str, Any], version: VersionInfo, manifest: Manifest) -> str:
+def snapshot_json(parts: ir.JsonParts, version: VersionInfo, manifest: Manifest) -> str:
     """schema.json: version facts and file hashes, then the canonical IR, one object per line.
 
-    One line per table, enum or type keeps diffs reviewable, and lets the C JSON encoder do
-    the work (indented output goes through Python's slow encoder).
+    `parts` is `ir.json_parts` of the IR. One line per table, enum or type keeps diffs
+    reviewable; each object was encoded once, by the C JSON encoder, for DB_HASH too.
     """
     head = {
         "$comment": f"{GENERATED_MARKER}. Do not edit: run `make schemas` to regenerate.",
@@ -212,17 +216,18 @@ def snapshot_json(data: dict[str, Any], version: VersionInfo, manifest: Manifest
     ]
     lines.append("},")
     lines.append('"database": {')
-    keys = sorted(data)
+    keys = list(parts)
     for index, key in enumerate(keys):
-        value = data[key]
+        value = parts[key]
         comma = "," if index < len(keys) - 1 else ""
-        if isinstance(value, list) and value and isinstance(value[0], dict):
-            items = [ir.dumps(item) for item in value]
+        if isinstance(value, list) and value and value[0].startswith("{"):
             lines.append(f"{ir.dumps(key)}: [")
-            lines += [f"{item}," for item in items[:-1]]
-            lines += [items[-1], f"]{comma}"]
+            lines += [f"{item}," for item in value[:-1]]
+            lines += [value[-1], f"]{comma}"]
+        elif isinstance(value, list):
+            lines.append(f"{ir.dumps(key)}: [{','.join(value)}]{comma}")
         else:
-            lines.append(f"{ir.dumps(key)}: {ir.dumps(value)}{comma}")
+            lines.append(f"{ir.dumps(key)}: {value}{comma}")
     lines += ["}", "}"]
     return "\n".join(lines) + "\n"
 

@@ -161,3 +161,33 @@ def test_same_database_gives_same_json_and_hash(fresh_db: str) -> None:
         assert result.returncode == 0, result.stderr
         hashes.add(result.stdout.strip())
     assert hashes == {ir.db_hash(first)}
+
+
+def test_domains_keep_their_own_name_base_type_nullability_and_checks(fresh_db: str) -> None:
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute(
+            """
+            CREATE DOMAIN public.email AS varchar(320) NOT NULL DEFAULT 'x@example.com'
+                CONSTRAINT email_has_at CHECK (VALUE LIKE '%@%');
+            COMMENT ON DOMAIN public.email IS 'An address with an @.';
+            CREATE DOMAIN public.positive_int AS integer CHECK (VALUE > 0);
+            CREATE TABLE public.accounts (
+                id public.positive_int PRIMARY KEY,
+                contact public.email,
+                backups public.email[]
+            );
+            """
+        )
+    db = introspect(fresh_db)
+
+    assert [d.qualified_name for d in db.domains] == ["public.email", "public.positive_int"]
+    email = db.domains[0]
+    assert (email.base.name, email.base.max_length, email.nullable) == ("varchar", 320, False)
+    assert email.default == "'x@example.com'::character varying"
+    assert [c.name for c in email.check_constraints] == ["email_has_at"]
+    assert email.comment == "An address with an @."
+    accounts = db.table("public", "accounts")
+    assert accounts is not None
+    contact = accounts.column("contact")
+    assert contact is not None
+    assert (contact.type.kind, contact.type.name) == ("domain", "email")
