@@ -193,6 +193,10 @@ def _run(action: Callable[[Console], int], console: Console | None = None) -> No
     except KeyboardInterrupt:
         console.err("interrupted: nothing was written")
         raise typer.Exit(EXIT_ERROR) from None
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly; the output was not read in full.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(EXIT_ERROR) from None
     except Exception as exc:
         _fail(console, exc)
     raise typer.Exit(code)
@@ -331,13 +335,20 @@ def generate_cmd(
         settings = load_settings(overrides)
         stats = Stats()
         db, previous, files = _load(settings, console, stats, verbose)
-        changes = _changes(previous, db)
+        # Without a previous snapshot every object is new: a count says more than a list.
+        changes = _changes(previous, db) if previous is not None else []
         with stats.stage("write"):
             tree = write_tree(settings.out, files, force=force)
         if tree.in_sync:
             console.out(f"{_display(settings.out)}/ is up to date ({settings.source_label}).")
         else:
             console.out(f"Regenerated {_display(settings.out)}/ from the {settings.source_label}.")
+            if previous is None:
+                views = sum(t.is_view for t in db.tables)
+                console.out(
+                    f"First generation: {len(db.tables) - views} tables, {views} views, "
+                    f"{len(db.enums)} enums."
+                )
             for change in changes:
                 console.change(change)
             for path in tree.paths():
