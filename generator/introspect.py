@@ -306,9 +306,7 @@ def build_database(
     ).sorted()
 
 
-def _table(
-    row: Row, columns: list[ir.Column], constraints: list[Row]
-) -> ir.Table:
+def _table(row: Row, columns: list[ir.Column], constraints: list[Row]) -> ir.Table:
     primary_key: ir.PrimaryKey | None = None
     uniques: list[ir.UniqueConstraint] = []
     fks: list[ir.ForeignKey] = []
