@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv schemas check-schemas diff-schemas schema-report schema-sync-push test lint hooks bench bench-peers clean
+.PHONY: venv schemas check-schemas diff-schemas schema-report schema-sync-push test fuzz lint hooks bench bench-peers clean
 
 venv: $(STAMP)
 
@@ -28,6 +28,10 @@ schema-report: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The property-based hostile-schema test with 1000 examples per server (make test runs 200).
+fuzz: $(STAMP)
+	SYNC_SCHEMA_FUZZ_EXAMPLES=1000 $(BIN)/python -m pytest tests/test_fuzz.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check generator tests

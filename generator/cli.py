@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import gc
 import json
 import os
 import subprocess
@@ -655,4 +656,8 @@ def _commit(settings: Settings, changes: list[Change], console: Console) -> None
 
 def main() -> None:
     """Console-script entry point."""
+    # A run allocates millions of small, acyclic objects (IR, template contexts): at the default
+    # gen-0 threshold (700) the cycle collector runs thousands of times for nothing, ~7% of a
+    # big generate. Cycles are still collected, just less often.
+    gc.set_threshold(100_000, 50, 1000)
     app()

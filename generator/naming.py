@@ -8,6 +8,7 @@ import unicodedata
 from functools import lru_cache
 
 __all__ = [
+    "AMBIGUOUS_NAMES",
     "BUILTIN_NAMES",
     "PYDANTIC_PROTECTED_PREFIXES",
     "PYDANTIC_RESERVED",
@@ -60,8 +61,9 @@ BUILTIN_NAMES: frozenset[str] = _word_set(
     """
 )
 
-# Public attributes of pydantic.BaseModel (v2, including the deprecated v1 API); hard-coded so
-# that naming never imports pydantic.
+# Public attributes of pydantic.BaseModel (v2, including the deprecated v1 API) and of its
+# metaclass (mro, ABCMeta.register): a field with one of these names makes pydantic warn.
+# Hard-coded so that naming never imports pydantic; a test compares it with the real class.
 PYDANTIC_RESERVED: frozenset[str] = _word_set(
     """
     model_config model_fields model_computed_fields model_extra model_fields_set
@@ -70,6 +72,7 @@ PYDANTIC_RESERVED: frozenset[str] = _word_set(
     model_validate_strings
     dict json parse_obj parse_raw parse_file from_orm construct copy schema schema_json
     validate update_forward_refs fields __fields__ __fields_set__
+    mro register
     """
 )
 
@@ -79,6 +82,10 @@ PYDANTIC_PROTECTED_PREFIXES: tuple[str, ...] = ("model_dump", "model_validate")
 # Soft keywords (match, case, type, _) and builtins (id, list) are fine as attribute names; a
 # builtin only needs avoiding where an annotation uses it, which the caller passes as reserved.
 _FIELD_AVOID = frozenset(keyword.kwlist)
+
+# Names pycodestyle calls ambiguous (E741-E743: l, I and O look like 1 and 0); ruff's default
+# rules reject them as class, attribute and variable names, so they get a "_" too.
+AMBIGUOUS_NAMES = frozenset({"l", "I", "O"})
 
 _CAMEL_BOUNDARY = re.compile(
     # lower/digit -> Upper, and the end of an acronym (HTTPServer); a plural acronym (IDs) stays.
@@ -368,7 +375,7 @@ def _join_pascal(words: tuple[str, ...] | list[str]) -> str:
     if name[0].isdigit():
         name = "N" + name
     # Only True, False and None can collide once capitalised.
-    if keyword.iskeyword(name):
+    if keyword.iskeyword(name) or name in AMBIGUOUS_NAMES:
         name += "_"
     return name
 
@@ -404,6 +411,8 @@ def enum_member_name(label: str) -> str:
     if not name:
         return "EMPTY"
     # Words are never empty, so the name cannot start with "_" or be a _sunder_/__dunder__.
+    if name in AMBIGUOUS_NAMES:
+        return name + "_"
     return "N_" + name if name[0].isdigit() else name
 
 
@@ -414,7 +423,7 @@ def field_name(column: str, reserved: frozenset[str] = frozenset()) -> str:
     if name[0].isdigit():
         name = "n_" + name
     # Words are never empty, so the name cannot start with "_" or be a dunder.
-    while name in _FIELD_AVOID or name in reserved:
+    while name in _FIELD_AVOID or name in AMBIGUOUS_NAMES or name in reserved:
         name += "_"
     return name
 
@@ -451,5 +460,6 @@ def is_plain_identifier(name: str) -> bool:
         name.isascii()
         and name.isidentifier()
         and not keyword.iskeyword(name)
+        and name not in AMBIGUOUS_NAMES
         and not name.startswith("__")
     )

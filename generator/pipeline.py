@@ -40,15 +40,21 @@ class Stats:
     queries: int = 0
     query_seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    _inner: list[float] = field(default_factory=list)  # time of stages nested in open ones
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
-        """Time one stage."""
+        """Time one stage; a stage inside another counts only once, as itself."""
         start = time.perf_counter()
+        self._inner.append(0.0)
         try:
             yield
         finally:
-            self.stages[name] = self.stages.get(name, 0.0) + time.perf_counter() - start
+            elapsed = time.perf_counter() - start
+            inner = self._inner.pop()
+            self.stages[name] = self.stages.get(name, 0.0) + elapsed - inner
+            if self._inner:
+                self._inner[-1] += elapsed
 
 
 class Snapshot:

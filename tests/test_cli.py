@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from generator import ir, report
 from generator.config import Settings
@@ -504,6 +505,86 @@ def test_secrets_in_a_working_url_reach_no_output_file_or_report(
     reports = sorted((tmp_path / "reports").iterdir())
     assert len(reports) == 2
     assert "postgres:***@" in summary.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def password_role(pg_server: TempServer, fresh_db: str) -> tuple[str, str]:
+    """(right dsn, wrong-password dsn) for a role that must log in with a SCRAM password."""
+    role = "sync_pw_user"
+    hba = pg_server.data_dir / "pg_hba.conf"
+    rule = f"local all {role} scram-sha-256\n"
+    if rule not in hba.read_text(encoding="utf-8"):
+        # First match wins: only this role needs a password; every other test keeps trust.
+        hba.write_text(rule + hba.read_text(encoding="utf-8"), encoding="utf-8")
+        pg_server.psql("select pg_reload_conf()")
+    pg_server.psql(
+        f"do $$ begin create role {role} login password '{PASSWORD}'; "
+        "exception when duplicate_object then null; end $$"
+    )
+    pg_server.psql(
+        "create table public.t (id int primary key)", conninfo_to_dict(fresh_db)["dbname"]
+    )
+    right = fresh_db.replace("postgres@", f"{role}:{PASSWORD}@", 1)
+    wrong = fresh_db.replace("postgres@", f"{role}:{PASSWORD}x9@", 1)
+    return right, wrong
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("command", ["check", "generate", "report"])
+def test_a_wrong_password_exits_2_and_no_output_names_it(
+    cli: Cli, password_role: tuple[str, str], tmp_path: Path, command: str
+) -> None:
+    right, wrong = password_role
+    args = ["--out", str(cli.cwd / "schemas"), "--verbose"]
+    if command == "report":
+        args += ["--report-dir", str(tmp_path / "reports")]
+
+    result = cli(command, "--db-url", wrong, *args, SUPABASE_SERVICE_KEY=SERVICE_KEY)
+
+    assert_error_with_hint(result)
+    assert "password authentication failed" in result.stderr
+    for secret in (PASSWORD, SERVICE_KEY):
+        assert secret not in result.stdout + result.stderr
+        assert files_containing(tmp_path, secret) == []
+    # The same role with its right password gets through: the password was the problem.
+    assert cli("generate", "--db-url", right, "--out", str(tmp_path / "ok")).returncode == 0
+
+
+@pytest.mark.postgres
+def test_a_statement_timeout_exits_2_naming_it_without_the_password(
+    tmp_path: Path, pg_server: TempServer, fresh_db: str
+) -> None:
+    pg_server.psql(
+        "do $$ begin for i in 1..400 loop execute format("
+        "'create table t%s (id int primary key, a text, b jsonb, c numeric(8, 2))', i); "
+        "end loop; end $$",
+        conninfo_to_dict(fresh_db)["dbname"],
+    )
+    cli = make_cli(tmp_path / "project", MINIMAL_CONFIG + "statement-timeout = 1\n")
+    dsn = fresh_db.replace("postgres@", f"postgres:{PASSWORD}@", 1)
+
+    result = cli("check", "--verbose", "--db-url", dsn, "--out", str(cli.cwd / "schemas"))
+
+    assert_error_with_hint(result)
+    assert "statement timeout" in result.stderr
+    assert PASSWORD not in result.stdout + result.stderr
+
+
+@pytest.mark.postgres
+def test_output_into_a_closed_pipe_stops_quietly(cli: Cli, db_at_3: str) -> None:
+    generate = subprocess.Popen(
+        [sys.executable, "-m", "generator", "generate", *db_args(db_at_3, cli)],
+        cwd=cli.cwd,
+        env=cli.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert generate.stdout is not None
+    generate.stdout.close()  # the reader is gone before the first line, as with `| head -0`
+    _out, err = generate.communicate(timeout=60)
+
+    assert generate.returncode == 2
+    assert err == b""
 
 
 # --- update --commit ---------------------------------------------------------------------------

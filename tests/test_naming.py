@@ -304,6 +304,8 @@ def test_snake_words_returns_a_fresh_list_each_call() -> None:
         ("", "Table"),
         ("none", "None_"),
         ("trues", "True_"),
+        ("i", "I_"),
+        ("O", "O_"),
     ],
 )
 def test_class_base_name_is_pascal_case_with_a_singular_last_word(table: str, name: str) -> None:
@@ -319,6 +321,7 @@ def test_class_base_name_is_pascal_case_with_a_singular_last_word(table: str, na
         ("3d_kind", "N3dKind"),
         ("✨", "EnumType"),
         ("none", "None_"),
+        ("o", "O_"),
     ],
 )
 def test_enum_class_name_is_pascal_case_and_not_singularized(enum: str, name: str) -> None:
@@ -334,6 +337,7 @@ def test_enum_class_name_is_pascal_case_and_not_singularized(enum: str, name: st
         ("9lives", "N9lives"),
         ("", "X"),
         ("💥", "X"),
+        ("I", "I_"),
     ],
 )
 def test_pascal_is_plain_pascal_case(raw: str, name: str) -> None:
@@ -357,6 +361,8 @@ def test_pascal_is_plain_pascal_case(raw: str, name: str) -> None:
         ("name", "NAME"),
         ("None", "NONE"),
         ("déjà vu", "DEJA_VU"),
+        ("i", "I_"),
+        ("o", "O_"),
     ],
 )
 def test_enum_member_names_are_upper_snake(label: str, member: str) -> None:
@@ -376,6 +382,8 @@ def test_enum_member_names_are_upper_snake(label: str, member: str) -> None:
         ("__secret", "secret"),
         ("_private", "private"),
         ("café", "cafe"),
+        ("l", "l_"),
+        ("L", "l_"),
     ],
 )
 def test_field_names_are_lower_snake(column: str, name: str) -> None:
@@ -411,6 +419,12 @@ def test_no_keyword_survives_as_a_field_name(word: str) -> None:
 def test_builtins_stay_as_field_names_unless_reserved(column: str, name: str) -> None:
     assert field_name(column) == name
     assert field_name(column, frozenset({column})) == f"{name}_"
+
+
+@pytest.mark.parametrize("name", ["l", "I", "O"])
+def test_ambiguous_names_are_never_plain_typeddict_keys(name: str) -> None:
+    # ruff's default rules (E741) reject them as attribute names: functional syntax keeps them.
+    assert not is_plain_identifier(name)
 
 
 def test_builtin_names_cover_the_running_python() -> None:
@@ -461,7 +475,9 @@ def test_pydantic_field_name_honours_extra_reserved_names() -> None:
 def test_pydantic_reserved_covers_base_model() -> None:
     from pydantic import BaseModel
 
-    public = {name for name in dir(BaseModel) if not name.startswith("_")}
+    # pydantic warns when a field name is any attribute of the base class, its metaclass's too.
+    candidates = set(dir(BaseModel)) | set(dir(type(BaseModel)))
+    public = {n for n in candidates if not n.startswith("_") and hasattr(BaseModel, n)}
     assert public <= PYDANTIC_RESERVED
 
 
