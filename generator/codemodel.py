@@ -240,12 +240,15 @@ class ImportSet:
         third = {m: n for m, n in by_module.items() if m not in local and m not in stdlib}
         out: list[str] = []
         for group in (stdlib, third):
-            out.extend(f"from {m} import {', '.join(sorted(group[m]))}" for m in sorted(group))
+            out.extend(
+                f"from {m} import {', '.join(naming.import_order(group[m]))}" for m in sorted(group)
+            )
             if group:
                 out.append("")
         dots = "." * depth
         out.extend(
-            f"from {dots}{m[1:]} import {', '.join(sorted(local[m]))}" for m in sorted(local)
+            f"from {dots}{m[1:]} import {', '.join(naming.import_order(local[m]))}"
+            for m in sorted(local)
         )
         while out and out[-1] == "":
             out.pop()

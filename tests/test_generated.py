@@ -55,6 +55,19 @@ def test_committed_schemas_match_the_migrations_byte_for_byte() -> None:
 
 
 @pytest.mark.postgres
+def test_every_postgres_version_generates_the_committed_tree_byte_for_byte(
+    pg_server: TempServer, fresh_db: str
+) -> None:
+    # schemas/ is generated on the embedded server; --full regenerates, trusting no hash.
+    apply_migrations(fresh_db, MIGRATIONS, pg_bin=pg_server.pg_bin)
+    result = _run(
+        str(BIN / "sync-schema"), "check", "--full", "--db-url", fresh_db, "--out", str(SCHEMAS),
+        env=_clean_env(),
+    )  # fmt: skip
+    assert result.returncode == 0, f"PostgreSQL {pg_server.major_version}:\n{result.stdout}"
+
+
+@pytest.mark.postgres
 def test_regenerating_changes_nothing_last_sync_included(tmp_path: Path) -> None:
     out = tmp_path / "schemas"
     for _ in range(2):

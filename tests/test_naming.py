@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import builtins
 import keyword
+import random
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +20,7 @@ from generator.naming import (
     enum_member_name,
     field_name,
     find_free_name,
+    import_order,
     is_plain_identifier,
     pascal,
     pydantic_field_name,
@@ -584,3 +589,43 @@ def test_every_generated_name_is_an_ascii_identifier_and_not_a_keyword(raw: str)
         assert name.isidentifier()
         assert not keyword.iskeyword(name)
         assert not name.startswith("_")
+
+
+# --- import order: what ruff's isort rules (I001) want, so no fix pass is needed ------------
+
+
+def _random_import_names(rng: random.Random) -> list[str]:
+    pieces = ["Account", "account", "ID", "Id", "id", "N", "X", "Value", "VALUE", "I", "O", "a"]
+    digits = ["0", "00", "01", "1", "2", "9", "10", "010", "100", "0040", ""]
+    names: set[str] = set()
+    for _ in range(rng.randint(2, 6)):
+        name = "".join(rng.choice(pieces) + rng.choice(["", "_"]) + rng.choice(digits)
+                       for _ in range(rng.randint(1, 3)))  # fmt: skip
+        if name.isidentifier():
+            names.add(name)
+    return sorted(names) or ["x"]
+
+
+def test_import_order_matches_ruffs_isort_on_generated_name_shapes(tmp_path: Path) -> None:
+    rng = random.Random(20261125)
+    cases = [
+        ["Class", "N0"],
+        ["Account10", "Account9", "account_2"],
+        ["A01", "A1", "A001", "A0", "A10"],
+        ["X_1", "X1", "x1", "X_01"],
+        ["I_", "ID", "Id", "id_"],
+        *(_random_import_names(rng) for _ in range(400)),
+    ]
+    source = "".join(
+        f"from m{index:04d} import {', '.join(import_order(names))}\n"
+        for index, names in enumerate(cases)
+    )
+    path = tmp_path / "imports.py"
+    path.write_text(source, encoding="utf-8")
+
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "ruff"), "check", "--isolated", "--no-cache",
+         "--select", "I", "--line-length", "10000", "--diff", str(path)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout
