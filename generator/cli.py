@@ -227,6 +227,31 @@ def _load(
     return db, previous, files
 
 
+def _check_hash(
+    settings: Settings, console: Console, db: ir.Database, previous: Snapshot | None
+) -> int:
+    """check --hash-only: the database against schema.json's DB_HASH, as the startup guard does."""
+    if previous is None:
+        raise SyncSchemaError(
+            f"no {_display(settings.out)}/schema.json to compare with",
+            hint="run `sync-schema generate` first (make schemas)",
+        )
+    live = ir.hash_parts(ir.json_parts(ir.to_dict(db)))
+    if live == previous.version.db_hash:
+        console.out(f"DB_HASH of {_display(settings.out)}/ matches the {settings.source_label}.")
+        return EXIT_IN_SYNC
+    console.out(
+        console.paint(
+            f"Schema drift: DB_HASH of {_display(settings.out)}/ is {previous.version.db_hash[:12]}, "
+            f"the {settings.source_label} hashes to {live[:12]}.",
+            "1",
+        )
+    )
+    for change in _changes(previous, db):
+        console.change(change)
+    return EXIT_DRIFT
+
+
 def _changes(previous: Snapshot | None, db: ir.Database) -> list[Change]:
     """The semantic diff from the committed snapshot (everything is new without one)."""
     return SchemaSync(previous.database if previous else None, db).compare_schemas()
@@ -382,6 +407,13 @@ def check_cmd(
             help="Regenerate and compare every file even when schema.json's hashes match.",
         ),
     ] = False,
+    hash_only: Annotated[
+        bool,
+        typer.Option(
+            "--hash-only",
+            help="Only compare the database's hash with schema.json's DB_HASH (no files).",
+        ),
+    ] = False,
 ) -> None:
     """Compare --out with what generate would write: exit 0 in sync, 1 drift, 2 error.
 
@@ -404,6 +436,8 @@ def check_cmd(
         settings = load_settings(overrides)
         stats = Stats()
         db, previous = _introspect(settings, console, stats)
+        if hash_only:
+            return _check_hash(settings, console, db, previous)
         in_sync = not full and tree_is_current(settings, db, previous, stats)
         if not in_sync:
             files = build_files(

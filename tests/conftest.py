@@ -9,11 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from generator.errors import DatabaseError
 from generator.pgserver import PG_BIN_ENV, TempServer, embedded_pg_bin, system_pg_bins
 
 MIGRATIONS = Path(__file__).parent.parent / "supabase" / "migrations"
+ROLE_PASSWORD = "S3cretPw"
 
 
 def _server_bins() -> list[tuple[str, Path]]:
@@ -64,3 +66,25 @@ def fresh_db(pg_server: TempServer) -> Iterator[str]:
     yield dsn
     # FORCE: a test that leaked a connection must not fail the next test's teardown.
     pg_server.psql(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture
+def password_role(pg_server: TempServer, fresh_db: str) -> tuple[str, str]:
+    """(right dsn, wrong-password dsn) for a role that must log in with a SCRAM password."""
+    role = "sync_pw_user"
+    hba = pg_server.data_dir / "pg_hba.conf"
+    rule = f"local all {role} scram-sha-256\n"
+    if rule not in hba.read_text(encoding="utf-8"):
+        # First match wins: only this role needs a password; every other test keeps trust.
+        hba.write_text(rule + hba.read_text(encoding="utf-8"), encoding="utf-8")
+        pg_server.psql("select pg_reload_conf()")
+    pg_server.psql(
+        f"do $$ begin create role {role} login password '{ROLE_PASSWORD}'; "
+        "exception when duplicate_object then null; end $$"
+    )
+    pg_server.psql(
+        "create table public.t (id int primary key)", conninfo_to_dict(fresh_db)["dbname"]
+    )
+    right = fresh_db.replace("postgres@", f"{role}:{ROLE_PASSWORD}@", 1)
+    wrong = fresh_db.replace("postgres@", f"{role}:{ROLE_PASSWORD}x9@", 1)
+    return right, wrong

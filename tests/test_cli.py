@@ -507,28 +507,6 @@ def test_secrets_in_a_working_url_reach_no_output_file_or_report(
     assert "postgres:***@" in summary.read_text(encoding="utf-8")
 
 
-@pytest.fixture
-def password_role(pg_server: TempServer, fresh_db: str) -> tuple[str, str]:
-    """(right dsn, wrong-password dsn) for a role that must log in with a SCRAM password."""
-    role = "sync_pw_user"
-    hba = pg_server.data_dir / "pg_hba.conf"
-    rule = f"local all {role} scram-sha-256\n"
-    if rule not in hba.read_text(encoding="utf-8"):
-        # First match wins: only this role needs a password; every other test keeps trust.
-        hba.write_text(rule + hba.read_text(encoding="utf-8"), encoding="utf-8")
-        pg_server.psql("select pg_reload_conf()")
-    pg_server.psql(
-        f"do $$ begin create role {role} login password '{PASSWORD}'; "
-        "exception when duplicate_object then null; end $$"
-    )
-    pg_server.psql(
-        "create table public.t (id int primary key)", conninfo_to_dict(fresh_db)["dbname"]
-    )
-    right = fresh_db.replace("postgres@", f"{role}:{PASSWORD}@", 1)
-    wrong = fresh_db.replace("postgres@", f"{role}:{PASSWORD}x9@", 1)
-    return right, wrong
-
-
 @pytest.mark.postgres
 @pytest.mark.parametrize("command", ["check", "generate", "report"])
 def test_a_wrong_password_exits_2_and_no_output_names_it(

@@ -1,0 +1,114 @@
+"""The startup guard and `check --hash-only`, against the real server."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from generator.errors import SyncSchemaError
+from generator.guard import SchemaDriftError, assert_schema_matches, live_changes
+from generator.pgserver import TempServer, apply_migrations
+from tests.conftest import MIGRATIONS, ROLE_PASSWORD
+
+pytestmark = pytest.mark.postgres
+
+FOURTH = sorted(MIGRATIONS.glob("*.sql"))[3]
+
+
+def _generate(dsn: str, out: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "generate", "--db-url", dsn, "--out", str(out)],
+        capture_output=True, text=True, check=False, cwd=out.parent,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+
+
+def _check_hash_only(dsn: str, out: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "generator", "check", "--hash-only", "--db-url", dsn,
+         "--out", str(out)],
+        capture_output=True, text=True, check=False, cwd=out.parent,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def package(pg_server: TempServer, fresh_db: str, tmp_path: Path) -> Path:
+    """A package generated from migrations 1..3 (the fourth is applied by the tests)."""
+    apply_migrations(fresh_db, MIGRATIONS, pg_bin=pg_server.pg_bin, limit=3)
+    (tmp_path / "pyproject.toml").write_text("[tool.sync-schema]\n", encoding="utf-8")
+    out = tmp_path / "guarded_schemas"
+    _generate(fresh_db, out)
+    return out
+
+
+def _apply_fourth(dsn: str, pg_server: TempServer, tmp_path: Path) -> None:
+    folder = tmp_path / "migration4"
+    folder.mkdir()
+    shutil.copy(FOURTH, folder / FOURTH.name)
+    apply_migrations(dsn, folder, pg_bin=pg_server.pg_bin)
+
+
+def test_the_guard_returns_while_the_database_matches(fresh_db: str, package: Path) -> None:
+    assert_schema_matches(fresh_db, package=package)
+    with psycopg.connect(fresh_db) as conn:
+        assert_schema_matches(conn, package=package)
+        # The caller's connection is left as it was: idle, and still able to write.
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        conn.execute("create temporary table after_guard (id int)")
+    assert _check_hash_only(fresh_db, package).returncode == 0
+
+
+def test_the_guard_imports_the_package_by_name(
+    fresh_db: str, package: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(package.parent))
+    assert_schema_matches(fresh_db, package="guarded_schemas")
+
+
+def test_after_a_migration_the_guard_raises_naming_the_changed_column(
+    pg_server: TempServer, fresh_db: str, package: Path, tmp_path: Path
+) -> None:
+    _apply_fourth(fresh_db, pg_server, tmp_path)
+
+    with pytest.raises(SchemaDriftError) as raised:
+        assert_schema_matches(fresh_db, package=package)
+
+    message = str(raised.value)
+    assert "priority (smallint -> integer)" in message
+    assert "[CRITICAL] TABLE: project_members" in message
+    assert raised.value.hint is not None
+    assert {c.name for c in raised.value.changes} >= {"requirements", "project_members"}
+    result = _check_hash_only(fresh_db, package)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "priority (smallint -> integer)" in result.stdout
+
+
+def test_the_guard_refuses_a_connection_inside_a_transaction(fresh_db: str, package: Path) -> None:
+    with psycopg.connect(fresh_db) as conn:
+        conn.execute("select 1")  # opens a transaction (autocommit is off)
+        with pytest.raises(Exception, match="outside any transaction"):
+            assert_schema_matches(conn, package=package)
+
+
+def test_hash_only_with_a_wrong_password_exits_2_without_showing_it(
+    package: Path, password_role: tuple[str, str]
+) -> None:
+    _right, wrong = password_role
+
+    result = _check_hash_only(wrong, package)
+
+    assert result.returncode == 2
+    assert ROLE_PASSWORD not in result.stdout + result.stderr
+    assert "password authentication failed" in result.stderr
+    with pytest.raises(SyncSchemaError) as raised:
+        assert_schema_matches(wrong, package=package)
+    assert ROLE_PASSWORD not in str(raised.value)
+
+
+def test_live_changes_is_none_in_sync(fresh_db: str, package: Path) -> None:
+    assert live_changes(fresh_db, package) is None
