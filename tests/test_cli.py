@@ -25,7 +25,8 @@ from tests.conftest import MIGRATIONS
 
 PASSWORD = "S3cretPw"
 SERVICE_KEY = "sk-test-secret-value"
-UNREACHABLE = f"postgresql://app:{PASSWORD}@127.0.0.1:1/app"
+UNREACHABLE = f"postgresql://app:{PASSWORD}@127.0.0.1:1/app"  # nothing listens on port 1
+UNKNOWN_HOST = f"postgresql://app:{PASSWORD}@no-such-host.invalid:5432/app"  # RFC 6761
 FOURTH = sorted(MIGRATIONS.glob("*.sql"))[3]
 REPORT_NAME = re.compile(r"schema_drift_report_\d{8}_\d{6}\.md")
 MINIMAL_CONFIG = '[tool.sync-schema]\nschemas = ["public"]\n'
@@ -415,14 +416,15 @@ def test_check_full_catches_an_edit_whose_recorded_hash_was_forged_too(
 
 
 @pytest.mark.parametrize("command", ["check", "diff", "report", "generate"])
+@pytest.mark.parametrize("url", [UNREACHABLE, UNKNOWN_HOST], ids=["bad-port", "bad-host"])
 def test_an_unreachable_database_exits_2_with_a_hint_and_no_secret(
-    cli: Cli, tmp_path: Path, command: str
+    cli: Cli, tmp_path: Path, command: str, url: str
 ) -> None:
     report_dir = tmp_path / "reports"
     result = cli(
         command,
         "--db-url",
-        UNREACHABLE,
+        url,
         "--out",
         str(cli.cwd / "schemas"),
         *(["--report-dir", str(report_dir)] if command == "report" else []),

@@ -74,6 +74,7 @@ PAYLOADS = [
 
 name_pieces = st.one_of(
     st.sampled_from(HOSTILE_WORDS),
+    st.sampled_from([p for p in PAYLOADS if len(p.encode()) <= 63]),  # code as a name or label
     st.sampled_from(["1st", "2", "9lives", "a b", "a-b", "a.b", 'q"uote', "it's", "x\ny"]),
     st.sampled_from(["café", "naïve", "日本", "🙂", "Ωmega", "\u017f", "\u01c5", "\u00a0sp"]),
     st.text(
