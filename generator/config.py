@@ -56,6 +56,8 @@ class Settings:
     project_id: str | None = None
     statement_timeout_ms: int = 30_000
     report_dir: Path = Path()
+    #: "schema.relation.column" -> nullable, from [tool.sync-schema.nullability]
+    nullability: dict[str, bool] = field(default_factory=dict)
 
     @property
     def source_label(self) -> str:
@@ -172,6 +174,12 @@ def load_settings(overrides: Overrides, cwd: Path | None = None) -> Settings:
             "[tool.sync-schema.naming] values must be strings",
             hint='write overrides like "public.people" = "Person"',
         )
+    nullability = section.get("nullability", {})
+    if not all(isinstance(v, bool) for v in nullability.values()):
+        raise ConfigError(
+            "[tool.sync-schema.nullability] values must be true or false",
+            hint='write overrides like "public.my_view.col" = false',
+        )
     timeout = section.get("statement-timeout", 30_000)
     schemas = overrides.schemas or tuple(project.get("schemas") or section.get("schemas") or ())
     return Settings(
@@ -201,6 +209,7 @@ def load_settings(overrides: Overrides, cwd: Path | None = None) -> Settings:
         project_id=project_id,
         statement_timeout_ms=int(timeout),
         report_dir=_path(root, overrides.report_dir, section.get("report-dir"), Path()),
+        nullability=dict(nullability),
     )
 
 

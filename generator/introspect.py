@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 from collections import defaultdict
@@ -12,7 +13,7 @@ from typing import Any, Literal, cast
 
 import psycopg
 
-from generator import ir
+from generator import ir, nodetree
 from generator.errors import DatabaseError, redact
 
 DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
@@ -83,10 +84,14 @@ ORDER BY n.nspname, t.typname
 """
 
 RELATIONS_SQL = """
-SELECT n.nspname, c.relname, c.relkind,
-       pg_catalog.obj_description(c.oid, 'pg_class') AS comment
+SELECT n.nspname, c.relname, c.relkind, c.oid AS relid,
+       pg_catalog.obj_description(c.oid, 'pg_class') AS comment,
+       rw.ev_action::text AS view_query
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+-- A view's stored query tree: where each of its columns comes from (see nodetree.py).
+LEFT JOIN pg_catalog.pg_rewrite rw
+    ON rw.ev_class = c.oid AND rw.rulename = '_RETURN' AND c.relkind IN ('v', 'm')
 WHERE n.nspname = ANY(%(schemas)s)
   AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'c')
   AND NOT c.relispartition
@@ -94,7 +99,7 @@ ORDER BY n.nspname, c.relname
 """
 
 COLUMNS_SQL = f"""
-SELECT n.nspname, c.relname, a.attname, a.attnum, a.attnotnull, a.attndims,
+SELECT n.nspname, c.relname, a.attrelid AS relid, a.attname, a.attnum, a.attnotnull, a.attndims,
        a.attidentity::text AS attidentity, a.attgenerated::text AS attgenerated,
        pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS default_expr,
        ds.description AS comment,
@@ -268,6 +273,7 @@ def build_database(
     cols_by_rel: dict[tuple[str, str], list[ir.Column]] = defaultdict(list)
     for row in columns:
         cols_by_rel[(row.nspname, row.relname)].append(_column(row))
+    _infer_view_nullability(relations, columns, cols_by_rel)
 
     cons_by_rel: dict[tuple[str, str], list[Row]] = defaultdict(list)
     for row in constraints:
@@ -304,6 +310,37 @@ def build_database(
         composite_types=tuple(composites),
         domains=tuple(_domain(r) for r in domains),
     ).sorted()
+
+
+def _infer_view_nullability(
+    relations: list[Row], columns: list[Row], cols_by_rel: dict[tuple[str, str], list[ir.Column]]
+) -> None:
+    """Mark view columns NOT NULL where the view's query tree proves it (views over views too)."""
+    not_null = {(r.relid, r.attnum): bool(r.attnotnull) for r in columns}
+    views = {r.relid: r for r in relations if r.view_query is not None}
+    inferred: dict[int, list[bool]] = {}
+
+    def nullable_of(relid: int, attnum: int) -> bool | None:
+        if relid in views:
+            flags = infer(relid)
+            return not flags[attnum - 1] if 0 < attnum <= len(flags) else None
+        known = not_null.get((relid, attnum))
+        return None if known is None else not known
+
+    def infer(relid: int) -> list[bool]:
+        if relid not in inferred:
+            inferred[relid] = []  # a cycle (impossible for views) reads as "unknown"
+            inferred[relid] = nodetree.view_not_null(views[relid].view_query, nullable_of)
+        return inferred[relid]
+
+    for relid, row in views.items():
+        key = (row.nspname, row.relname)
+        flags = infer(relid)
+        if len(flags) == len(cols_by_rel[key]):
+            cols_by_rel[key] = [
+                dataclasses.replace(c, nullable=False) if certain else c
+                for c, certain in zip(cols_by_rel[key], flags, strict=True)
+            ]
 
 
 def _table(row: Row, columns: list[ir.Column], constraints: list[Row]) -> ir.Table:

@@ -133,6 +133,31 @@ def load_database(
     return db
 
 
+def apply_nullability(db: ir.Database, overrides: Mapping[str, bool]) -> ir.Database:
+    """The database with [tool.sync-schema.nullability] applied ("schema.relation.column").
+
+    Overrides shape the generated code, not the database's identity: DB_HASH, schema.json
+    and the startup guard see the database as introspected; the fingerprint covers them.
+    """
+    if not overrides:
+        return db
+    unused = dict(overrides)
+    tables = []
+    for table in db.tables:
+        columns = tuple(
+            dataclasses.replace(column, nullable=unused.pop(key)) if key in unused else column
+            for column in table.columns
+            for key in [f"{table.qualified_name}.{column.name}"]
+        )
+        tables.append(dataclasses.replace(table, columns=columns))
+    if unused:
+        raise SyncSchemaError(
+            f"[tool.sync-schema.nullability] names no such column: {', '.join(sorted(unused))}",
+            hint='keys are "schema.relation.column"; remove the ones whose column is gone',
+        )
+    return dataclasses.replace(db, tables=tuple(tables))
+
+
 def read_snapshot_file(out: Path) -> Snapshot | None:
     """The committed schema.json, None when there is none yet."""
     path = out / SCHEMA_JSON
@@ -160,6 +185,7 @@ def inputs_fingerprint(settings: Settings) -> str:
         "ruff": ruff_version(),
         "ruff_config": RUFF_CONFIG,
         "options": {k: dict(v) if isinstance(v, Mapping) else v for k, v in options.items()},
+        "nullability": settings.nullability,
     }
     digest = hashlib.sha256(ir.dumps(facts).encode("utf-8"))
     for name, content in template_sources(settings.templates):
@@ -225,16 +251,17 @@ def build_files(
         if warn is not None:
             warn(message)
 
+    shaped = apply_nullability(db, settings.nullability)
     # On big schemas a forked child renders and formats the Pydantic models on the other core.
     child = None
     if forked.available() and sum(len(t.columns) for t in db.tables) >= _FORK_MIN_COLUMNS:
         child = forked.ForkedCall.start(
-            lambda: _render_and_format(settings, db, version, _FORKED_PATHS, None)
+            lambda: _render_and_format(settings, shaped, version, _FORKED_PATHS, None)
         )
     try:
         formatted = _render_and_format(
             settings,
-            db,
+            shaped,
             version,
             [p for p in PY_FILES if child is None or p not in _FORKED_PATHS],
             stats,
@@ -244,7 +271,7 @@ def build_files(
             with stats.stage("forked render"):
                 result = child.result()
             if result is None:  # the child failed: do it here, to raise the real error
-                result = _render_and_format(settings, db, version, _FORKED_PATHS, None)
+                result = _render_and_format(settings, shaped, version, _FORKED_PATHS, None)
             formatted.update(result["files"])
             for message in result["warnings"]:
                 collect(message)

@@ -818,3 +818,29 @@ def test_an_unknown_config_key_exits_2_and_the_hint_lists_the_known_keys(
     listed = hint.removeprefix("hint: known keys: ").split(", ")
     assert set(known) <= set(listed)
     assert PASSWORD not in result.stdout + result.stderr
+
+
+@pytest.mark.postgres
+def test_nullability_overrides_shape_the_code_but_not_the_database_hash(
+    tmp_path: Path, pg_server: TempServer, fresh_db: str
+) -> None:
+    pg_server.psql(
+        "create table public.t (id int primary key, note text);"
+        "create view public.v as select id, note from public.t;",
+        conninfo_to_dict(fresh_db)["dbname"],
+    )
+    overrides = '\n[tool.sync-schema.nullability]\n"public.v.note" = false\n"public.v.id" = true\n'
+    cli = make_cli(tmp_path / "project", MINIMAL_CONFIG + overrides)
+    args = db_args(fresh_db, cli)
+
+    assert cli("generate", *args).returncode == 0
+    views = (cli.cwd / "schemas" / "database" / "views.py").read_text(encoding="utf-8")
+    assert "    id: int | None\n" in views  # inferred NOT NULL, overridden
+    assert "    note: str\n" in views  # nullable in the table, overridden
+    assert cli("check", "--hash-only", *args).returncode == 0
+    assert cli("check", *args).returncode == 0
+
+    stale = make_cli(tmp_path / "other", MINIMAL_CONFIG + overrides.replace("note", "gone"))
+    result = stale("check", *db_args(fresh_db, stale))
+    assert_error_with_hint(result)
+    assert "public.v.gone" in result.stderr

@@ -191,3 +191,58 @@ def test_domains_keep_their_own_name_base_type_nullability_and_checks(fresh_db: 
     contact = accounts.column("contact")
     assert contact is not None
     assert (contact.type.kind, contact.type.name) == ("domain", "email")
+
+
+VIEWS_SQL = '''
+CREATE TABLE public.parent (id int PRIMARY KEY, name text NOT NULL, note text);
+CREATE TABLE public.child (
+    id int PRIMARY KEY, parent_id int NOT NULL REFERENCES public.parent, label text NOT NULL
+);
+CREATE VIEW public.inner_join AS
+    SELECT p.id, p.name, p.note, c.label FROM public.parent p JOIN public.child c ON c.parent_id = p.id;
+CREATE VIEW public.left_join AS
+    SELECT p.id, p.name, c.label AS child_label FROM public.parent p
+    LEFT JOIN public.child c ON c.parent_id = p.id;
+CREATE VIEW public.right_join AS
+    SELECT p.name, c.label FROM public.parent p RIGHT JOIN public.child c ON c.parent_id = p.id;
+CREATE VIEW public.expressions AS
+    SELECT p.id, coalesce(p.note, 'none') AS note, p.name || '!' AS shout, 1 AS one,
+           p.name::varchar AS cast_name
+    FROM public.parent p WHERE p.name <> 'x';
+CREATE VIEW public.unioned AS SELECT id, name FROM public.parent UNION SELECT id, label FROM public.child;
+CREATE VIEW public.aggregated AS
+    SELECT p.id, count(c.id) AS children FROM public.parent p
+    JOIN public.child c ON c.parent_id = p.id GROUP BY p.id;
+CREATE VIEW public.over_view AS SELECT id, name, child_label FROM public.left_join;
+CREATE VIEW public.over_over AS SELECT v.name, v.label FROM public.inner_join v;
+CREATE MATERIALIZED VIEW public.mat AS
+    SELECT p.id, c.label, p.note FROM public.parent p JOIN public.child c ON c.parent_id = p.id;
+CREATE VIEW public."weird ""name""" AS SELECT p.id AS "a b", p.name AS "c\\d" FROM public.parent p;
+'''
+
+
+def _not_null(db: ir.Database, view: str) -> dict[str, bool]:
+    table = db.table("public", view)
+    assert table is not None
+    return {c.name: not c.nullable for c in table.columns}
+
+
+def test_view_columns_are_not_null_only_where_the_query_proves_it(fresh_db: str) -> None:
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute(VIEWS_SQL)
+    db = introspect(fresh_db)
+
+    assert _not_null(db, "inner_join") == {"id": True, "name": True, "note": False, "label": True}
+    # The right side of a LEFT JOIN, and the left side of a RIGHT JOIN, can be NULL.
+    assert _not_null(db, "left_join") == {"id": True, "name": True, "child_label": False}
+    assert _not_null(db, "right_join") == {"name": False, "label": True}
+    # Expressions (coalesce included), constants and casts are not traced.
+    assert not any(_not_null(db, "expressions")[c] for c in ("note", "shout", "one", "cast_name"))
+    assert _not_null(db, "expressions")["id"]
+    assert _not_null(db, "unioned") == {"id": False, "name": False}
+    assert _not_null(db, "aggregated") == {"id": False, "children": False}
+    # Views over views inherit what the inner view proved.
+    assert _not_null(db, "over_view") == {"id": True, "name": True, "child_label": False}
+    assert _not_null(db, "over_over") == {"name": True, "label": True}
+    assert _not_null(db, "mat") == {"id": True, "label": True, "note": False}
+    assert _not_null(db, 'weird "name"') == {"a b": True, "c\\d": True}

@@ -22,8 +22,8 @@ class ProjectOverviewRow(TypedDict):
     One row per project with its organization, for the dashboard.
     """
 
-    project_id: int | None
-    project_name: str | None
-    status: ProjectStatusValue | None
-    organization_name: str | None
+    project_id: int
+    project_name: str
+    status: ProjectStatusValue
+    organization_name: str
     member_count: int | None

@@ -173,31 +173,29 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     def add(name: str, value: float | None, limit: str, ok: bool | None, shown: str) -> None:
         out.append({"target": name, "value": value, "limit": limit, "ok": ok, "shown": shown})
 
+    def at_most(name: str, value: float | None, limit: float, limit_text: str, fmt: str) -> None:
+        ok = None if value is None else value <= limit
+        add(name, value, limit_text, ok, "-" if value is None else fmt.format(value))
+
     for command, limit in (("check", CHECK_MEDIAN_MAX_S), ("generate", GENERATE_MEDIAN_MAX_S)):
         value = target[command]["median_s"] if target else None
-        add(
-            f"{command} median on {TARGET_SIZE}",
-            value,
-            f"<= {limit:.1f} s",
-            None if value is None else value <= limit,
-            "-" if value is None else f"{value:.3f} s",
-        )
+        at_most(f"{command} median on {TARGET_SIZE}", value, limit, f"<= {limit:.1f} s", "{:.3f} s")
     commands = ("generate", "check", "check_full")
     rss = max(target[c]["peak_rss_mib"] for c in commands if c in target) if target else None
-    add(
+    at_most(
         f"peak RSS on {TARGET_SIZE} (generate, check, check --full)",
         rss,
+        PEAK_RSS_MAX_MIB,
         f"<= {PEAK_RSS_MAX_MIB:.0f} MiB",
-        None if rss is None else rss <= PEAK_RSS_MAX_MIB,
-        "-" if rss is None else f"{rss:.1f} MiB",
+        "{:.1f} MiB",
     )
     guard = target["in_process"].get("guard_s") if target else None
-    add(
+    at_most(
         f"startup guard on {TARGET_SIZE} (in process)",
         guard,
+        GUARD_MAX_S,
         f"<= {GUARD_MAX_S:.1f} s",
-        None if guard is None else guard <= GUARD_MAX_S,
-        "-" if guard is None else f"{guard:.3f} s",
+        "{:.3f} s",
     )
     counts = {size: entry["in_process"]["queries"] for size, entry in sizes.items()}
     constant = len(set(counts.values())) == 1 if len(counts) >= 2 else None
@@ -210,12 +208,12 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     )
     for command in ("generate", "check"):
         ratio = big[command]["median_s"] / target[command]["median_s"] if big and target else None
-        add(
+        at_most(
             f"{command}: {BIG_SIZE} / {TARGET_SIZE} median",
             ratio,
+            SCALING_MAX,
             f"<= {SCALING_MAX:.0f}x (linear)",
-            None if ratio is None else ratio <= SCALING_MAX,
-            "-" if ratio is None else f"{ratio:.2f}x",
+            "{:.2f}x",
         )
     return out
 

@@ -251,10 +251,10 @@ class ProjectOverview(SchemaModel):
     One row per project with its organization, for the dashboard.
     """
 
-    project_id: int | None
-    project_name: str | None
-    status: ProjectStatus | None
-    organization_name: str | None
+    project_id: int
+    project_name: str
+    status: ProjectStatus
+    organization_name: str
     member_count: int | None
 
 

@@ -1,0 +1,167 @@
+"""Which view columns can be NULL, read from the stored rule's query tree (pg_rewrite.ev_action).
+
+Postgres marks every view column nullable. The rule's query tree says where each output
+column comes from, so a column that is a plain reference to a NOT NULL column, reached only
+through inner joins, is NOT NULL too. The tree is read rather than `pg_get_viewdef` parsed:
+it is already resolved (names, `*`, aliases), needs no SQL parser dependency, and one catalog
+query returns it for every view. Anything not understood stays nullable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+__all__ = ["NodeTreeError", "parse", "view_not_null"]
+
+# JoinType in nodes.h: INNER 0, LEFT 1, FULL 2, RIGHT 3.
+_JOIN_LEFT, _JOIN_FULL, _JOIN_RIGHT = 1, 2, 3
+_RTE_RELATION = 0
+
+
+class NodeTreeError(ValueError):
+    """The text is not a node tree this parser understands."""
+
+
+def _tokens(text: str) -> Iterator[str]:
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch.isspace():
+            i += 1
+        elif ch in "(){}[]":
+            yield ch
+            i += 1
+        elif ch == '"':
+            j, out = i + 1, []
+            while j < n and text[j] != '"':
+                if text[j] == "\\" and j + 1 < n:
+                    j += 1
+                out.append(text[j])
+                j += 1
+            yield '"' + "".join(out)
+            i = j + 1
+        else:
+            j, out = i, []
+            while j < n and not text[j].isspace() and text[j] not in "(){}[]":
+                if text[j] == "\\" and j + 1 < n:  # outToken escapes special characters
+                    j += 1
+                out.append(text[j])
+                j += 1
+            yield "".join(out)
+            i = j
+
+
+def parse(text: str) -> Any:
+    """The node tree as Python data: nodes are dicts with a "_" type, lists are lists."""
+    tokens = list(_tokens(text))
+    value, end = _value(tokens, 0)
+    if end != len(tokens):
+        raise NodeTreeError("trailing tokens")
+    return value
+
+
+def _value(tokens: list[str], i: int) -> tuple[Any, int]:
+    item = tokens[i]
+    if item == "{":
+        node: dict[str, Any] = {"_": tokens[i + 1]}
+        i += 2
+        while tokens[i] != "}":
+            field = tokens[i]
+            if not field.startswith(":"):
+                raise NodeTreeError(f"expected a field name, got {field!r}")
+            i += 1
+            if tokens[i].startswith(":") or tokens[i] == "}":
+                node[field[1:]] = None  # a field with no value
+                continue
+            value, i = _value(tokens, i)
+            extra = []
+            while not tokens[i].startswith(":") and tokens[i] != "}":
+                # Const's ":constvalue 4 [ 1 0 0 0 ]": a length, then the bytes.
+                more, i = _value(tokens, i)
+                extra.append(more)
+            node[field[1:]] = [value, *extra] if extra else value
+        return node, i + 1
+    if item in ("(", "["):
+        close = ")" if item == "(" else "]"
+        items: list[Any] = []
+        i += 1
+        while tokens[i] != close:
+            item, i = _value(tokens, i)
+            items.append(item)
+        return items, i + 1
+    if item == "<>":
+        return None, i + 1
+    return item, i + 1
+
+
+# A column's nullability, looked up by (relation OID, attnum); None when unknown.
+Lookup = Callable[[int, int], bool | None]
+
+
+def view_not_null(ev_action: str, nullable_of: Lookup) -> list[bool]:
+    """For each output column of a view (in order), whether it is certainly NOT NULL."""
+    try:
+        queries = parse(ev_action)
+        query = queries[0]
+        return _query_not_null(query, nullable_of)
+    except (NodeTreeError, IndexError, KeyError, TypeError, ValueError):
+        return []  # not understood: the caller keeps every column nullable
+
+
+def _query_not_null(query: dict[str, Any], nullable_of: Lookup) -> list[bool]:
+    targets = [t for t in query["targetList"] or [] if t.get("resjunk") != "true"]
+    grouped = (
+        query.get("hasAggs") == "true" or query.get("groupClause") or query.get("groupingSets")
+    )
+    if query.get("setOperations") is not None or grouped:
+        # UNION and friends, aggregates and GROUP BY: not traced (and Postgres 18 routes
+        # grouped columns through a GROUP entry that 15 lacks; both must give the same tree).
+        return [False] * len(targets)
+    rtable = query["rtable"] or []
+    outer = _nullable_rtindexes(query["jointree"])
+    result = []
+    for target in targets:
+        expr = target["expr"]
+        ok = False
+        if isinstance(expr, dict) and expr["_"] == "VAR" and expr["varlevelsup"] == "0":
+            rtindex = int(expr["varno"])
+            entry = rtable[rtindex - 1]
+            if rtindex not in outer and int(entry["rtekind"]) == _RTE_RELATION:
+                nullable = nullable_of(int(entry["relid"]), int(expr["varattno"]))
+                ok = nullable is False
+        result.append(ok)
+    return result
+
+
+def _nullable_rtindexes(jointree: dict[str, Any]) -> set[int]:
+    """Range-table indexes on the nullable side of an outer join anywhere in FROM."""
+    nullable: set[int] = set()
+
+    def walk(node: Any, forced: bool) -> set[int]:
+        # Returns every rtindex below node; marks them nullable when an outer join may null them.
+        if node is None:
+            return set()
+        kind = node["_"]
+        if kind == "RANGETBLREF":
+            found = {int(node["rtindex"])}
+        elif kind == "FROMEXPR":
+            found = set()
+            for item in node["fromlist"] or []:
+                found |= walk(item, forced)
+        elif kind == "JOINEXPR":
+            jointype = int(node["jointype"])
+            left = walk(node["larg"], forced or jointype in (_JOIN_RIGHT, _JOIN_FULL))
+            right = walk(node["rarg"], forced or jointype in (_JOIN_LEFT, _JOIN_FULL))
+            found = left | right
+            if node.get("rtindex") is not None:
+                # A reference to the join's own RTE (a merged USING column) is never traced.
+                nullable.add(int(node["rtindex"]))
+        else:
+            raise NodeTreeError(f"unexpected node {kind} in FROM")
+        if forced:
+            nullable.update(found)
+        return found
+
+    walk(jointree, False)
+    return nullable
