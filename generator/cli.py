@@ -438,16 +438,15 @@ def check_cmd(
         db, previous = _introspect(settings, console, stats)
         if hash_only:
             return _check_hash(settings, console, db, previous)
-        in_sync = not full and tree_is_current(settings, db, previous, stats)
-        if not in_sync:
+        tree = None  # None: schema.json's recorded hashes prove the tree current
+        if full or not tree_is_current(settings, db, previous, stats):
             files = build_files(
                 settings, db, previous, stats, warn=lambda m: console.err(f"warning: {m}")
             )
             tree = compare_tree(settings.out, files)
-            in_sync = tree.in_sync
         if verbose:
             _print_stats(console, stats)
-        if in_sync:
+        if tree is None or tree.in_sync:
             console.out(f"{_display(settings.out)}/ is in sync with the {settings.source_label}.")
             return EXIT_IN_SYNC
         changes = _changes(previous, db)
