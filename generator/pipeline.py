@@ -200,8 +200,9 @@ def tree_is_current(
     """Whether --out is exactly what generate would write, decided without rendering.
 
     True only when the database hash and every other input (generator and ruff versions,
-    options, nullability overrides, templates) equal what schema.json recorded, every file's sha256 matches its
-    manifest, no file is missing or extra, and schema.json is what generate would write.
+    options, nullability overrides, templates) equal what schema.json recorded, every
+    file's sha256 matches its manifest, no file is missing or extra, and schema.json is
+    what generate would write.
     Otherwise False, and the caller regenerates in full to find out what differs.
     """
     if previous is None or previous.manifest is None:
