@@ -317,10 +317,11 @@ class TreeBuilder:
             )
         imports = ImportSet()
         if classes:
-            imports.add(("enum", "Enum"), ("typing", "Literal"))
+            imports.add(("enum", "Enum"), ("typing", "Literal"), ("typing", "TYPE_CHECKING"))
         if any(not e.labels for e in self.db.enums):
             imports.add(("typing", "Never"))
-        return {"enums": classes, "imports": imports.lines(1)}
+        # Generated class names are PascalCase words: a leading underscore never collides.
+        return {"enums": classes, "imports": imports.lines(1), "base": "_LabelEnum"}
 
     # database/*.py ----------------------------------------------------------------------------
     def typeddicts(self, group: str) -> dict[str, Any]:

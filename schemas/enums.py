@@ -2,10 +2,20 @@
 """One str Enum per Postgres enum, plus a Literal alias of its labels for TypedDict rows."""
 
 from enum import Enum
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 
-class MemberRole(str, Enum):
+class _LabelEnum(str, Enum):
+    """Base of the enums below: a member equals its label, at run time and for mypy."""
+
+    if TYPE_CHECKING:
+        # So that mypy --strict accepts row["status"] == ProjectStatus.ACTIVE.
+        def __eq__(self, other: object) -> bool: ...
+
+        def __hash__(self) -> int: ...
+
+
+class MemberRole(_LabelEnum):
     """What a member may do inside an organization."""
 
     OWNER = "owner"
@@ -17,7 +27,7 @@ class MemberRole(str, Enum):
 MemberRoleValue = Literal["owner", "admin", "member", "viewer"]
 
 
-class OrgType(str, Enum):
+class OrgType(_LabelEnum):
     """Legal form of an organization; decides how it is invoiced."""
 
     COMPANY = "company"
@@ -29,7 +39,7 @@ class OrgType(str, Enum):
 OrgTypeValue = Literal["company", "nonprofit", "government", "personal"]
 
 
-class ProjectStatus(str, Enum):
+class ProjectStatus(_LabelEnum):
     """Lifecycle of a project: pending until work starts, on_hold while paused."""
 
     PENDING = "pending"
