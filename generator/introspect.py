@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import operator
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -316,8 +317,11 @@ def _infer_view_nullability(
     relations: list[Row], columns: list[Row], cols_by_rel: dict[tuple[str, str], list[ir.Column]]
 ) -> None:
     """Mark view columns NOT NULL where the view's query tree proves it (views over views too)."""
-    not_null = {(r.relid, r.attnum): bool(r.attnotnull) for r in columns}
     views = {r.relid: r for r in relations if r.view_query is not None}
+    if not views:
+        return
+    facts = operator.attrgetter("relid", "attnum", "attnotnull")
+    not_null = {(relid, attnum): notnull for relid, attnum, notnull in map(facts, columns)}
     inferred: dict[int, list[bool]] = {}
 
     def nullable_of(relid: int, attnum: int) -> bool | None:

@@ -9,7 +9,8 @@ query returns it for every view. Anything not understood stays nullable.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["NodeTreeError", "parse", "view_not_null"]
@@ -23,45 +24,32 @@ class NodeTreeError(ValueError):
     """The text is not a node tree this parser understands."""
 
 
-def _tokens(text: str) -> Iterator[str]:
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch.isspace():
-            i += 1
-        elif ch in "(){}[]":
-            yield ch
-            i += 1
-        elif ch == '"':
-            j, out = i + 1, []
-            while j < n and text[j] != '"':
-                if text[j] == "\\" and j + 1 < n:
-                    j += 1
-                out.append(text[j])
-                j += 1
-            yield '"' + "".join(out)
-            i = j + 1
-        else:
-            j, out = i, []
-            while j < n and not text[j].isspace() and text[j] not in "(){}[]":
-                if text[j] == "\\" and j + 1 < n:  # outToken escapes special characters
-                    j += 1
-                out.append(text[j])
-                j += 1
-            yield "".join(out)
-            i = j
+# Brackets, "quoted strings", or bare tokens in which a backslash escapes the next character.
+# (outToken escapes a leading quote only, so a quote later in a bare token is just text.)
+_TOKEN = re.compile(
+    r'(?:[^\s(){}\[\]"\\]|\\.)(?:[^\s(){}\[\]\\]+|\\.)*|"(?:[^"\\]+|\\.)*"|[(){}\[\]]',
+    re.DOTALL,
+)
 
 
-def parse(text: str) -> Any:
-    """The node tree as Python data: nodes are dicts with a "_" type, lists are lists."""
-    tokens = list(_tokens(text))
-    value, end = _value(tokens, 0)
+def _tokens(text: str) -> list[str]:
+    # Escapes stay as they are: only numbers, booleans and field names are ever read.
+    return _TOKEN.findall(text)
+
+
+def parse(text: str, fields: frozenset[str] | None = None) -> Any:
+    """The node tree as Python data: nodes are dicts with a "_" type, lists are lists.
+
+    With `fields`, only those fields of each node are built; the others are skipped.
+    """
+    tokens = _tokens(text)
+    value, end = _value(tokens, 0, fields)
     if end != len(tokens):
         raise NodeTreeError("trailing tokens")
     return value
 
 
-def _value(tokens: list[str], i: int) -> tuple[Any, int]:
+def _value(tokens: list[str], i: int, fields: frozenset[str] | None) -> tuple[Any, int]:
     item = tokens[i]
     if item == "{":
         node: dict[str, Any] = {"_": tokens[i + 1]}
@@ -71,28 +59,54 @@ def _value(tokens: list[str], i: int) -> tuple[Any, int]:
             if not field.startswith(":"):
                 raise NodeTreeError(f"expected a field name, got {field!r}")
             i += 1
-            if tokens[i].startswith(":") or tokens[i] == "}":
-                node[field[1:]] = None  # a field with no value
+            name = field[1:]
+            if fields is not None and name not in fields:
+                i = _skip_field(tokens, i)
                 continue
-            value, i = _value(tokens, i)
-            extra = []
+            values = []
+            # Most fields hold one value; Const's ":constvalue 4 [ 1 0 0 0 ]" holds two.
             while not tokens[i].startswith(":") and tokens[i] != "}":
-                # Const's ":constvalue 4 [ 1 0 0 0 ]": a length, then the bytes.
-                more, i = _value(tokens, i)
-                extra.append(more)
-            node[field[1:]] = [value, *extra] if extra else value
+                value, i = _value(tokens, i, fields)
+                values.append(value)
+            node[name] = values[0] if len(values) == 1 else (values or None)
         return node, i + 1
     if item in ("(", "["):
         close = ")" if item == "(" else "]"
         items: list[Any] = []
         i += 1
         while tokens[i] != close:
-            item, i = _value(tokens, i)
+            item, i = _value(tokens, i, fields)
             items.append(item)
         return items, i + 1
     if item == "<>":
         return None, i + 1
     return item, i + 1
+
+
+def _skip_field(tokens: list[str], i: int) -> int:
+    """The index of the next field name (or closing brace) of the current node."""
+    depth = 0
+    while True:
+        token = tokens[i]
+        if token in ("{", "(", "["):
+            depth += 1
+        elif token in ("}", ")", "]"):
+            if depth == 0:
+                return i
+            depth -= 1
+        elif depth == 0 and token.startswith(":"):
+            return i
+        i += 1
+
+
+# The fields view_not_null reads; the rest of a query tree is skipped, not built.
+_FIELDS = frozenset(
+    (
+        *("targetList", "rtable", "jointree", "setOperations", "hasAggs", "groupClause"),
+        *("groupingSets", "expr", "resjunk", "varno", "varattno", "varlevelsup", "rtekind"),
+        *("relid", "fromlist", "larg", "rarg", "rtindex", "jointype"),
+    )
+)
 
 
 # A column's nullability, looked up by (relation OID, attnum); None when unknown.
@@ -102,7 +116,7 @@ Lookup = Callable[[int, int], bool | None]
 def view_not_null(ev_action: str, nullable_of: Lookup) -> list[bool]:
     """For each output column of a view (in order), whether it is certainly NOT NULL."""
     try:
-        queries = parse(ev_action)
+        queries = parse(ev_action, _FIELDS)
         query = queries[0]
         return _query_not_null(query, nullable_of)
     except (NodeTreeError, IndexError, KeyError, TypeError, ValueError):
