@@ -236,7 +236,7 @@ def _check_hash(
             f"no {_display(settings.out)}/schema.json to compare with",
             hint="run `sync-schema generate` first (make schemas)",
         )
-    live = ir.hash_parts(ir.json_parts(ir.to_dict(db)))
+    live = ir.db_hash(db)
     if live == previous.version.db_hash:
         console.out(f"DB_HASH of {_display(settings.out)}/ matches the {settings.source_label}.")
         return EXIT_IN_SYNC

@@ -168,9 +168,6 @@ def _nullable_rtindexes(jointree: dict[str, Any]) -> set[int]:
             left = walk(node["larg"], forced or jointype in (_JOIN_RIGHT, _JOIN_FULL))
             right = walk(node["rarg"], forced or jointype in (_JOIN_LEFT, _JOIN_FULL))
             found = left | right
-            if node.get("rtindex") is not None:
-                # A reference to the join's own RTE (a merged USING column) is never traced.
-                nullable.add(int(node["rtindex"]))
         else:
             raise NodeTreeError(f"unexpected node {kind} in FROM")
         if forced:

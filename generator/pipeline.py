@@ -74,6 +74,14 @@ class Snapshot:
         self._data = database if isinstance(database, dict) else None
 
     @property
+    def schemas(self) -> tuple[str, ...]:
+        """The schemas the snapshot covers, read without decoding the whole IR."""
+        if self._database is not None:
+            return self._database.schemas
+        assert self._data is not None
+        return tuple(self._data.get("schemas", ("public",)))
+
+    @property
     def database(self) -> ir.Database:
         """The committed IR (decoding it costs time on big schemas, so only drift pays it)."""
         if self._database is None:
