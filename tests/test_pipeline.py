@@ -92,3 +92,14 @@ def test_json_parts_hash_equals_the_hash_of_the_whole_canonical_json() -> None:
         data = ir.to_dict(db)
         whole = hashlib.sha256(ir.dumps(data).encode("utf-8")).hexdigest()
         assert ir.hash_parts(ir.json_parts(data)) == whole
+
+
+def test_a_stage_inside_another_counts_once_as_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = iter([0.0, 1.0, 3.0, 10.0])  # outer starts, inner starts, inner ends, outer ends
+    monkeypatch.setattr(pipeline.time, "perf_counter", lambda: next(clock))
+    stats = pipeline.Stats()
+
+    with stats.stage("render"), stats.stage("hash"):
+        pass
+
+    assert stats.stages == {"hash": 2.0, "render": 8.0}
