@@ -4,7 +4,7 @@
 
     assert_schema_matches(conn, package="schemas")  # a psycopg connection, or a DSN
 
-It introspects the live database (the same five catalog queries as `sync-schema`, in a
+It introspects the live database (the same catalog queries as `sync-schema`, in a
 read-only transaction, no rendering) and compares its hash with the package's DB_HASH.
 """
 

@@ -167,6 +167,56 @@ ORDER BY domain_schema, domain_name
 """
 
 
+# Functions PostgREST's rpc can call: plain functions of the schemas, not trigger or internal
+# plumbing, and not members of an extension (those belong to the extension, not the app).
+_FUNCTION_FILTER = """
+WHERE n.nspname = ANY(%(schemas)s)
+  AND p.prokind = 'f'
+  AND NOT (p.prorettype::pg_catalog.regtype::text = ANY(ARRAY[
+      'trigger', 'event_trigger', 'internal', 'language_handler', 'fdw_handler',
+      'index_am_handler', 'tsm_handler', 'table_am_handler']))
+  AND NOT ('pg_catalog.internal'::pg_catalog.regtype = ANY(p.proargtypes::pg_catalog.oid[]))
+  AND NOT EXISTS (
+      SELECT 1 FROM pg_catalog.pg_depend dep
+      WHERE dep.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND dep.objid = p.oid
+        AND dep.deptype = 'e')
+"""
+
+_RET_TYPE_SELECT, _RET_TYPE_JOIN = _type_sql("ty", "p.prorettype", "-1")
+
+FUNCTIONS_SQL = f"""
+SELECT n.nspname, p.proname, p.oid AS funcid, p.proretset, p.provolatile::text AS provolatile,
+       p.pronargdefaults,
+       pg_catalog.obj_description(p.oid, 'pg_proc') AS comment,
+       {_RET_TYPE_SELECT}
+FROM pg_catalog.pg_proc p
+JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+{_RET_TYPE_JOIN}
+{_FUNCTION_FILTER}
+ORDER BY n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid)
+"""
+
+_ARG_TYPE_SELECT, _ARG_TYPE_JOIN = _type_sql("ty", "arg.typid", "-1")
+
+# proallargtypes/proargmodes are NULL when every argument is IN: fall back to proargtypes.
+FUNCTION_ARGS_SQL = f"""
+SELECT p.oid AS funcid, arg.ord, coalesce(arg.argname, '') AS argname,
+       coalesce(arg.argmode, 'i') AS argmode,
+       {_ARG_TYPE_SELECT}
+FROM pg_catalog.pg_proc p
+JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+CROSS JOIN LATERAL ROWS FROM (
+    unnest(coalesce(p.proallargtypes, p.proargtypes::pg_catalog.oid[])),
+    unnest(p.proargnames),
+    unnest(p.proargmodes::text[])
+) WITH ORDINALITY AS arg(typid, argname, argmode, ord)
+{_ARG_TYPE_JOIN}
+{_FUNCTION_FILTER}
+  AND arg.typid IS NOT NULL
+ORDER BY n.nspname, p.proname, p.oid, arg.ord
+"""
+
+
 @dataclass(slots=True)
 class QueryLog:
     """What introspection asked of the server: the floor of its cost."""
@@ -221,6 +271,8 @@ def introspect_connection(
             columns = _fetch(conn, COLUMNS_SQL, params, log)
             constraints = _fetch(conn, CONSTRAINTS_SQL, params, log)
             domains = _fetch(conn, DOMAINS_SQL, params, log)
+            functions = _fetch(conn, FUNCTIONS_SQL, params, log)
+            function_args = _fetch(conn, FUNCTION_ARGS_SQL, params, log)
     except psycopg.errors.QueryCanceled:
         raise DatabaseError(
             f"catalog query exceeded the statement timeout ({statement_timeout_ms} ms)",
@@ -231,7 +283,9 @@ def introspect_connection(
             f"introspection failed: {_first_line(str(exc))}",
             hint="check that the role can connect and use the schemas",
         ) from None
-    return build_database(schemas, enums, relations, columns, constraints, domains)
+    return build_database(
+        schemas, enums, relations, columns, constraints, domains, functions, function_args
+    )
 
 
 @contextmanager
@@ -269,6 +323,8 @@ def build_database(
     columns: list[Row],
     constraints: list[Row],
     domains: list[Row],
+    functions: Sequence[Row] = (),
+    function_args: Sequence[Row] = (),
 ) -> ir.Database:
     """Assemble catalog rows (already fetched) into a sorted Database."""
     cols_by_rel: dict[tuple[str, str], list[ir.Column]] = defaultdict(list)
@@ -296,6 +352,10 @@ def build_database(
             continue
         tables.append(_table(row, cols_by_rel[key], cons_by_rel[key]))
 
+    domain_rows = [_domain(r) for r in domains]
+    not_null_domains = {d.qualified_name for d in domain_rows if not d.nullable}
+    if not_null_domains:
+        tables = [_domain_not_null(t, not_null_domains) for t in tables]
     return ir.Database(
         schemas=tuple(schemas),
         enums=tuple(
@@ -309,7 +369,8 @@ def build_database(
         ),
         tables=tuple(tables),
         composite_types=tuple(composites),
-        domains=tuple(_domain(r) for r in domains),
+        domains=tuple(domain_rows),
+        functions=_functions(functions, function_args),
     ).sorted()
 
 
@@ -345,6 +406,20 @@ def _infer_view_nullability(
                 dataclasses.replace(c, nullable=False) if certain else c
                 for c, certain in zip(cols_by_rel[key], flags, strict=True)
             ]
+
+
+def _domain_not_null(table: ir.Table, not_null_domains: set[str]) -> ir.Table:
+    """A stored column of a NOT NULL domain never holds NULL, whatever attnotnull says."""
+    # Views are left alone: an outer join can produce NULL in a column of any domain.
+    if table.kind not in ir.WRITABLE_KINDS:
+        return table
+    columns = tuple(
+        dataclasses.replace(c, nullable=False)
+        if c.nullable and c.type.array_dims == 0 and c.type.qualified_name in not_null_domains
+        else c
+        for c in table.columns
+    )
+    return dataclasses.replace(table, columns=columns)
 
 
 def _table(row: Row, columns: list[ir.Column], constraints: list[Row]) -> ir.Table:
@@ -413,6 +488,60 @@ def _domain(row: Row) -> ir.Domain:
             ir.CheckConstraint(name=n, definition=d)
             for n, d in zip(row.check_names, row.check_defs, strict=True)
         ),
+        comment=row.comment,
+    )
+
+
+_ARG_MODES: dict[str, Literal["in", "out", "inout", "variadic", "table"]] = {
+    "i": "in",
+    "o": "out",
+    "b": "inout",
+    "v": "variadic",
+    "t": "table",
+}
+_VOLATILITY: dict[str, Literal["immutable", "stable", "volatile"]] = {
+    "i": "immutable",
+    "s": "stable",
+    "v": "volatile",
+}
+
+
+def _functions(functions: Sequence[Row], function_args: Sequence[Row]) -> tuple[ir.Function, ...]:
+    args_by_function: dict[int, list[Row]] = defaultdict(list)
+    for row in function_args:
+        args_by_function[row.funcid].append(row)
+    return tuple(_function(row, args_by_function[row.funcid]) for row in functions)
+
+
+def _function(row: Row, arg_rows: list[Row]) -> ir.Function:
+    args = [
+        ir.FunctionArg(
+            name=a.argname, type=_typeref(a, declared_dims=0), mode=_ARG_MODES[a.argmode]
+        )
+        for a in arg_rows
+    ]
+    # Defaults belong to the last pronargdefaults input arguments.
+    inputs = [i for i, a in enumerate(args) if a.mode in ("in", "inout", "variadic")]
+    for i in inputs[len(inputs) - int(row.pronargdefaults or 0) :]:
+        args[i] = dataclasses.replace(args[i], has_default=True)
+    outputs = [a for a in args if a.mode in ("out", "inout", "table")]
+    returns = (
+        None
+        if (row.typname == "void" and row.typschema == "pg_catalog")
+        else _typeref(row, declared_dims=0)
+    )
+    # A record built from OUT/TABLE arguments: its columns are those arguments.
+    record = len(outputs) > 1 or any(a.mode == "table" for a in outputs)
+    return ir.Function(
+        schema=row.nspname,
+        name=row.proname,
+        arguments=tuple(args),
+        returns=returns,
+        returns_set=bool(row.proretset),
+        return_columns=tuple(ir.Column(name=a.name, type=a.type, nullable=True) for a in outputs)
+        if record
+        else (),
+        volatility=_VOLATILITY.get(row.provolatile, "volatile"),
         comment=row.comment,
     )
 

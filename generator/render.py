@@ -37,6 +37,8 @@ PY_FILES: dict[str, str] = {
     "database/entities.py": "database/entities.py.jinja",
     "database/relationships.py": "database/relationships.py.jinja",
     "database/views.py": "database/views.py.jinja",
+    "database/types.py": "database/types.py.jinja",
+    "database/functions.py": "database/functions.py.jinja",
     "generated/__init__.py": "generated/__init__.py.jinja",
     "generated/fastapi/__init__.py": "generated/fastapi/__init__.py.jinja",
     "generated/fastapi/models.py": "generated/fastapi/models.py.jinja",
@@ -117,13 +119,18 @@ def render_files(
     builder = TreeBuilder(db=db, options=options or Options(), warn=warn)
     env = environment(templates)
     exports = builder.exports()
-    database_modules = [(g, exports[g]) for g in ("entities", "relationships", "views")]
+    database_modules = [
+        (g, exports[g])
+        for g in sorted(("entities", "relationships", "views", "types", "functions"))
+    ]
     database_names = sorted(n for _g, names in database_modules for n in names)
     contexts: dict[str, Callable[[], dict[str, Any]]] = {
         "generated/fastapi/models.py": builder.models,
         "database/entities.py": lambda: builder.typeddicts("entities"),
         "database/relationships.py": lambda: builder.typeddicts("relationships"),
         "database/views.py": lambda: builder.typeddicts("views"),
+        "database/types.py": builder.composites,
+        "database/functions.py": builder.functions,
         "__init__.py": lambda: {
             "database_names": database_names,
             "enum_names": exports["enums"],

@@ -17,6 +17,7 @@ Import = tuple[
 ]  # (module, name); a module starting with "@" is one of the generated tree's
 
 ENUMS_MODULE = "@enums"
+COMPOSITES_MODULE = "@database.types"
 JSON_MODULE = "@json_types"
 
 
@@ -98,6 +99,8 @@ class TypeMapper:
     db: ir.Database
     #: qualified enum name -> (Enum class, Literal alias), both importable from the enums module
     enum_names: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    #: qualified composite type name -> its class (a TypedDict, or a Pydantic model beside it)
+    composite_names: Mapping[str, str] = field(default_factory=dict)
     #: called with a message when a type has no mapping
     warn: Callable[[str], None] = lambda _msg: None
     _domains: dict[str, ir.Domain] = field(default_factory=dict)
@@ -118,6 +121,9 @@ class TypeMapper:
         if known is not None:
             return known
         self._warned = False
+        if ref.kind == "composite" and self.layer == "python":
+            # psycopg returns an unregistered composite (or an array of them) as its text form.
+            return PyType("str")
         result = self._element(ref, where)
         for _ in range(ref.array_dims):
             result = result.wrap("list[{}]")
@@ -139,6 +145,14 @@ class TypeMapper:
             enum_class, literal_alias = names
             name = enum_class if self.layer == "pydantic" else literal_alias
             return PyType(name, frozenset({(ENUMS_MODULE, name)}))
+        if ref.kind == "composite":
+            composite = self.composite_names.get(ref.qualified_name)
+            if composite is None:
+                # A table's row type or a composite outside the introspected schemas.
+                return self._unknown(ref, where)
+            if self.layer == "pydantic":
+                return PyType(composite)  # the composite's model lives in the same module
+            return PyType(composite, frozenset({(COMPOSITES_MODULE, composite)}))
         if ref.schema != "pg_catalog":
             if ref.name in ("citext",):
                 return PyType("str")

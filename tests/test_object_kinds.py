@@ -1,0 +1,254 @@
+"""Every object kind a real project holds, from the real server to a strict, importable tree."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from psycopg.conninfo import conninfo_to_dict
+
+from generator import ir
+from generator.config import Overrides, load_settings
+from generator.drift import Change, SchemaSync, Severity
+from generator.introspect import introspect
+from generator.pgserver import TempServer
+from generator.pipeline import build_files
+
+FIXTURE = Path(__file__).parent / "fixtures" / "every_object_kind.sql"
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def kinds_db(pg_server: TempServer, fresh_db: str) -> str:
+    """A fresh database holding tests/fixtures/every_object_kind.sql."""
+    pg_server.psql(FIXTURE.read_text(encoding="utf-8"), conninfo_to_dict(fresh_db)["dbname"])
+    return fresh_db
+
+
+@pytest.fixture
+def tree(kinds_db: str, tmp_path: Path) -> Iterator[tuple[ir.Database, Path]]:
+    """The introspected IR and the generated package `kinds_pkg` under tmp_path."""
+    db = introspect(kinds_db)
+    root = tmp_path / "kinds_pkg"
+    settings = load_settings(Overrides(db_url=kinds_db, out=root), cwd=tmp_path)
+    files = build_files(settings, db, None)
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        yield db, root
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in [m for m in sys.modules if m == "kinds_pkg" or m.startswith("kinds_pkg.")]:
+            del sys.modules[name]
+
+
+def _module(name: str) -> ModuleType:
+    return importlib.import_module(f"kinds_pkg.{name}")
+
+
+def _classes(path: Path) -> dict[str, dict[str, str]]:
+    """class name -> {field: annotation} of a generated module, read with ast."""
+    found: dict[str, dict[str, str]] = {}
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.ClassDef):
+            found[node.name] = {
+                item.target.id: ast.unparse(item.annotation)
+                for item in node.body
+                if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name)
+            }
+    return found
+
+
+def _aliases(path: Path) -> dict[str, str]:
+    return {
+        node.target.id: ast.unparse(node.value)
+        for node in ast.parse(path.read_text(encoding="utf-8")).body
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value
+    }
+
+
+def test_partitions_are_folded_into_their_parent_and_foreign_tables_kept(
+    tree: tuple[ir.Database, Path],
+) -> None:
+    db, root = tree
+    kinds = {t.name: t.kind for t in db.tables}
+    assert kinds == {
+        "events": "partitioned_table",
+        "people": "table",
+        "remote_readings": "foreign_table",
+        "people_by_mood": "materialized_view",
+        "people_emails": "view",
+    }
+    entities = _classes(root / "database" / "entities.py")
+    assert "EventRow" in entities
+    assert not any("2024" in name or "2025" in name for name in entities)
+    assert entities["RemoteReadingRow"] == {"sensor": "str", "reading": "float | None"}
+    assert "RemoteReadingInsert" in entities
+    views = _classes(root / "database" / "views.py")
+    assert set(views) == {"PeopleByMoodRow", "PeopleEmailRow"}
+
+
+def test_generated_and_always_identity_columns_are_read_but_never_written(
+    tree: tuple[ir.Database, Path],
+) -> None:
+    _db, root = tree
+    entities = _classes(root / "database" / "entities.py")
+    assert {"id", "full_name"} <= set(entities["PersonRow"])
+    for variant in ("PersonInsert", "PersonUpdate"):
+        assert "id" not in entities[variant]
+        assert "full_name" not in entities[variant]
+    # BY DEFAULT identities may be written; they have a default, so Insert may omit them.
+    assert entities["PersonInsert"]["legacy_id"] == "NotRequired[int]"
+    models = _module("generated.fastapi.models")
+    assert "full_name" not in models.PersonInsert.model_fields
+    assert "id" not in models.PersonUpdate.model_fields
+
+
+def test_domains_map_to_their_base_type_with_their_nullability_and_comment(
+    tree: tuple[ir.Database, Path],
+) -> None:
+    db, root = tree
+    email = next(d for d in db.domains if d.name == "email")
+    assert email.base.name == "text"
+    assert [c.definition for c in email.check_constraints] == [
+        "CHECK (VALUE ~ '^[^@]+@[^@]+$'::text)"
+    ]
+    source = (root / "database" / "entities.py").read_text(encoding="utf-8")
+    assert "# public.email: An address with exactly one @." in source
+    person = _classes(root / "database" / "entities.py")["PersonRow"]
+    assert person["email"] == "str"
+    # positive_int is NOT NULL as a domain, though the column itself has no NOT NULL.
+    assert person["age"] == "int"
+
+
+def test_composite_types_are_typeddicts_and_models_usable_as_column_types(
+    tree: tuple[ir.Database, Path],
+) -> None:
+    _db, root = tree
+    types = _classes(root / "database" / "types.py")
+    assert types["Address"] == {"street": "str | None", "city": "str | None", "zip": "str | None"}
+    assert types["Place"] == {
+        "name": "str | None",
+        "address": "Address | None",
+        "moods": "list[MoodValue] | None",
+    }
+    person = _classes(root / "database" / "entities.py")["PersonRow"]
+    assert person["home"] == "Address | None"
+    assert person["past_homes"] == "list[Address] | None"
+    assert person["moods"] == "list[MoodValue]"
+    assert person["grid"] == "list[list[int]] | None"
+    assert person["stay"] == "str | None"
+    assert person["busy"] == "str | None"
+
+    models = _module("generated.fastapi.models")
+    place = models.Place.model_validate(
+        {
+            "name": "HQ",
+            "address": {"street": "Main 1", "city": None, "zip": "123"},
+            "moods": ["sad"],
+        }
+    )
+    assert place.address.street == "Main 1"
+    assert place.moods == [models.Mood.SAD]
+    with pytest.raises(ValueError, match="zip"):
+        models.Address.model_validate({"street": None, "city": None, "zip": "x" * 11})
+    assert _module("database").Address is _module("database.types").Address
+
+
+def test_functions_get_args_typeddicts_and_return_aliases(tree: tuple[ir.Database, Path]) -> None:
+    db, root = tree
+    names = {f.signature for f in db.functions}
+    assert "public.people_audit()" not in names  # trigger functions are not callable via rpc
+    assert len(names) == 8
+    path = root / "database" / "functions.py"
+    classes, aliases = _classes(path), _aliases(path)
+    assert classes["AddNumbersArgs"] == {"a": "int", "b": "NotRequired[int]"}
+    assert aliases["AddNumbersReturns"] == "int | None"
+    assert classes["PeopleNamedArgs"] == {"pattern": "str"}
+    assert classes["PeopleNamed2Args"] == {"pattern": "str", "max_rows": "int"}
+    assert aliases["PeopleNamedReturns"] == aliases["PeopleNamed2Returns"] == "list[PersonRow]"
+    assert classes["MoodCountsResult"] == {"mood": "MoodValue | None", "people": "int | None"}
+    assert aliases["MoodCountsReturns"] == "list[MoodCountsResult]"
+    assert aliases["HomeOfReturns"] == "Address | None"
+    assert classes["CensusResult"] == {"total": "int | None", "oldest": "int | None"}
+    assert aliases["CensusReturns"] == "CensusResult"
+    assert aliases["TouchReturns"] == "None"
+    assert classes["SumAllArgs"] == {"numbers": "list[int]"}
+    assert "Adds two numbers." in path.read_text(encoding="utf-8")
+    functions = _module("database.functions")
+    args: dict[str, Any] = {"a": 1}
+    assert functions.AddNumbersArgs(**args) == {"a": 1}
+
+
+def test_the_tree_imports_and_passes_ruff_and_mypy_strict(
+    tree: tuple[ir.Database, Path], tmp_path: Path
+) -> None:
+    _db, root = tree
+    for module in ("database", "database.functions", "generated.fastapi.models"):
+        _module(module)
+    ruff = Path(sys.executable).parent / "ruff"
+    for command in (["check", "--isolated"], ["format", "--isolated", "--check"]):
+        result = subprocess.run(
+            [str(ruff), *command, str(root)], capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+    (tmp_path / "mypy.ini").write_text("[mypy]\n", encoding="utf-8")
+    mypy = subprocess.run(
+        [
+            sys.executable, "-m", "mypy", "--strict", "--config-file", str(tmp_path / "mypy.ini"),
+            "--cache-dir", str(tmp_path / "mypy_cache"), "-p", "kinds_pkg",
+        ],
+        capture_output=True, text=True, cwd=tmp_path, check=False,
+        env={**os.environ, "MYPYPATH": str(tmp_path)},
+    )  # fmt: skip
+    assert mypy.returncode == 0, mypy.stdout + mypy.stderr
+
+
+def _diff(pg_server: TempServer, dsn: str, sql: str) -> list[Change]:
+    before = introspect(dsn)
+    pg_server.psql(sql, conninfo_to_dict(dsn)["dbname"])
+    return SchemaSync(before, introspect(dsn)).compare_schemas()
+
+
+def _by_kind(changes: list[Change]) -> dict[tuple[str, str], Change]:
+    return {(c.kind, c.name): c for c in changes}
+
+
+def test_the_diff_grades_function_composite_and_domain_changes(
+    pg_server: TempServer, kinds_db: str
+) -> None:
+    changes = _by_kind(
+        _diff(
+            pg_server,
+            kinds_db,
+            """
+            drop function public.touch();
+            drop function public.add_numbers(integer, integer);
+            create function public.add_numbers(a bigint, b bigint) returns bigint
+                language sql immutable as 'select a + b';
+            create function public.greet(who text) returns text language sql as 'select who';
+            alter type public.address drop attribute zip;
+            alter type public.geo_point add attribute alt real;
+            alter domain public.email drop constraint email_check;
+            alter domain public.email add constraint email_has_dot check (value like '%.%');
+            """,
+        )
+    )
+    assert changes[("FUNCTION", "touch")].severity is Severity.HIGH
+    assert changes[("FUNCTION", "touch")].change == "removed"
+    assert changes[("FUNCTION", "add_numbers")].severity is Severity.HIGH
+    assert changes[("FUNCTION", "greet")].severity is Severity.LOW
+    assert changes[("COMPOSITE TYPE", "address")].severity is Severity.HIGH
+    assert changes[("COMPOSITE TYPE", "geo_point")].severity is Severity.MEDIUM
+    assert ("DOMAIN", "email") in changes
