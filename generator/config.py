@@ -180,6 +180,7 @@ def load_settings(overrides: Overrides, cwd: Path | None = None) -> Settings:
             "[tool.sync-schema.nullability] values must be true or false",
             hint='write overrides like "public.my_view.col" = false',
         )
+    jsonb_schemas = _jsonb_schemas(root, section.get("jsonb", {}))
     timeout = section.get("statement-timeout", 30_000)
     schemas = overrides.schemas or tuple(project.get("schemas") or section.get("schemas") or ())
     return Settings(
@@ -205,12 +206,33 @@ def load_settings(overrides: Overrides, cwd: Path | None = None) -> Settings:
             entity_tables=frozenset(section.get("entity-tables", [])),
             names=dict(naming),
             frozen_models=bool(section.get("frozen-models", False)),
+            jsonb_schemas=jsonb_schemas,
         ),
         project_id=project_id,
         statement_timeout_ms=int(timeout),
         report_dir=_path(root, overrides.report_dir, section.get("report-dir"), Path()),
         nullability=dict(nullability),
     )
+
+
+def _jsonb_schemas(root: Path, table: dict[str, Any]) -> dict[str, str]:
+    """[tool.sync-schema.jsonb]: "schema.table.column" -> the text of its JSON Schema file."""
+    schemas: dict[str, str] = {}
+    for column, file in sorted(table.items()):
+        if not isinstance(file, str) or column.count(".") < 2:
+            raise ConfigError(
+                f"[tool.sync-schema.jsonb] {column!r} = {file!r} is not a column and a file",
+                hint='write entries like "public.profiles.settings" = "schemas/settings.json"',
+            )
+        path = root / file
+        try:
+            schemas[column] = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot read the JSON Schema of {column}: {exc.strerror or exc} ({file})",
+                hint="fix the path in [tool.sync-schema.jsonb] (relative to pyproject.toml)",
+            ) from None
+    return schemas
 
 
 def _db_url(

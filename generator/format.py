@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from generator.errors import SyncSchemaError
+from generator.typemap import JSONB_MODELS_PACKAGE, JSONB_PACKAGE
 
 #: The generated tree's own ruff settings: fixed, so a user's ruff config never changes output.
 # ruff's default line length, so `ruff format --check` passes under a default configuration too.
@@ -110,7 +111,8 @@ class TreeFormatter:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
             paths.append(str(path))
-            if self._fix_all or rel.rpartition("/")[2] == "__init__.py":
+            # datamodel-code-generator's modules (jsonb/) come with their imports unsorted.
+            if self._fix_all or rel.endswith("__init__.py") or _is_jsonb_module(rel):
                 to_fix.append(str(path))
         if paths:
             self._job = threading.Thread(
@@ -142,6 +144,10 @@ class TreeFormatter:
         if self._error is not None:
             error, self._error = self._error, None
             raise error
+
+
+def _is_jsonb_module(rel: str) -> bool:
+    return rel.startswith((f"{JSONB_PACKAGE}/", JSONB_MODELS_PACKAGE.replace(".", "/") + "/"))
 
 
 def _run(command: list[str], env: Mapping[str, str]) -> None:

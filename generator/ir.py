@@ -233,6 +233,16 @@ class Database:
             self.enums or self.tables or self.composite_types or self.domains or self.functions
         )
 
+    def only(self, schema: str) -> Database:
+        """The objects of one schema (domains stay whole: they are looked up, not emitted)."""
+        return dataclasses.replace(
+            self,
+            enums=tuple(e for e in self.enums if e.schema == schema),
+            tables=tuple(t for t in self.tables if t.schema == schema),
+            composite_types=tuple(c for c in self.composite_types if c.schema == schema),
+            functions=tuple(f for f in self.functions if f.schema == schema),
+        )
+
     def table(self, schema: str, name: str) -> Table | None:
         """The relation `schema.name`, if introspected."""
         return next((t for t in self.tables if t.schema == schema and t.name == name), None)

@@ -14,13 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from generator import __version__, forked, ir
+from generator import __version__, forked, ir, jsonschema
 from generator.config import Settings
 from generator.errors import SyncSchemaError
 from generator.format import RUFF_CONFIG, TreeFormatter, ruff_version
 from generator.output import read_tree
 from generator.render import (
-    PY_FILES,
     SCHEMA_JSON,
     Manifest,
     VersionInfo,
@@ -29,6 +28,7 @@ from generator.render import (
     render_files,
     snapshot_json,
     template_sources,
+    tree_paths,
 )
 
 
@@ -101,7 +101,7 @@ _FORMAT_BATCH_CHARS = 256 * 1024
 #: Below this many columns a second process costs more than it saves.
 _FORK_MIN_COLUMNS = 2000
 #: What the forked child renders: the biggest module, about a third of the work.
-_FORKED_PATHS = ["generated/fastapi/models.py"]
+_FORKED_FILE = "generated/fastapi/models.py"
 
 
 def now() -> datetime:
@@ -192,6 +192,7 @@ def inputs_fingerprint(settings: Settings) -> str:
         "generator": __version__,
         "ruff": ruff_version(),
         "ruff_config": RUFF_CONFIG,
+        "datamodel-code-generator": jsonschema.tool_version(),
         "options": {k: dict(v) if isinstance(v, Mapping) else v for k, v in options.items()},
         "nullability": settings.nullability,
     }
@@ -261,18 +262,20 @@ def build_files(
             warn(message)
 
     shaped = apply_nullability(db, settings.nullability)
+    paths = tree_paths(db, settings.options)
+    forked_paths = [p for p in paths if p.endswith(_FORKED_FILE)]
     # On big schemas a forked child renders and formats the Pydantic models on the other core.
     child = None
     if forked.available() and sum(len(t.columns) for t in db.tables) >= _FORK_MIN_COLUMNS:
         child = forked.ForkedCall.start(
-            lambda: _render_and_format(settings, shaped, version, _FORKED_PATHS, None)
+            lambda: _render_and_format(settings, shaped, version, forked_paths, None)
         )
     try:
         formatted = _render_and_format(
             settings,
             shaped,
             version,
-            [p for p in PY_FILES if child is None or p not in _FORKED_PATHS],
+            [p for p in paths if child is None or p not in forked_paths],
             stats,
             warn=collect,
         )["files"]
@@ -280,14 +283,14 @@ def build_files(
             with stats.stage("forked render"):
                 result = child.result()
             if result is None:  # the child failed: do it here, to raise the real error
-                result = _render_and_format(settings, shaped, version, _FORKED_PATHS, None)
+                result = _render_and_format(settings, shaped, version, forked_paths, None)
             formatted.update(result["files"])
             for message in result["warnings"]:
                 collect(message)
     finally:
         if child is not None:
             child.cancel()
-    files = {path: formatted[path] for path in PY_FILES}
+    files = {path: formatted[path] for path in paths}
     version()
     parts, info = hashed[0]
     with stats.stage("hash"):

@@ -12,9 +12,19 @@ from typing import Any
 
 import jinja2
 
-from generator import __version__, ir
-from generator.codemodel import GENERATED_MARKER, HEADER, Options, TreeBuilder
+from generator import __version__, ir, jsonschema
+from generator.codemodel import (
+    GENERATED_MARKER,
+    HEADER,
+    Names,
+    Options,
+    TreeBuilder,
+    decide_names,
+    json_schema_columns,
+    schema_packages,
+)
 from generator.errors import ConfigError
+from generator.typemap import JSONB_MODELS_PACKAGE, JSONB_PACKAGE
 
 BUILTIN_TEMPLATES = next(
     p
@@ -26,8 +36,9 @@ BUILTIN_TEMPLATES = next(
 )
 
 SCHEMA_JSON = "schema.json"
+JSONB_INIT_TEMPLATE = "jsonb/__init__.py.jinja"
 
-#: output path -> template name, for every Python file of the tree.
+#: path in a schema's package -> template name (public's package is the root itself).
 PY_FILES: dict[str, str] = {
     "__init__.py": "__init__.py.jinja",
     "schema_version.py": "schema_version.py.jinja",
@@ -98,7 +109,7 @@ def render_tree(
     schema.json is added after formatting (`snapshot_json`): it records the final files' hashes.
     """
     rendered = dict(render_files(db, version, options=options, templates=templates, warn=warn))
-    return {path: rendered[path] for path in PY_FILES}
+    return {path: rendered[path] for path in tree_paths(db, options)}
 
 
 def render_files(
@@ -116,55 +127,135 @@ def render_files(
     already yielded while the next ones render. `version` may be a function, called only
     when schema_version.py is rendered (hashing the IR can then overlap with formatting).
     """
-    builder = TreeBuilder(db=db, options=options or Options(), warn=warn)
-    env = environment(templates)
-    exports = builder.exports()
-    database_modules = [
-        (g, exports[g])
-        for g in sorted(("entities", "relationships", "views", "types", "functions"))
-    ]
-    database_names = sorted(n for _g, names in database_modules for n in names)
-    contexts: dict[str, Callable[[], dict[str, Any]]] = {
-        "generated/fastapi/models.py": builder.models,
-        "database/entities.py": lambda: builder.typeddicts("entities"),
-        "database/relationships.py": lambda: builder.typeddicts("relationships"),
-        "database/views.py": lambda: builder.typeddicts("views"),
-        "database/types.py": builder.composites,
-        "database/functions.py": builder.functions,
-        "__init__.py": lambda: {
-            "database_names": database_names,
-            "enum_names": exports["enums"],
-            "all_names": sorted(
-                [
-                    *database_names,
-                    *exports["enums"],
-                    "Json",
-                    "DB_HASH",
-                    "GENERATOR_VERSION",
-                    "LAST_SYNC",
-                    "SCHEMA_VERSION",
-                ]
-            ),
-        },
-        "schema_version.py": lambda: {"version": version() if callable(version) else version},
-        "json_types.py": dict,
-        "enums.py": builder.enums,
-        "database/__init__.py": lambda: {"modules": database_modules, "all_names": database_names},
-        "generated/__init__.py": dict,
-        "generated/fastapi/__init__.py": lambda: {"names": builder.model_exports()},
+    options = options or Options()
+    names = decide_names(db, options)
+    builders = {
+        schema: TreeBuilder(db=db, options=options, warn=warn, schema=schema, shared_names=names)
+        for schema in names.packages
     }
-    for path, context in contexts.items():
-        if paths is not None and path not in paths:
-            continue
-        template = PY_FILES[path]
-        try:
-            text = env.get_template(template).render(header=HEADER, **context())
-        except jinja2.TemplateError as exc:
-            raise ConfigError(
-                f"template {template} failed: {exc}",
-                hint="fix the template in your --templates folder (or remove it to use the built-in)",
-            ) from None
-        yield path, text
+    env = environment(templates)
+    for rel in _RENDER_ORDER:
+        for schema, package in names.packages.items():
+            if package and rel in ROOT_ONLY_FILES:
+                continue
+            path = package.replace(".", "/") + rel
+            if paths is not None and path not in paths:
+                continue
+            template = PY_FILES[rel]
+            try:
+                context = _context(rel, builders[schema], version, root=not package)
+                text = env.get_template(template).render(header=HEADER, **context)
+            except jinja2.TemplateError as exc:
+                raise ConfigError(
+                    f"template {template} failed: {exc}",
+                    hint="fix the template in your --templates folder (or remove it to use the built-in)",
+                ) from None
+            yield path, text
+    yield from _jsonb_files(db, options, names, env, paths)
+
+
+def _jsonb_files(
+    db: ir.Database,
+    options: Options,
+    names: Names,
+    env: jinja2.Environment,
+    paths: Collection[str] | None,
+) -> Iterator[tuple[str, str]]:
+    """The modules of JSON-Schema-typed columns, made by datamodel-code-generator."""
+    columns = json_schema_columns(db, options)
+    if not columns:
+        return
+    init = env.get_template(JSONB_INIT_TEMPLATE).render(header=HEADER)
+    layers: tuple[tuple[str, jsonschema.Layer], ...] = (
+        (JSONB_PACKAGE, "typeddict"),
+        (JSONB_MODELS_PACKAGE, "pydantic"),
+    )
+    for package, layer in layers:
+        folder = package.replace(".", "/")
+        if paths is None or f"{folder}/__init__.py" in paths:
+            yield f"{folder}/__init__.py", init
+        for key, column in columns.items():
+            path = f"{folder}/{column.module}.py"
+            if paths is None or path in paths:
+                _module, class_name = names.jsonb[key]
+                yield path, jsonschema.render_models(column.schema, class_name, layer, HEADER, key)
+
+
+#: The files of the tree in the order they render: the biggest first.
+_RENDER_ORDER = (
+    "generated/fastapi/models.py",
+    "database/entities.py",
+    "database/relationships.py",
+    "database/views.py",
+    "database/types.py",
+    "database/functions.py",
+    "__init__.py",
+    "schema_version.py",
+    "json_types.py",
+    "enums.py",
+    "database/__init__.py",
+    "generated/__init__.py",
+    "generated/fastapi/__init__.py",
+)
+#: Files only the root package has; every schema's subpackage has the others.
+ROOT_ONLY_FILES = frozenset({"schema_version.py", "json_types.py"})
+_DATABASE_MODULES = ("entities", "functions", "relationships", "types", "views")
+
+
+def tree_paths(db: ir.Database, options: Options | None = None) -> list[str]:
+    """Every Python file of the tree for `db`: the root's, each other schema's package, jsonb."""
+    paths = list(PY_FILES)
+    for package in schema_packages(db.schemas).values():
+        if package:
+            prefix = package.replace(".", "/")
+            paths += [prefix + rel for rel in PY_FILES if rel not in ROOT_ONLY_FILES]
+    columns = json_schema_columns(db, options or Options())
+    if columns:
+        for package in (JSONB_PACKAGE, JSONB_MODELS_PACKAGE):
+            folder = package.replace(".", "/")
+            paths.append(f"{folder}/__init__.py")
+            paths += [f"{folder}/{column.module}.py" for column in columns.values()]
+    return paths
+
+
+def _context(
+    rel: str,
+    builder: TreeBuilder,
+    version: VersionInfo | Callable[[], VersionInfo],
+    *,
+    root: bool,
+) -> dict[str, Any]:
+    """The template context of file `rel` of the builder's schema package."""
+    if rel == "generated/fastapi/models.py":
+        return builder.models()
+    if rel.startswith("database/") and rel != "database/__init__.py":
+        module = rel.removeprefix("database/").removesuffix(".py")
+        if module == "types":
+            return builder.composites()
+        if module == "functions":
+            return builder.functions()
+        return builder.typeddicts(module)
+    if rel == "schema_version.py":
+        return {"version": version() if callable(version) else version}
+    if rel == "enums.py":
+        return builder.enums()
+    if rel == "generated/fastapi/__init__.py":
+        return {"names": builder.model_exports()}
+    if rel in ("json_types.py", "generated/__init__.py"):
+        return {}
+    exports = builder.exports()
+    database_modules = [(m, exports[m]) for m in _DATABASE_MODULES]
+    database_names = sorted(n for _m, names in database_modules for n in names)
+    if rel == "database/__init__.py":
+        return {"modules": database_modules, "all_names": database_names}
+    assert rel == "__init__.py", rel
+    root_names = ["Json", "DB_HASH", "GENERATOR_VERSION", "LAST_SYNC", "SCHEMA_VERSION"]
+    return {
+        "root": root,
+        "database_names": database_names,
+        "enum_names": exports["enums"],
+        "all_names": sorted([*database_names, *exports["enums"], *(root_names if root else [])]),
+    }
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,9 +16,25 @@ Import = tuple[
     str, str
 ]  # (module, name); a module starting with "@" is one of the generated tree's
 
-ENUMS_MODULE = "@enums"
-COMPOSITES_MODULE = "@database.types"
 JSON_MODULE = "@json_types"
+#: Where the models of JSON-Schema-typed columns live, one module per column.
+JSONB_PACKAGE = "jsonb"
+JSONB_MODELS_PACKAGE = "generated.fastapi.jsonb"
+
+
+def enums_module(package: str) -> str:
+    """The enums module of the schema whose subpackage prefix is `package` ("" or "auth.")."""
+    return f"@{package}enums"
+
+
+def composites_module(package: str) -> str:
+    """The module of a schema's composite TypedDicts."""
+    return f"@{package}database.types"
+
+
+def models_module(package: str) -> str:
+    """The module of a schema's Pydantic models."""
+    return f"@{package}generated.fastapi.models"
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +117,12 @@ class TypeMapper:
     enum_names: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     #: qualified composite type name -> its class (a TypedDict, or a Pydantic model beside it)
     composite_names: Mapping[str, str] = field(default_factory=dict)
+    #: "schema.table.column" -> (module, class) of the column's JSON-Schema models
+    jsonb_models: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    #: schema -> dotted prefix of its subpackage ("" for public)
+    packages: Mapping[str, str] = field(default_factory=dict)
+    #: the schema of the module being written: its own Pydantic models need no import
+    schema: str = "public"
     #: called with a message when a type has no mapping
     warn: Callable[[str], None] = lambda _msg: None
     _domains: dict[str, ir.Domain] = field(default_factory=dict)
@@ -112,7 +134,12 @@ class TypeMapper:
         self._domains = {d.qualified_name: d for d in self.db.domains}
 
     def column(self, column: ir.Column, where: str) -> PyType:
-        """The annotation for a column value (without None for nullability)."""
+        """The annotation for a column value (without None); `where` is "schema.table.column"."""
+        typed = self.jsonb_models.get(where)
+        if typed is not None:
+            module, name = typed
+            package = JSONB_MODELS_PACKAGE if self.layer == "pydantic" else JSONB_PACKAGE
+            return PyType(name, frozenset({(f"@{package}.{module}", name)}))
         return self.type(column.type, where)
 
     def type(self, ref: ir.TypeRef, where: str) -> PyType:
@@ -144,15 +171,19 @@ class TypeMapper:
                 return self._unknown(ref, where)
             enum_class, literal_alias = names
             name = enum_class if self.layer == "pydantic" else literal_alias
-            return PyType(name, frozenset({(ENUMS_MODULE, name)}))
+            module = enums_module(self.packages.get(ref.schema, ""))
+            return PyType(name, frozenset({(module, name)}))
         if ref.kind == "composite":
             composite = self.composite_names.get(ref.qualified_name)
             if composite is None:
                 # A table's row type or a composite outside the introspected schemas.
                 return self._unknown(ref, where)
-            if self.layer == "pydantic":
+            package = self.packages.get(ref.schema, "")
+            if self.layer != "pydantic":
+                return PyType(composite, frozenset({(composites_module(package), composite)}))
+            if ref.schema == self.schema:
                 return PyType(composite)  # the composite's model lives in the same module
-            return PyType(composite, frozenset({(COMPOSITES_MODULE, composite)}))
+            return PyType(composite, frozenset({(models_module(package), composite)}))
         if ref.schema != "pg_catalog":
             if ref.name in ("citext",):
                 return PyType("str")

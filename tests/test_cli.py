@@ -203,7 +203,7 @@ def test_verbose_prints_query_count_and_stage_times_to_stderr(cli: Cli, stale: l
     result = cli("check", "--verbose", *stale)
 
     assert result.returncode == 1, result.stderr
-    assert "catalog queries: 5 in " in result.stderr
+    assert "catalog queries: 7 in " in result.stderr
     for stage in ("introspect", "render", "ruff"):
         assert any(line.strip().startswith(stage) for line in result.stderr.splitlines())
 

@@ -86,6 +86,7 @@ def test_partitions_are_folded_into_their_parent_and_foreign_tables_kept(
     assert kinds == {
         "events": "partitioned_table",
         "people": "table",
+        "preferences": "table",
         "remote_readings": "foreign_table",
         "people_by_mood": "materialized_view",
         "people_emails": "view",
@@ -252,3 +253,191 @@ def test_the_diff_grades_function_composite_and_domain_changes(
     assert changes[("COMPOSITE TYPE", "address")].severity is Severity.HIGH
     assert changes[("COMPOSITE TYPE", "geo_point")].severity is Severity.MEDIUM
     assert ("DOMAIN", "email") in changes
+
+
+# --- several schemas ----------------------------------------------------------------------------
+
+SEVERAL_SCHEMAS_SQL = """
+create schema auth;
+create type auth.role as enum ('admin', 'member');
+create type auth.contact as (email text, phone text);
+create table auth.users (id uuid primary key, email text not null, role auth.role not null);
+create table auth.sessions (id uuid primary key, user_id uuid not null references auth.users (id));
+create function auth.whoami() returns setof auth.users language sql as 'select * from auth.users';
+create table public.profiles (
+    id bigint primary key,
+    user_id uuid references auth.users (id),
+    role auth.role,
+    contact auth.contact
+);
+create table public.notes (id bigint primary key, body text not null);
+create table public.users (id bigint primary key);
+create function public.my_sessions() returns setof auth.sessions
+    language sql as 'select * from auth.sessions';
+create schema "Weird-Schema";
+create table "Weird-Schema".enums (id int primary key);
+"""
+
+
+def _generate(dsn: str, out: Path, *schemas: str) -> None:
+    flags = [arg for schema in schemas for arg in ("--schema", schema)]
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "sync-schema"), "generate", "--db-url", dsn,
+         "--out", str(out), *flags],
+        capture_output=True, text=True, check=False, cwd=out.parent,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_other_schemas_get_subpackages_and_cross_schema_types_resolve_through_imports(
+    pg_server: TempServer, fresh_db: str, tmp_path: Path
+) -> None:
+    pg_server.psql(SEVERAL_SCHEMAS_SQL, conninfo_to_dict(fresh_db)["dbname"])
+    out = tmp_path / "multi_pkg"
+    _generate(fresh_db, out, "public", "auth", "Weird-Schema")
+    for package in ("auth", "weird_schema"):
+        for rel in ("__init__.py", "enums.py", "database/entities.py", "database/types.py",
+                    "database/functions.py", "generated/fastapi/models.py"):  # fmt: skip
+            assert (out / package / rel).is_file(), f"{package}/{rel}"
+        assert not (out / package / "schema_version.py").exists()
+    # public stays flat, and takes its names first: auth.users is the one renamed.
+    public = _classes(out / "database" / "entities.py")
+    assert public["ProfileRow"] == {
+        "id": "int",
+        "user_id": "str | None",
+        "role": "RoleValue | None",
+        "contact": "Contact | None",
+    }
+    assert "UserRow" in public
+    assert "User2Row" in _classes(out / "auth" / "database" / "entities.py")
+    source = (out / "database" / "entities.py").read_text(encoding="utf-8")
+    assert "from ..auth.database.types import Contact" in source
+    assert "from ..auth.enums import RoleValue" in source
+    functions = (out / "database" / "functions.py").read_text(encoding="utf-8")
+    assert "from ..auth.database.entities import SessionRow" in functions
+    models = (out / "generated" / "fastapi" / "models.py").read_text(encoding="utf-8")
+    assert "from ...auth.generated.fastapi.models import Contact" in models
+    assert "Enum2Row" in _classes(out / "weird_schema" / "database" / "entities.py")
+
+    sys.path.insert(0, str(tmp_path))
+    try:
+        profile = importlib.import_module("multi_pkg.generated.fastapi.models").Profile
+        value = profile.model_validate(
+            {"id": 1, "user_id": None, "role": "admin", "contact": {"email": "a@b", "phone": None}}
+        )
+        assert value.contact.email == "a@b"
+        assert importlib.import_module("multi_pkg.auth").User2Row.__required_keys__ == {
+            "id", "email", "role",
+        }  # fmt: skip
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in [m for m in sys.modules if m.split(".")[0] == "multi_pkg"]:
+            del sys.modules[name]
+    (tmp_path / "mypy.ini").write_text("[mypy]\n", encoding="utf-8")
+    mypy = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--config-file", str(tmp_path / "mypy.ini"),
+         "--cache-dir", str(tmp_path / "mypy_cache"), "-p", "multi_pkg"],
+        capture_output=True, text=True, cwd=tmp_path, check=False,
+    )  # fmt: skip
+    assert mypy.returncode == 0, mypy.stdout + mypy.stderr
+
+    # Asking for one more schema never changes what public's own objects are called.
+    alone = tmp_path / "alone" / "multi_pkg"
+    alone.parent.mkdir()
+    _generate(fresh_db, alone, "public")
+    assert _classes(alone / "database" / "entities.py")["NoteRow"] == public["NoteRow"]
+    assert set(_classes(alone / "database" / "entities.py")) == set(public)
+    assert not (alone / "auth").exists()
+
+
+# --- typed jsonb ----------------------------------------------------------------------------------
+
+
+def test_a_jsonb_column_with_a_json_schema_check_gets_nested_models(
+    tree: tuple[ir.Database, Path],
+) -> None:
+    _db, root = tree
+    entities = _classes(root / "database" / "entities.py")
+    assert entities["PreferenceRow"] == {
+        "id": "int",
+        "settings": "PreferenceSettings",
+        "extra": "Json | None",
+    }
+    source = (root / "jsonb" / "preferences_settings.py").read_text(encoding="utf-8")
+    assert source.startswith("# Generated by sync-schema.")
+    # Properties keep the schema's order; a key that is no identifier stays reachable.
+    assert source.index('"theme"') < source.index('"font_size"') < source.index('"shortcuts"')
+    assert '"it\'s": NotRequired[bool]' in source
+
+    models = _module("generated.fastapi.models")
+    valid = {
+        "id": 1,
+        "settings": {
+            "theme": "dark",
+            "font_size": 12,
+            "shortcuts": [{"key": "k", "action": "save"}],
+        },
+    }
+    row = models.Preference.model_validate({**valid, "extra": None})
+    assert row.settings.font_size == 12
+    assert row.settings.shortcuts[0].action == "save"
+    assert row.model_dump(mode="json", exclude_none=True) == valid
+    for invalid in (
+        {"theme": "pink"},  # not in the enum
+        {"font_size": 12},  # theme is required
+        {"theme": "dark", "font_size": 4},  # below the minimum
+        {"theme": "dark", "colour": "red"},  # additionalProperties: false
+        {"theme": "dark", "shortcuts": [{"key": "k"}]},  # a nested required key
+    ):
+        with pytest.raises(ValueError, match="settings"):
+            models.Preference.model_validate({"id": 1, "settings": invalid, "extra": None})
+    # Without a schema, jsonb stays the JSON alias.
+    assert models.Preference.model_validate(
+        {"id": 1, "settings": {"theme": "light"}, "extra": [1, "x", None]}
+    ).extra == [1, "x", None]
+
+
+def test_a_configured_json_schema_file_types_a_column_and_bad_entries_exit_2(
+    pg_server: TempServer, kinds_db: str, tmp_path: Path
+) -> None:
+    (tmp_path / "extra.json").write_text(
+        '{"type": "array", "items": {"type": "integer"}, "title": "Numbers"}', encoding="utf-8"
+    )
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(
+        '[tool.sync-schema]\n[tool.sync-schema.jsonb]\n"public.preferences.extra" = "extra.json"\n',
+        encoding="utf-8",
+    )
+    sync = str(Path(sys.executable).parent / "sync-schema")
+    out = tmp_path / "cfg_pkg"
+
+    def generate() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sync, "generate", "--db-url", kinds_db, "--out", str(out), "--config", str(pyproject)],
+            capture_output=True, text=True, check=False, cwd=tmp_path,
+        )  # fmt: skip
+
+    result = generate()
+    assert result.returncode == 0, result.stdout + result.stderr
+    entities = _classes(out / "database" / "entities.py")
+    assert entities["PreferenceRow"]["extra"] == "PreferenceExtra | None"
+    assert "list[int]" in (out / "jsonb" / "preferences_extra.py").read_text(encoding="utf-8")
+
+    before = {p: p.read_bytes() for p in out.rglob("*.py")}
+    for entry, message in (
+        (
+            '"public.preferences.extra" = "missing.json"',
+            "cannot read the JSON Schema of public.preferences.extra",
+        ),
+        (
+            '"public.preferences.id" = "extra.json"',
+            "public.preferences.id has a JSON Schema but is of type bigint",
+        ),
+        ('"public.nowhere.col" = "extra.json"', "names no json/jsonb column: public.nowhere.col"),
+    ):
+        pyproject.write_text(f"[tool.sync-schema.jsonb]\n{entry}\n", encoding="utf-8")
+        result = generate()
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert message in result.stderr
+        assert "hint:" in result.stderr
+    assert {p: p.read_bytes() for p in out.rglob("*.py")} == before

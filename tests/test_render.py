@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from generator import __version__, ir
-from generator.codemodel import Options, decide_names, is_relationship_table
+from generator.codemodel import Options, decide_names, is_relationship_table, schema_packages
 from generator.errors import ConfigError
 from generator.format import format_tree
 from generator.ir import Column, Database, Enum, ForeignKey, PrimaryKey, Table, TypeRef
@@ -1224,3 +1224,26 @@ def test_table_named_like_an_imported_type_does_not_shadow_it(load: Loader) -> N
     assert not hasattr(tree.models, "DecimalInsert")  # the name stays decimal.Decimal
     insert = tree.models.Decimal2Insert.model_validate({"id": 1, "amount": "1.50"})
     assert insert.amount == Decimal("1.50")
+
+
+@pytest.mark.parametrize(
+    ("schemas", "expected"),
+    [
+        (["public"], {"public": ""}),
+        (["public", "auth"], {"public": "", "auth": "auth."}),
+        # Without public, the first schema by name is the flat one.
+        (["auth"], {"auth": ""}),
+        (["b", "a"], {"a": "", "b": "b."}),
+        (["public", "Weird-Schema"], {"public": "", "Weird-Schema": "weird_schema."}),
+        # Modules of the root package and keywords are never a schema's package name.
+        (
+            ["public", "enums", "database", "class"],
+            {"public": "", "class": "class_.", "database": "database_2.", "enums": "enums_2."},
+        ),
+        (["public", "a-b", "a_b"], {"public": "", "a-b": "a_b.", "a_b": "a_b_2."}),
+    ],
+)
+def test_each_schema_but_the_flat_one_gets_a_collision_free_subpackage(
+    schemas: list[str], expected: dict[str, str]
+) -> None:
+    assert schema_packages(schemas) == expected
