@@ -22,7 +22,7 @@ _TYPING_NAMES = frozenset(
 # Every name the type mapping can import: a class of the same name would shadow it.
 _IMPORTED_NAMES = frozenset(
     {
-        "Decimal", "UUID", "date", "datetime", "time", "timedelta", "Range", "JsonValue",
+        "Decimal", "UUID", "date", "datetime", "time", "timedelta", "Range", "Multirange", "JsonValue",
         "IPvAnyInterface", "IPvAnyNetwork", "IPv4Address", "IPv6Address", "IPv4Interface",
         "IPv6Interface", "IPv4Network", "IPv6Network",
     }

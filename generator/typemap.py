@@ -105,6 +105,14 @@ _RANGE_BASE = {
     "tsrange": "timestamp",
     "tstzrange": "timestamptz",
 }
+_MULTIRANGE_RANGE = {
+    "int4multirange": "int4range",
+    "int8multirange": "int8range",
+    "nummultirange": "numrange",
+    "datemultirange": "daterange",
+    "tsmultirange": "tsrange",
+    "tstzmultirange": "tstzrange",
+}
 
 
 @dataclass(slots=True)
@@ -208,6 +216,12 @@ class TypeMapper:
         if ref.kind in ("range", "multirange") and self.layer == "pydantic":
             # Pydantic cannot validate psycopg's Range; the API layer speaks Postgres' text form.
             return PyType("str")
+        if ref.name in _MULTIRANGE_RANGE:
+            base = _RANGE_BASE[_MULTIRANGE_RANGE[ref.name]]
+            inner = self._element(
+                ir.TypeRef(schema="pg_catalog", name=base, kind="base", sql=""), where
+            )
+            return inner.wrap("Multirange[{}]", ("psycopg.types.multirange", "Multirange"))
         if ref.name in _RANGE_BASE:
             inner = self._element(
                 ir.TypeRef(schema="pg_catalog", name=_RANGE_BASE[ref.name], kind="base", sql=""),

@@ -1247,3 +1247,23 @@ def test_each_schema_but_the_flat_one_gets_a_collision_free_subpackage(
     schemas: list[str], expected: dict[str, str]
 ) -> None:
     assert schema_packages(schemas) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "layer", "expected"),
+    [
+        ("tstzrange", "range", "python", "Range[datetime]"),
+        ("int4multirange", "multirange", "python", "Multirange[int]"),
+        ("datemultirange", "multirange", "python", "Multirange[date]"),
+        ("nummultirange", "multirange", "json", "str"),
+        ("tstzmultirange", "multirange", "pydantic", "str"),
+    ],
+)
+def test_ranges_and_multiranges_map_per_layer(
+    name: str, kind: str, layer: str, expected: str
+) -> None:
+    from generator.typemap import TypeMapper
+
+    mapper = TypeMapper(layer=layer, db=Database(schemas=("public",)))  # type: ignore[arg-type]
+    ref = TypeRef(schema="pg_catalog", name=name, kind=kind, sql=name)  # type: ignore[arg-type]
+    assert mapper.type(ref, "public.t.c").annotation == expected
