@@ -1,0 +1,728 @@
+"""Find the lines of an application that a schema change breaks, by reading its source statically.
+
+No application module is ever imported or executed: each `*.py` file is read, pre-filtered on
+its text, parsed once with `ast`, and walked.
+
+Public API:
+
+    generated_names(db: ir.Database, options: Options = Options()) -> GeneratedNames
+        The generated Python names of one database (class, alias and member names of each enum;
+        TypedDict and Pydantic class names and keys of each table and view), as `generate`
+        decides them. Build one for the committed snapshot (old) and one for the live database
+        (new).
+
+    targets_for(changes: Iterable[Change], old: GeneratedNames, new: GeneratedNames)
+        -> tuple[Target, ...]
+        What each change breaks, as generated names: a removed or renamed class (`ProjectStatus`,
+        `ProjectStatusValue`, `OrganizationRow`, `Organization`), a removed or renamed enum member
+        (`ProjectStatus.DRAFT`), a removed, retyped or newly nullable TypedDict key
+        (`OrganizationRow["billing_email"]`). Changes that break no name give no target.
+
+    scan(paths: Iterable[Path], targets: Iterable[Target], *, package: str = "schemas") -> Impact
+        Every use of those names in the `*.py` files under `paths` (directories or files;
+        `.venv`, `__pycache__` and hidden directories are skipped).
+
+    find_impact(paths, changes, old, new, *, package="schemas") -> Impact
+        `scan(paths, targets_for(changes, old, new), package=package)`.
+
+`Impact.hits` holds `Hit(path, line, column, code, target)` sorted by path, line, column and
+target, where `code` is the stripped source line and `target.change` the `Change` it comes from;
+`Impact.warnings` names files that could not be read or parsed (they are skipped, never fatal).
+
+What counts as a use, in a file that imports from `package` (any spelling: `from schemas import
+X as Y`, `from schemas.enums import X`, `import schemas` then `schemas.X`, submodule aliases,
+`from schemas import *`):
+- an imported name, or any load of it (annotations included), when its class is removed or renamed;
+- `Enum.MEMBER` through any of those spellings, when the member is removed or renamed;
+- `value["key"]`, `value.get("key")` (also `pop`, `setdefault`), a key of a typed dict display
+  (`row: OrganizationInsert = {"key": ...}`, or `return {...}` in a function annotated to return
+  one) or a keyword of `OrganizationInsert(key=...)`, when
+  `value`'s type is a generated TypedDict as far as the enclosing function's own annotations
+  tell: parameters, annotated locals, and `for x in xs` / comprehensions / `enumerate(xs)` where
+  `xs` is annotated as a list, sequence, iterable, tuple or set of that TypedDict. Types are
+  flow-insensitive per function, and nothing is inferred from other functions' return types.
+Pydantic model attributes (`project.budget`) and string literals compared with enum columns are
+not matched.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from importlib.util import decode_source
+from pathlib import Path
+from typing import Literal
+
+from generator import ir
+from generator.codemodel import Options, decide_names
+from generator.drift import Change
+
+TargetKind = Literal["class", "member", "key"]
+#: Which generated classes a target's owner is among.
+Layer = Literal["enums", "typeddicts", "models"]
+#: Where an imported name comes from: "models" is `generated.fastapi` (Pydantic), "types" the rest.
+ModuleLayer = Literal["types", "models"]
+
+_SKIPPED_DIRS = frozenset({".venv", "__pycache__"})
+_SUBMODULES = frozenset(
+    {
+        "enums",
+        "json_types",
+        "schema_version",
+        "database",
+        "database.entities",
+        "database.relationships",
+        "database.views",
+        "generated",
+        "generated.fastapi",
+        "generated.fastapi.models",
+    }
+)
+_WRAPPERS = frozenset({"Optional", "Union", "Annotated", "Final", "ClassVar", "Required", "NotRequired", "ReadOnly"})  # fmt: skip
+_CONTAINERS = frozenset(
+    {
+        "list", "List", "Sequence", "MutableSequence", "Iterable", "Iterator", "Collection",
+        "Generator", "AsyncIterable", "AsyncIterator", "AsyncGenerator", "tuple", "Tuple",
+        "set", "Set", "frozenset", "FrozenSet", "AbstractSet", "deque", "Deque", "Reversible",
+    }
+)  # fmt: skip
+_DICT_METHODS = frozenset({"get", "pop", "setdefault"})
+# Enum classes are also reachable through the models module, which imports them.
+_MODULE_LAYERS: dict[str, tuple[str, ...]] = {
+    "enums": ("types", "models"),
+    "typeddicts": ("types",),
+    "models": ("models",),
+}
+_STAR_IMPORT = re.compile(r"\bimport\s+\*")
+
+
+# --- generated names -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EnumNames:
+    """The generated names of one Postgres enum."""
+
+    cls: str
+    alias: str
+    members: tuple[tuple[str, str], ...]  # (label, member name), in label order
+
+
+@dataclass(frozen=True, slots=True)
+class RelationNames:
+    """The generated names of one table or view; TypedDict keys are the real column names."""
+
+    typeddicts: tuple[str, ...]  # Row, then Insert and Update for tables
+    models: tuple[str, ...]  # the Pydantic models, in the same order
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratedNames:
+    """Every generated Python name application code can use, by qualified database object name."""
+
+    enums: Mapping[str, EnumNames] = field(default_factory=dict)
+    relations: Mapping[str, RelationNames] = field(default_factory=dict)
+
+
+def generated_names(db: ir.Database, options: Options | None = None) -> GeneratedNames:
+    """The names `generate` gives db's enums, tables and views (decided by codemodel)."""
+    names = decide_names(db, options or Options())
+    enums = {
+        e.qualified_name: EnumNames(
+            cls=names.enums[e.qualified_name][0],
+            alias=names.enums[e.qualified_name][1],
+            members=tuple(zip(e.labels, names.members[e.qualified_name], strict=True)),
+        )
+        for e in db.enums
+    }
+    relations: dict[str, RelationNames] = {}
+    for t in db.tables:
+        tn = names.tables[t.qualified_name]
+        relations[t.qualified_name] = RelationNames(
+            typeddicts=tuple(n for n in (tn.row, tn.insert, tn.update) if n),
+            models=tuple(n for n in (tn.model, tn.model_insert, tn.model_update) if n),
+            columns=tuple(c.name for c in t.columns),
+        )
+    return GeneratedNames(enums=enums, relations=relations)
+
+
+# --- targets ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One generated name a change breaks: a class, an enum member or a TypedDict key."""
+
+    kind: TargetKind
+    layer: Layer
+    owner: str  # the class name application code spells
+    member: str  # the enum member or TypedDict key; "" for a class
+    reason: str
+    change: Change
+
+    @property
+    def display(self) -> str:
+        """How code spells it: `ProjectStatus`, `ProjectStatus.DRAFT`, `OrganizationRow['x']`."""
+        if self.kind == "class":
+            return self.owner
+        if self.kind == "member":
+            return f"{self.owner}.{self.member}"
+        return f"{self.owner}[{self.member!r}]"
+
+    @property
+    def sort_key(self) -> tuple[str, ...]:
+        """A total, deterministic order."""
+        c = self.change
+        return (self.display, self.layer, self.reason, c.kind, c.schema, c.name, c.change)
+
+
+def targets_for(
+    changes: Iterable[Change], old: GeneratedNames, new: GeneratedNames
+) -> tuple[Target, ...]:
+    """The generated names each change removes, renames or retypes (old names: what code spells)."""
+    out: set[Target] = set()
+    for change in changes:
+        key = f"{change.schema}.{change.name}"
+        if change.kind == "SCHEMA" and change.change == "removed":
+            prefix = f"{change.name}."
+            for qn, e in old.enums.items():
+                if qn.startswith(prefix):
+                    out.update(_enum_targets(change, e, None))
+            for qn, r in old.relations.items():
+                if qn.startswith(prefix):
+                    out.update(_relation_targets(change, r, None))
+        elif change.kind == "ENUM" and key in old.enums:
+            gone = change.change == "removed" or key not in new.enums
+            out.update(_enum_targets(change, old.enums[key], None if gone else new.enums[key]))
+        elif change.kind in ("TABLE", "VIEW") and key in old.relations:
+            gone = change.change == "removed" or key not in new.relations
+            r_new = None if gone else new.relations[key]
+            out.update(_relation_targets(change, old.relations[key], r_new))
+    return tuple(sorted(out, key=lambda t: t.sort_key))
+
+
+def _class(change: Change, layer: Layer, old: str, new: str | None) -> list[Target]:
+    if new == old:
+        return []
+    reason = "removed" if new is None else f"renamed to {new}"
+    return [Target("class", layer, old, "", reason, change)]
+
+
+def _enum_targets(change: Change, old: EnumNames, new: EnumNames | None) -> list[Target]:
+    out = _class(change, "enums", old.cls, new.cls if new else None)
+    out += _class(change, "enums", old.alias, new.alias if new else None)
+    if new is None:
+        return out
+    removed = set(_detail(change, "Removed values"))
+    new_members = dict(new.members)
+    for label, member in old.members:
+        if label in removed or label not in new_members:
+            reason = f"value {label!r} removed"
+        elif new_members[label] != member:
+            reason = f"renamed to {new.cls}.{new_members[label]}"
+        else:
+            continue
+        out.append(Target("member", "enums", old.cls, member, reason, change))
+    return out
+
+
+def _relation_targets(
+    change: Change, old: RelationNames, new: RelationNames | None
+) -> list[Target]:
+    out: list[Target] = []
+    layers: tuple[tuple[Layer, tuple[str, ...], tuple[str, ...]], ...] = (
+        ("typeddicts", old.typeddicts, new.typeddicts if new else ()),
+        ("models", old.models, new.models if new else ()),
+    )
+    for layer, old_names, new_names in layers:
+        # Row, Insert, Update by position: a table that became a view loses the last two.
+        for i, name in enumerate(old_names):
+            out += _class(change, layer, name, new_names[i] if i < len(new_names) else None)
+    if new is None:
+        return out
+    reasons: dict[str, str] = {}
+    for column in _detail(change, "Now nullable"):
+        reasons[column] = "now nullable"
+    for item in _detail(change, "Changed types"):
+        # Items read "name (old -> new)"; the longest matching old column wins over a prefix.
+        matches = [c for c in old.columns if item.startswith(f"{c} (")]
+        if matches:
+            column = max(matches, key=len)
+            reasons[column] = f"type changed {item[len(column) + 1 :]}"
+    for column in _detail(change, "Removed columns"):
+        reasons[column] = "column removed"
+    for column, reason in reasons.items():
+        out += [Target("key", "typeddicts", td, column, reason, change) for td in old.typeddicts]
+    return out
+
+
+def _detail(change: Change, label: str) -> tuple[str, ...]:
+    return next((d.items for d in change.details if d.label == label), ())
+
+
+# --- scan ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One source line that uses a broken generated name."""
+
+    path: Path
+    line: int
+    column: int
+    code: str
+    target: Target
+
+
+@dataclass(frozen=True, slots=True)
+class Impact:
+    """The result of a scan: hits in deterministic order, and files that were skipped."""
+
+    hits: tuple[Hit, ...]
+    warnings: tuple[str, ...]
+    files: int  # Python files found
+    parsed: int  # files whose text mentioned a target and that were parsed
+
+
+def find_impact(
+    paths: Iterable[Path],
+    changes: Iterable[Change],
+    old: GeneratedNames,
+    new: GeneratedNames,
+    *,
+    package: str = "schemas",
+) -> Impact:
+    """The lines under paths that the changes break."""
+    return scan(paths, targets_for(changes, old, new), package=package)
+
+
+def scan(paths: Iterable[Path], targets: Iterable[Target], *, package: str = "schemas") -> Impact:
+    """Every use of the targets' names in the Python files under paths; nothing is imported."""
+    index = _Index(targets)
+    hits: list[Hit] = []
+    warnings: list[str] = []
+    files = parsed = 0
+    for path in _python_files(paths, warnings):
+        files += 1
+        try:
+            text = decode_source(path.read_bytes())
+        except (OSError, SyntaxError, UnicodeDecodeError, LookupError) as exc:
+            warnings.append(f"{path}: skipped, cannot read it: {exc}")
+            continue
+        if not index.mentioned_in(text, package):
+            continue
+        parsed += 1
+        try:
+            tree = ast.parse(text, filename=str(path))
+        except (SyntaxError, ValueError) as exc:
+            where = f" (line {exc.lineno})" if isinstance(exc, SyntaxError) and exc.lineno else ""
+            message = exc.msg if isinstance(exc, SyntaxError) else str(exc)
+            warnings.append(f"{path}: skipped, does not parse: {message}{where}")
+            continue
+        found = _scan_tree(tree, index, package)
+        if found:
+            lines = text.split("\n")
+            hits += [
+                Hit(path, line, col, lines[line - 1].strip() if line <= len(lines) else "", t)
+                for (line, t), col in found.items()
+            ]
+    hits.sort(key=lambda h: (str(h.path), h.line, h.column, h.target.sort_key))
+    return Impact(hits=tuple(hits), warnings=tuple(warnings), files=files, parsed=parsed)
+
+
+def _python_files(paths: Iterable[Path], warnings: list[str]) -> Iterator[Path]:
+    """Each *.py file once, in sorted order, pruning skipped directories."""
+    found: set[Path] = set()
+    for root in map(Path, paths):
+        if root.is_file():
+            found.add(root)
+            continue
+        if not root.is_dir():
+            warnings.append(f"{root}: skipped, no such file or directory")
+            continue
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = [d for d in dirnames if d not in _SKIPPED_DIRS and not d.startswith(".")]
+            found.update(Path(dirpath, f) for f in filenames if f.endswith(".py"))
+    yield from sorted(found, key=str)
+
+
+class _Index:
+    """The targets, keyed the way the visitor looks them up."""
+
+    def __init__(self, targets: Iterable[Target]) -> None:
+        self.classes: dict[tuple[str, str], list[Target]] = {}
+        self.members: dict[tuple[str, str, str], list[Target]] = {}
+        self.keys: dict[tuple[str, str], list[Target]] = {}
+        for t in targets:
+            for layer in _MODULE_LAYERS[t.layer]:
+                if t.kind == "class":
+                    self.classes.setdefault((layer, t.owner), []).append(t)
+                elif t.kind == "member":
+                    self.members.setdefault((layer, t.owner, t.member), []).append(t)
+            if t.kind == "key":
+                self.keys.setdefault((t.owner, t.member), []).append(t)
+        # Every use is spelled through its owner's name, so a file without one cannot use it.
+        self.words = sorted(
+            {o for _layer, o in self.classes}
+            | {o for _layer, o, _m in self.members}
+            | {o for o, _k in self.keys}
+        )
+
+    def mentioned_in(self, text: str, package: str) -> bool:
+        """The cheap text pre-filter that decides whether a file is parsed at all."""
+        if not self.words or package.rsplit(".", 1)[-1] not in text:
+            return False
+        return any(w in text for w in self.words) or _STAR_IMPORT.search(text) is not None
+
+
+# --- resolving names imported from the generated package -------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Module:
+    name: str  # dotted: the package, one of its submodules, or a package above it
+
+
+@dataclass(frozen=True, slots=True)
+class _Symbol:
+    layer: ModuleLayer
+    name: str
+
+
+def _layer(module: str) -> ModuleLayer:
+    return "models" if module.startswith("generated.fastapi") else "types"
+
+
+class _Resolver:
+    """What the names of one file mean in terms of the generated package."""
+
+    def __init__(self, package: str) -> None:
+        self.package = package
+        self.names: dict[str, _Module | _Symbol] = {}
+        self.star: list[ModuleLayer] = []
+
+    def _relative(self, module: str) -> str | None:
+        if module == self.package:
+            return ""
+        if module.startswith(self.package + "."):
+            return module[len(self.package) + 1 :]
+        return None
+
+    def _module(self, name: str) -> _Module | None:
+        relative = self._relative(name)
+        if relative is not None:
+            return _Module(name) if relative == "" or relative in _SUBMODULES else None
+        return _Module(name) if self.package.startswith(name + ".") else None
+
+    def member(self, module: str, name: str) -> _Module | _Symbol | None:
+        """What `module.name` is: a module on the way to or inside the package, or a class."""
+        found = self._module(f"{module}.{name}")
+        if found is not None:
+            return found
+        relative = self._relative(module)
+        return None if relative is None else _Symbol(_layer(relative), name)
+
+    def imported(self, node: ast.ImportFrom, alias: ast.alias) -> _Module | _Symbol | None:
+        """What `from node.module import alias.name` binds, if it comes from the package."""
+        if node.level or node.module is None:
+            return None  # relative imports are the generated package's own
+        return self.member(node.module, alias.name)
+
+    def add_import(self, node: ast.Import | ast.ImportFrom) -> None:
+        """Bind the names an import statement takes from the package."""
+        if isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                if alias.name == "*":
+                    relative = None if node.level else self._relative(node.module or "")
+                    if relative is not None:
+                        self.star.append(_layer(relative))
+                elif (bound := self.imported(node, alias)) is not None:
+                    self.names[alias.asname or alias.name] = bound
+            return
+        for alias in node.names:
+            if alias.asname:
+                module = self._module(alias.name)
+                if module is not None:
+                    self.names[alias.asname] = module
+            else:  # `import schemas.enums` binds `schemas`
+                top = alias.name.split(".")[0]
+                if (module := self._module(top)) is not None:
+                    self.names[top] = module
+
+    def resolve(self, expr: ast.expr) -> _Module | _Symbol | None:
+        """The package module or generated class an expression names, if any."""
+        if isinstance(expr, ast.Name):
+            found = self.names.get(expr.id)
+            if found is None and self.star:
+                return _Symbol(self.star[-1], expr.id)
+            return found
+        if isinstance(expr, ast.Attribute):
+            base = self.resolve(expr.value)
+            if isinstance(base, _Module):
+                return self.member(base.name, expr.attr)
+        return None
+
+
+# --- one file --------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Scope:
+    rows: dict[str, set[str]] = field(default_factory=dict)  # name -> TypedDicts it may be
+    items: dict[str, set[str]] = field(default_factory=dict)  # name -> TypedDicts of its elements
+
+
+def _scan_tree(tree: ast.Module, index: _Index, package: str) -> dict[tuple[int, Target], int]:
+    resolver = _Resolver(package)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            resolver.add_import(node)
+    if not resolver.names and not resolver.star:
+        return {}
+    visitor = _FileVisitor(resolver, index)
+    visitor.scopes.append(visitor.collect(tree.body, None))
+    for stmt in tree.body:
+        visitor.visit(stmt)
+    return visitor.found
+
+
+def _own_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
+    """The nodes of a function or module body, without nested functions, lambdas and classes."""
+    stack: list[ast.AST] = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+def _tail(expr: ast.expr) -> str | None:
+    if isinstance(expr, ast.Name):
+        return expr.id
+    if isinstance(expr, ast.Attribute):
+        return expr.attr
+    return None
+
+
+class _FileVisitor(ast.NodeVisitor):
+    """Collects the hits of one parsed file."""
+
+    def __init__(self, resolver: _Resolver, index: _Index) -> None:
+        self.resolver = resolver
+        self.index = index
+        self.scopes: list[_Scope] = []
+        self.returns: list[set[str]] = []  # the TypedDicts each enclosing function returns
+        self.found: dict[tuple[int, Target], int] = {}  # (line, target) -> first column
+
+    def hit(self, node: ast.expr | ast.alias | ast.keyword, targets: Iterable[Target]) -> None:
+        """Record targets at node's line, keeping the leftmost column."""
+        for t in targets:
+            key = (node.lineno, t)
+            if key not in self.found or node.col_offset < self.found[key]:
+                self.found[key] = node.col_offset
+
+    # -- types from annotations ---------------------------------------------------------------
+    def annotation_types(self, ann: ast.expr | None) -> tuple[set[str], set[str]]:
+        """(TypedDicts a value so annotated may be, TypedDicts of its elements)."""
+        rows: set[str] = set()
+        items: set[str] = set()
+        if ann is None:
+            return rows, items
+        if isinstance(ann, ast.Constant) and isinstance(ann.value, str):
+            try:
+                parsed = ast.parse(ann.value, mode="eval").body
+            except SyntaxError:
+                return rows, items
+            return self.annotation_types(parsed)
+        if isinstance(ann, ast.BinOp) and isinstance(ann.op, ast.BitOr):
+            for side in (ann.left, ann.right):
+                r, i = self.annotation_types(side)
+                rows |= r
+                items |= i
+            return rows, items
+        if isinstance(ann, ast.Subscript):
+            tail = _tail(ann.value)
+            args = ann.slice.elts if isinstance(ann.slice, ast.Tuple) else [ann.slice]
+            if tail in _WRAPPERS:
+                for arg in args if tail in ("Optional", "Union") else args[:1]:
+                    r, i = self.annotation_types(arg)
+                    rows |= r
+                    items |= i
+            elif tail in _CONTAINERS and args:
+                items |= self.annotation_types(args[0])[0]
+            return rows, items
+        symbol = self.resolver.resolve(ann)
+        if isinstance(symbol, _Symbol) and symbol.layer == "types":
+            rows.add(symbol.name)
+        return rows, items
+
+    def lookup(self, name: str, *, items: bool = False) -> set[str]:
+        """The TypedDicts a name (or its elements) may be, innermost scope first."""
+        for scope in reversed(self.scopes):
+            table = scope.items if items else scope.rows
+            if name in table:
+                return table[name]
+        return set()
+
+    def rows_of(self, expr: ast.expr) -> set[str]:
+        """The TypedDicts an expression may be: a typed name, or an element of a typed sequence."""
+        if isinstance(expr, ast.Name):
+            return self.lookup(expr.id)
+        if isinstance(expr, ast.Subscript) and isinstance(expr.value, ast.Name):
+            key = expr.slice
+            if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+                return self.lookup(expr.value.id, items=True)
+        return set()
+
+    def collect(self, body: list[ast.stmt], args: ast.arguments | None) -> _Scope:
+        """The typed names of one function (or module) body, from its own annotations."""
+        scope = _Scope()
+
+        def bind(name: str, rows: set[str], items: set[str]) -> None:
+            if rows:
+                scope.rows.setdefault(name, set()).update(rows)
+            if items:
+                scope.items.setdefault(name, set()).update(items)
+
+        if args is not None:
+            for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs):
+                bind(arg.arg, *self.annotation_types(arg.annotation))
+            if args.vararg is not None:  # *rows: OrganizationRow is a tuple of them
+                bind(args.vararg.arg, set(), self.annotation_types(args.vararg.annotation)[0])
+        nodes = list(_own_nodes(body))
+        for node in nodes:
+            if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                bind(node.target.id, *self.annotation_types(node.annotation))
+        loops = [
+            (n.target, n.iter)
+            for n in nodes
+            if isinstance(n, ast.For | ast.AsyncFor | ast.comprehension)
+        ]
+        if not loops:
+            return scope
+        self.scopes.append(scope)
+        # Twice, so that a loop over an element of an earlier loop's element is typed too.
+        for _ in range(2):
+            for target, iterable in loops:
+                elements = self.elements_of(iterable)
+                if isinstance(target, ast.Name):
+                    bind(target.id, elements, set())
+                elif (
+                    isinstance(target, ast.Tuple)
+                    and len(target.elts) == 2
+                    and isinstance(target.elts[1], ast.Name)
+                    and isinstance(iterable, ast.Call)
+                    and _tail(iterable.func) == "enumerate"
+                ):
+                    bind(target.elts[1].id, elements, set())
+        self.scopes.pop()
+        return scope
+
+    def elements_of(self, iterable: ast.expr) -> set[str]:
+        """The TypedDicts that iterating over an expression yields."""
+        if isinstance(iterable, ast.Call) and _tail(iterable.func) in (
+            "enumerate",
+            "reversed",
+            "sorted",
+            "list",
+            "tuple",
+        ):
+            return self.elements_of(iterable.args[0]) if iterable.args else set()
+        if isinstance(iterable, ast.Name):
+            return self.lookup(iterable.id, items=True)
+        return set()
+
+    # -- visiting -----------------------------------------------------------------------------
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        """Decorators, defaults and annotations belong to the outer scope; the body to its own."""
+        for expr in node.decorator_list:
+            self.visit(expr)
+        self.visit(node.args)
+        if node.returns is not None:
+            self.visit(node.returns)
+        self.scopes.append(self.collect(node.body, node.args))
+        self.returns.append(self.annotation_types(node.returns)[0])
+        for stmt in node.body:
+            self.visit(stmt)
+        self.returns.pop()
+        self.scopes.pop()
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        """An imported class that is removed or renamed: the import line itself breaks."""
+        for alias in node.names:
+            bound = self.resolver.imported(node, alias)
+            if isinstance(bound, _Symbol):
+                self.hit(alias, self.index.classes.get((bound.layer, bound.name), ()))
+
+    def visit_Name(self, node: ast.Name) -> None:
+        """A load of a local name bound to a broken class."""
+        if isinstance(node.ctx, ast.Load):
+            symbol = self.resolver.resolve(node)
+            if isinstance(symbol, _Symbol):
+                self.hit(node, self.index.classes.get((symbol.layer, symbol.name), ()))
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        """`schemas.Class` for a broken class, `Enum.MEMBER` for a broken member."""
+        symbol = self.resolver.resolve(node)
+        if isinstance(symbol, _Symbol):
+            self.hit(node, self.index.classes.get((symbol.layer, symbol.name), ()))
+        else:
+            owner = self.resolver.resolve(node.value)
+            if isinstance(owner, _Symbol):
+                self.hit(node, self.index.members.get((owner.layer, owner.name, node.attr), ()))
+        self.generic_visit(node)
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        """`row["key"]` on a value typed as a generated TypedDict."""
+        key = node.slice
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            self.key_hits(node, self.rows_of(node.value), key.value)
+        self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        """`row.get("key")`, and `SomeInsert(key=...)` keywords."""
+        func = node.func
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr in _DICT_METHODS
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            self.key_hits(node, self.rows_of(func.value), node.args[0].value)
+        symbol = self.resolver.resolve(func)
+        if isinstance(symbol, _Symbol) and symbol.layer == "types":
+            for kw in node.keywords:
+                if kw.arg is not None:
+                    self.key_hits(kw, {symbol.name}, kw.arg)
+        self.generic_visit(node)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        """The keys of a dict display assigned to a name annotated with a TypedDict."""
+        if isinstance(node.value, ast.Dict):
+            self.display_hits(node.value, self.annotation_types(node.annotation)[0])
+        self.generic_visit(node)
+
+    def visit_Return(self, node: ast.Return) -> None:
+        """The keys of a dict display returned from a function annotated to return a TypedDict."""
+        if isinstance(node.value, ast.Dict) and self.returns:
+            self.display_hits(node.value, self.returns[-1])
+        self.generic_visit(node)
+
+    def display_hits(self, display: ast.Dict, rows: set[str]) -> None:
+        """Hits for the string keys of a dict display typed as one of rows."""
+        for key in display.keys:
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                self.key_hits(key, rows, key.value)
+
+    def key_hits(self, node: ast.expr | ast.keyword, rows: Iterable[str], key: str) -> None:
+        """Hits for key on each TypedDict the value may be."""
+        for row in sorted(rows):
+            self.hit(node, self.index.keys.get((row, key), ()))
