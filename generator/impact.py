@@ -16,7 +16,9 @@ Public API:
         What each change breaks, as generated names: a removed or renamed class (`ProjectStatus`,
         `ProjectStatusValue`, `OrganizationRow`, `Organization`), a removed or renamed enum member
         (`ProjectStatus.DRAFT`), a removed, retyped or newly nullable TypedDict key
-        (`OrganizationRow["billing_email"]`). Changes that break no name give no target.
+        (`OrganizationRow["billing_email"]`). Changes that break no name give no target. A class
+        of an unchanged object renamed because an added object took its name first (`Organization2Row`)
+        is attributed to that addition.
 
     scan(paths: Iterable[Path], targets: Iterable[Target], *, package: str = "schemas") -> Impact
         Every use of those names in the `*.py` files under `paths` (directories or files;
@@ -39,8 +41,11 @@ X as Y`, `from schemas.enums import X`, `import schemas` then `schemas.X`, submo
   one) or a keyword of `OrganizationInsert(key=...)`, when
   `value`'s type is a generated TypedDict as far as the enclosing function's own annotations
   tell: parameters, annotated locals, and `for x in xs` / comprehensions / `enumerate(xs)` where
-  `xs` is annotated as a list, sequence, iterable, tuple or set of that TypedDict. Types are
-  flow-insensitive per function, and nothing is inferred from other functions' return types.
+  `xs` is annotated as a list, sequence, iterable, tuple or set of that TypedDict; also
+  `x = f(...)`, `f(...)["key"]` and `for x in f(...)` where a function or method named `f`,
+  defined in any scanned file, is annotated to return one (or a sequence of them), and a dict
+  display passed to a parameter of `f` annotated with one. Types are flow-insensitive per
+  function; functions are matched by name, across files.
 Pydantic model attributes (`project.budget`) and string literals compared with enum columns are
 not matched.
 """
@@ -184,6 +189,7 @@ def targets_for(
     changes: Iterable[Change], old: GeneratedNames, new: GeneratedNames
 ) -> tuple[Target, ...]:
     """The generated names each change removes, renames or retypes (old names: what code spells)."""
+    changes = tuple(changes)
     out: set[Target] = set()
     for change in changes:
         key = f"{change.schema}.{change.name}"
@@ -202,7 +208,37 @@ def targets_for(
             gone = change.change == "removed" or key not in new.relations
             r_new = None if gone else new.relations[key]
             out.update(_relation_targets(change, old.relations[key], r_new))
+    out.update(_displaced(changes, old, new))
     return tuple(sorted(out, key=lambda t: t.sort_key))
+
+
+def _displaced(changes: Iterable[Change], old: GeneratedNames, new: GeneratedNames) -> list[Target]:
+    """Classes of unchanged objects renamed because an added object took their name first."""
+    changed = {f"{c.schema}.{c.name}" for c in changes if c.change != "added"}
+    taker: dict[str, Change] = {}
+    for c in changes:
+        if c.change != "added":
+            continue
+        key = f"{c.schema}.{c.name}"
+        if c.kind == "ENUM" and key in new.enums:
+            taker.update(dict.fromkeys((new.enums[key].cls, new.enums[key].alias), c))
+        elif c.kind in ("TABLE", "VIEW") and key in new.relations:
+            r = new.relations[key]
+            taker.update(dict.fromkeys((*r.typeddicts, *r.models), c))
+    out: list[Target] = []
+    pairs: list[tuple[Layer, tuple[str, ...], tuple[str, ...]]] = []
+    for key in old.enums.keys() & new.enums.keys() - changed:
+        o, n = old.enums[key], new.enums[key]
+        pairs.append(("enums", (o.cls, o.alias), (n.cls, n.alias)))
+    for key in old.relations.keys() & new.relations.keys() - changed:
+        o_rel, n_rel = old.relations[key], new.relations[key]
+        pairs.append(("typeddicts", o_rel.typeddicts, n_rel.typeddicts))
+        pairs.append(("models", o_rel.models, n_rel.models))
+    for layer, old_names, new_names in pairs:
+        for before, after in zip(old_names, new_names, strict=False):
+            if before != after and before in taker:
+                out += _class(taker[before], layer, before, after)
+    return out
 
 
 def _class(change: Change, layer: Layer, old: str, new: str | None) -> list[Target]:
@@ -303,27 +339,32 @@ def find_impact(
 def scan(paths: Iterable[Path], targets: Iterable[Target], *, package: str = "schemas") -> Impact:
     """Every use of the targets' names in the Python files under paths; nothing is imported."""
     index = _Index(targets)
-    hits: list[Hit] = []
     warnings: list[str] = []
-    files = parsed = 0
+    sources: list[tuple[Path, str]] = []
     for path in _python_files(paths, warnings):
-        files += 1
         try:
-            text = decode_source(path.read_bytes())
+            sources.append((path, decode_source(path.read_bytes())))
         except (OSError, SyntaxError, UnicodeDecodeError, LookupError) as exc:
             warnings.append(f"{path}: skipped, cannot read it: {exc}")
-            continue
-        if not index.mentioned_in(text, package):
-            continue
-        parsed += 1
-        try:
-            tree = ast.parse(text, filename=str(path))
-        except (SyntaxError, ValueError) as exc:
-            where = f" (line {exc.lineno})" if isinstance(exc, SyntaxError) and exc.lineno else ""
-            message = exc.msg if isinstance(exc, SyntaxError) else str(exc)
-            warnings.append(f"{path}: skipped, does not parse: {message}{where}")
-            continue
-        found = _scan_tree(tree, index, package)
+    trees: dict[Path, tuple[str, ast.Module]] = {}
+    parsed = 0
+    for path, text in sources:
+        if index.mentioned_in(text, package):
+            parsed += 1
+            if (tree := _parse(path, text, warnings)) is not None:
+                trees[path] = (text, tree)
+    # Functions that return generated rows type their callers' results, in any scanned file:
+    # those files are parsed too, even when they never mention the package.
+    calls = _functions([tree for _text, tree in trees.values()], index, package)
+    if names := calls.names():
+        for path, text in sources:
+            if path not in trees and any(name in text for name in names):
+                parsed += 1
+                if (tree := _parse(path, text, warnings)) is not None:
+                    trees[path] = (text, tree)
+    hits: list[Hit] = []
+    for path, (text, tree) in trees.items():
+        found = _scan_tree(tree, index, package, calls)
         if found:
             lines = text.split("\n")
             hits += [
@@ -331,7 +372,71 @@ def scan(paths: Iterable[Path], targets: Iterable[Target], *, package: str = "sc
                 for (line, t), col in found.items()
             ]
     hits.sort(key=lambda h: (str(h.path), h.line, h.column, h.target.sort_key))
-    return Impact(hits=tuple(hits), warnings=tuple(warnings), files=files, parsed=parsed)
+    warnings.sort()
+    return Impact(hits=tuple(hits), warnings=tuple(warnings), files=len(sources), parsed=parsed)
+
+
+def _parse(path: Path, text: str, warnings: list[str]) -> ast.Module | None:
+    try:
+        return ast.parse(text, filename=str(path))
+    except (SyntaxError, ValueError) as exc:
+        where = f" (line {exc.lineno})" if isinstance(exc, SyntaxError) and exc.lineno else ""
+        message = exc.msg if isinstance(exc, SyntaxError) else str(exc)
+        warnings.append(f"{path}: skipped, does not parse: {message}{where}")
+        return None
+
+
+@dataclass(slots=True)
+class _Functions:
+    """What the functions defined in the scanned files take and return, by function name."""
+
+    returns: dict[str, tuple[set[str], set[str]]] = field(default_factory=dict)  # rows, items
+    params: dict[str, dict[int | str, set[str]]] = field(default_factory=dict)  # by position, name
+
+    def names(self) -> set[str]:
+        """Every function name that takes or returns a TypedDict with a target."""
+        return self.returns.keys() | self.params.keys()
+
+
+def _functions(trees: list[ast.Module], index: _Index, package: str) -> _Functions:
+    """The typed signatures of every function in trees, keeping only TypedDicts with targets."""
+    out = _Functions()
+    for tree in trees:
+        visitor = _FileVisitor(_resolver(tree, package), index, _Functions())
+        methods = {
+            id(item)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ClassDef)
+            for item in node.body
+            if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+            and not any(_tail(d) == "staticmethod" for d in item.decorator_list)
+        }
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            if node.name.startswith("__"):
+                continue
+            rows, items = visitor.annotation_types(node.returns)
+            rows &= index.keyed
+            items &= index.keyed
+            if rows or items:
+                known = out.returns.setdefault(node.name, (set(), set()))
+                known[0].update(rows)
+                known[1].update(items)
+            positional = [*node.args.posonlyargs, *node.args.args]
+            # Called as obj.method(...): self or cls is not among the call's arguments.
+            positional = positional[1:] if id(node) in methods else positional
+            named = [(i, a) for i, a in enumerate(positional)] + [
+                (None, a) for a in node.args.kwonlyargs
+            ]
+            for position, arg in named:
+                typed = visitor.annotation_types(arg.annotation)[0] & index.keyed
+                if typed:
+                    params = out.params.setdefault(node.name, {})
+                    params.setdefault(arg.arg, set()).update(typed)
+                    if position is not None:
+                        params.setdefault(position, set()).update(typed)
+    return out
 
 
 def _python_files(paths: Iterable[Path], warnings: list[str]) -> Iterator[Path]:
@@ -365,6 +470,7 @@ class _Index:
                     self.members.setdefault((layer, t.owner, t.member), []).append(t)
             if t.kind == "key":
                 self.keys.setdefault((t.owner, t.member), []).append(t)
+        self.keyed = {o for o, _k in self.keys}
         # Every use is spelled through its owner's name, so a file without one cannot use it.
         self.words = sorted(
             {o for _layer, o in self.classes}
@@ -476,14 +582,21 @@ class _Scope:
     items: dict[str, set[str]] = field(default_factory=dict)  # name -> TypedDicts of its elements
 
 
-def _scan_tree(tree: ast.Module, index: _Index, package: str) -> dict[tuple[int, Target], int]:
+def _resolver(tree: ast.Module, package: str) -> _Resolver:
     resolver = _Resolver(package)
     for node in ast.walk(tree):
         if isinstance(node, ast.Import | ast.ImportFrom):
             resolver.add_import(node)
-    if not resolver.names and not resolver.star:
+    return resolver
+
+
+def _scan_tree(
+    tree: ast.Module, index: _Index, package: str, calls: _Functions
+) -> dict[tuple[int, Target], int]:
+    resolver = _resolver(tree, package)
+    if not resolver.names and not resolver.star and not calls.names():
         return {}
-    visitor = _FileVisitor(resolver, index)
+    visitor = _FileVisitor(resolver, index, calls)
     visitor.scopes.append(visitor.collect(tree.body, None))
     for stmt in tree.body:
         visitor.visit(stmt)
@@ -512,9 +625,10 @@ def _tail(expr: ast.expr) -> str | None:
 class _FileVisitor(ast.NodeVisitor):
     """Collects the hits of one parsed file."""
 
-    def __init__(self, resolver: _Resolver, index: _Index) -> None:
+    def __init__(self, resolver: _Resolver, index: _Index, calls: _Functions) -> None:
         self.resolver = resolver
         self.index = index
+        self.calls = calls
         self.scopes: list[_Scope] = []
         self.returns: list[set[str]] = []  # the TypedDicts each enclosing function returns
         self.found: dict[tuple[int, Target], int] = {}  # (line, target) -> first column
@@ -573,6 +687,8 @@ class _FileVisitor(ast.NodeVisitor):
         """The TypedDicts an expression may be: a typed name, or an element of a typed sequence."""
         if isinstance(expr, ast.Name):
             return self.lookup(expr.id)
+        if isinstance(expr, ast.Call) and (name := _tail(expr.func)) in self.calls.returns:
+            return self.calls.returns[name][0]
         if isinstance(expr, ast.Subscript) and isinstance(expr.value, ast.Name):
             key = expr.slice
             if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
@@ -598,6 +714,14 @@ class _FileVisitor(ast.NodeVisitor):
         for node in nodes:
             if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
                 bind(node.target.id, *self.annotation_types(node.annotation))
+            elif (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+                and isinstance(node.value, ast.Call)
+                and (called := _tail(node.value.func)) in self.calls.returns
+            ):
+                bind(node.targets[0].id, *self.calls.returns[called])
         loops = [
             (n.target, n.iter)
             for n in nodes
@@ -633,6 +757,8 @@ class _FileVisitor(ast.NodeVisitor):
             "tuple",
         ):
             return self.elements_of(iterable.args[0]) if iterable.args else set()
+        if isinstance(iterable, ast.Call) and (name := _tail(iterable.func)) in self.calls.returns:
+            return self.calls.returns[name][1]
         if isinstance(iterable, ast.Name):
             return self.lookup(iterable.id, items=True)
         return set()
@@ -702,6 +828,14 @@ class _FileVisitor(ast.NodeVisitor):
             for kw in node.keywords:
                 if kw.arg is not None:
                     self.key_hits(kw, {symbol.name}, kw.arg)
+        params = self.calls.params.get(_tail(func) or "")
+        if params:
+            for position, arg in enumerate(node.args):
+                if isinstance(arg, ast.Dict):
+                    self.display_hits(arg, params.get(position, set()))
+            for kw in node.keywords:
+                if kw.arg is not None and isinstance(kw.value, ast.Dict):
+                    self.display_hits(kw.value, params.get(kw.arg, set()))
         self.generic_visit(node)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
