@@ -226,18 +226,28 @@ def _displaced(changes: Iterable[Change], old: GeneratedNames, new: GeneratedNam
             r = new.relations[key]
             taker.update(dict.fromkeys((*r.typeddicts, *r.models), c))
     out: list[Target] = []
-    pairs: list[tuple[Layer, tuple[str, ...], tuple[str, ...]]] = []
-    for key in old.enums.keys() & new.enums.keys() - changed:
+    groups: list[list[tuple[Layer, tuple[str, ...], tuple[str, ...]]]] = []
+    for key in sorted(old.enums.keys() & new.enums.keys() - changed):
         o, n = old.enums[key], new.enums[key]
-        pairs.append(("enums", (o.cls, o.alias), (n.cls, n.alias)))
-    for key in old.relations.keys() & new.relations.keys() - changed:
+        groups.append([("enums", (o.cls, o.alias), (n.cls, n.alias))])
+    for key in sorted(old.relations.keys() & new.relations.keys() - changed):
         o_rel, n_rel = old.relations[key], new.relations[key]
-        pairs.append(("typeddicts", o_rel.typeddicts, n_rel.typeddicts))
-        pairs.append(("models", o_rel.models, n_rel.models))
-    for layer, old_names, new_names in pairs:
-        for before, after in zip(old_names, new_names, strict=False):
-            if before != after and before in taker:
-                out += _class(taker[before], layer, before, after)
+        groups.append(
+            [
+                ("typeddicts", o_rel.typeddicts, n_rel.typeddicts),
+                ("models", o_rel.models, n_rel.models),
+            ]
+        )
+    for group in groups:
+        # Names move as a group (Organization, OrganizationRow, ...): one taken name moves all.
+        culprit = next(
+            (taker[name] for _layer, names, _new in group for name in names if name in taker), None
+        )
+        if culprit is None:
+            continue
+        for layer, old_names, new_names in group:
+            for before, after in zip(old_names, new_names, strict=False):
+                out += _class(culprit, layer, before, after)
     return out
 
 
