@@ -45,7 +45,8 @@ X as Y`, `from schemas.enums import X`, `import schemas` then `schemas.X`, submo
   `x = f(...)`, `f(...)["key"]` and `for x in f(...)` where a function or method named `f`,
   defined in any scanned file, is annotated to return one (or a sequence of them), and a dict
   display passed to a parameter of `f` annotated with one. Types are flow-insensitive per
-  function; functions are matched by name, across files.
+  function; functions are matched by name, across files. An import binds names for its own
+  scope from where it stands, and for every scope nested in it.
 Pydantic model attributes (`project.budget`) and string literals compared with enum columns are
 not matched.
 """
@@ -356,27 +357,29 @@ def scan(paths: Iterable[Path], targets: Iterable[Target], *, package: str = "sc
             sources.append((path, decode_source(path.read_bytes())))
         except (OSError, SyntaxError, UnicodeDecodeError, LookupError) as exc:
             warnings.append(f"{path}: skipped, cannot read it: {exc}")
-    trees: dict[Path, tuple[str, ast.Module]] = {}
+    files: dict[Path, _File] = {}
     parsed = 0
     for path, text in sources:
         if index.mentioned_in(text, package):
             parsed += 1
             if (tree := _parse(path, text, warnings)) is not None:
-                trees[path] = (text, tree)
-    # Functions that return generated rows type their callers' results, in any scanned file:
-    # those files are parsed too, even when they never mention the package.
-    calls = _functions([tree for _text, tree in trees.values()], index, package)
+                files[path] = _walk(tree, text, package)
+    # Functions that take or return generated rows type their callers' values, in any scanned
+    # file: those files are parsed too, even when they never mention the package.
+    calls = _functions(files.values(), index)
     if names := calls.names():
         for path, text in sources:
-            if path not in trees and any(name in text for name in names):
+            if path not in files and any(name in text for name in names):
                 parsed += 1
                 if (tree := _parse(path, text, warnings)) is not None:
-                    trees[path] = (text, tree)
+                    files[path] = _walk(tree, text, package)
     hits: list[Hit] = []
-    for path, (text, tree) in trees.items():
-        found = _scan_tree(tree, index, package, calls)
+    for path, file in files.items():
+        if not file.resolver.names and not file.resolver.star and not names:
+            continue
+        found = _Checker(file, index, calls).run()
         if found:
-            lines = text.split("\n")
+            lines = file.text.split("\n")
             hits += [
                 Hit(path, line, col, lines[line - 1].strip() if line <= len(lines) else "", t)
                 for (line, t), col in found.items()
@@ -408,25 +411,15 @@ class _Functions:
         return self.returns.keys() | self.params.keys()
 
 
-def _functions(trees: list[ast.Module], index: _Index, package: str) -> _Functions:
-    """The typed signatures of every function in trees, keeping only TypedDicts with targets."""
+def _functions(files: Iterable[_File], index: _Index) -> _Functions:
+    """The typed signatures of every function in files, keeping only TypedDicts with targets."""
     out = _Functions()
-    for tree in trees:
-        visitor = _FileVisitor(_resolver(tree, package), index, _Functions())
-        methods = {
-            id(item)
-            for node in ast.walk(tree)
-            if isinstance(node, ast.ClassDef)
-            for item in node.body
-            if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
-            and not any(_tail(d) == "staticmethod" for d in item.decorator_list)
-        }
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                continue
+    for file in files:
+        checker = _Checker(file, index, _Functions())
+        for node, is_method in file.functions:
             if node.name.startswith("__"):
                 continue
-            rows, items = visitor.annotation_types(node.returns)
+            rows, items = checker.annotation_types(node.returns)
             rows &= index.keyed
             items &= index.keyed
             if rows or items:
@@ -435,12 +428,12 @@ def _functions(trees: list[ast.Module], index: _Index, package: str) -> _Functio
                 known[1].update(items)
             positional = [*node.args.posonlyargs, *node.args.args]
             # Called as obj.method(...): self or cls is not among the call's arguments.
-            positional = positional[1:] if id(node) in methods else positional
+            positional = positional[1:] if is_method else positional
             named = [(i, a) for i, a in enumerate(positional)] + [
                 (None, a) for a in node.args.kwonlyargs
             ]
             for position, arg in named:
-                typed = visitor.annotation_types(arg.annotation)[0] & index.keyed
+                typed = checker.annotation_types(arg.annotation)[0] & index.keyed
                 if typed:
                     params = out.params.setdefault(node.name, {})
                     params.setdefault(arg.arg, set()).update(typed)
@@ -585,43 +578,92 @@ class _Resolver:
 
 # --- one file --------------------------------------------------------------------------------
 
+_Owner = ast.AST  # the module, a function, a lambda or a class: what a name's scope belongs to
+_FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
+_SCOPE_TYPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef})
+_BINDING_TYPES = frozenset({ast.AnnAssign, ast.Assign, ast.For, ast.AsyncFor, ast.comprehension})
+_USE_TYPES = frozenset({ast.Attribute, ast.Subscript, ast.Call})  # and names, imports, displays
+# Fields that never hold a node worth visiting (identifiers, operators, contexts, aliases).
+_LEAF_FIELDS = frozenset(
+    {"ctx", "op", "id", "attr", "arg", "name", "asname", "module", "level", "names", "kind",
+     "type_comment", "is_async", "conversion", "simple"}
+)  # fmt: skip
+_child_fields: dict[type, tuple[str, ...]] = {ast.Constant: ()}
+
 
 @dataclass(slots=True)
-class _Scope:
-    rows: dict[str, set[str]] = field(default_factory=dict)  # name -> TypedDicts it may be
-    items: dict[str, set[str]] = field(default_factory=dict)  # name -> TypedDicts of its elements
+class _File:
+    """One parsed file after its single walk: what its names mean, where types and uses are."""
+
+    text: str
+    resolver: _Resolver
+    parents: dict[_Owner, _Owner] = field(default_factory=dict)  # scope -> enclosing scope
+    bindings: dict[_Owner, list[ast.AST]] = field(default_factory=dict)  # scope -> typing nodes
+    uses: list[tuple[ast.AST, _Owner]] = field(default_factory=list)  # candidate node, its scope
+    functions: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, bool]] = field(
+        default_factory=list
+    )  # with whether it is a method called through an instance or class
 
 
-def _resolver(tree: ast.Module, package: str) -> _Resolver:
-    resolver = _Resolver(package)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            resolver.add_import(node)
-    return resolver
+def _walk(tree: ast.Module, text: str, package: str) -> _File:
+    """Walk tree once, scope by scope, recording imports, typing nodes and candidate uses."""
+    file = _File(text=text, resolver=_Resolver(package))
+    resolver = file.resolver
+    uses = file.uses
+    # A scope's own nodes are walked before its nested scopes, so the module's imports (and a
+    # function's) are bound before the names used inside nested scopes are looked at.
+    pending: list[tuple[_Owner, list[ast.AST]]] = [(tree, list(tree.body))]
+    while pending:
+        owner, stack = pending.pop()
+        stack.reverse()
+        bindings: list[ast.AST] = file.bindings.setdefault(owner, [])
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ast.Name):
+                if node.id in resolver.names or resolver.star:
+                    uses.append((node, owner))
+                continue
+            kind = type(node)
+            if kind in _SCOPE_TYPES:
+                file.parents[node] = owner
+                if isinstance(node, _FUNCTION_TYPES):
+                    is_method = isinstance(owner, ast.ClassDef) and not any(
+                        _tail(d) == "staticmethod" for d in node.decorator_list
+                    )
+                    file.functions.append((node, is_method))
+                pending.append((node, _children(node)))
+                continue
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                resolver.add_import(node)
+                if isinstance(node, ast.ImportFrom):
+                    uses.append((node, owner))
+                continue
+            if kind in _BINDING_TYPES:
+                bindings.append(node)
+            if kind in _USE_TYPES or (
+                isinstance(node, ast.AnnAssign | ast.Return) and isinstance(node.value, ast.Dict)
+            ):
+                uses.append((node, owner))
+            children = _children(node)
+            children.reverse()
+            stack.extend(children)
+    return file
 
 
-def _scan_tree(
-    tree: ast.Module, index: _Index, package: str, calls: _Functions
-) -> dict[tuple[int, Target], int]:
-    resolver = _resolver(tree, package)
-    if not resolver.names and not resolver.star and not calls.names():
-        return {}
-    visitor = _FileVisitor(resolver, index, calls)
-    visitor.scopes.append(visitor.collect(tree.body, None))
-    for stmt in tree.body:
-        visitor.visit(stmt)
-    return visitor.found
-
-
-def _own_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
-    """The nodes of a function or module body, without nested functions, lambdas and classes."""
-    stack: list[ast.AST] = list(reversed(body))
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
-            continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+def _children(node: ast.AST) -> list[ast.AST]:
+    """node's child nodes in source order, leaving out fields that never hold one."""
+    kind = type(node)
+    names = _child_fields.get(kind)
+    if names is None:
+        names = _child_fields[kind] = tuple(f for f in kind._fields if f not in _LEAF_FIELDS)
+    out: list[ast.AST] = []
+    for name in names:
+        value = getattr(node, name, None)
+        if type(value) is list:
+            out.extend(item for item in value if isinstance(item, ast.AST))
+        elif isinstance(value, ast.AST):
+            out.append(value)
+    return out
 
 
 def _tail(expr: ast.expr) -> str | None:
@@ -632,23 +674,40 @@ def _tail(expr: ast.expr) -> str | None:
     return None
 
 
-class _FileVisitor(ast.NodeVisitor):
-    """Collects the hits of one parsed file."""
+def _str_key(node: ast.AST | None) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
-    def __init__(self, resolver: _Resolver, index: _Index, calls: _Functions) -> None:
-        self.resolver = resolver
+
+@dataclass(slots=True)
+class _Scope:
+    rows: dict[str, set[str]] = field(default_factory=dict)  # name -> TypedDicts it may be
+    items: dict[str, set[str]] = field(default_factory=dict)  # name -> TypedDicts of its elements
+
+
+class _Checker:
+    """Finds the hits of one walked file."""
+
+    def __init__(self, file: _File, index: _Index, calls: _Functions) -> None:
+        self.file = file
+        self.resolver = file.resolver
         self.index = index
         self.calls = calls
-        self.scopes: list[_Scope] = []
-        self.returns: list[set[str]] = []  # the TypedDicts each enclosing function returns
+        self.chains: dict[_Owner, list[_Scope]] = {}
         self.found: dict[tuple[int, Target], int] = {}  # (line, target) -> first column
 
-    def hit(self, node: ast.expr | ast.alias | ast.keyword, targets: Iterable[Target]) -> None:
+    def run(self) -> dict[tuple[int, Target], int]:
+        """Check every candidate use; (line, target) -> leftmost column."""
+        for node, owner in self.file.uses:
+            self.check(node, owner)
+        return self.found
+
+    def hit(self, node: ast.AST, targets: Iterable[Target]) -> None:
         """Record targets at node's line, keeping the leftmost column."""
+        line, column = getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
         for t in targets:
-            key = (node.lineno, t)
-            if key not in self.found or node.col_offset < self.found[key]:
-                self.found[key] = node.col_offset
+            key = (line, t)
+            if key not in self.found or column < self.found[key]:
+                self.found[key] = column
 
     # -- types from annotations ---------------------------------------------------------------
     def annotation_types(self, ann: ast.expr | None) -> tuple[set[str], set[str]]:
@@ -657,9 +716,9 @@ class _FileVisitor(ast.NodeVisitor):
         items: set[str] = set()
         if ann is None:
             return rows, items
-        if isinstance(ann, ast.Constant) and isinstance(ann.value, str):
+        if (text := _str_key(ann)) is not None:
             try:
-                parsed = ast.parse(ann.value, mode="eval").body
+                parsed = ast.parse(text, mode="eval").body
             except SyntaxError:
                 return rows, items
             return self.annotation_types(parsed)
@@ -685,29 +744,57 @@ class _FileVisitor(ast.NodeVisitor):
             rows.add(symbol.name)
         return rows, items
 
-    def lookup(self, name: str, *, items: bool = False) -> set[str]:
+    # -- scopes -------------------------------------------------------------------------------
+    def chain(self, owner: _Owner) -> list[_Scope]:
+        """The scopes a name in owner resolves through, outermost first (class bodies skipped)."""
+        if owner in self.chains:
+            return self.chains[owner]
+        parent = self.file.parents.get(owner)
+        while isinstance(parent, ast.ClassDef):
+            parent = self.file.parents.get(parent)
+        outer = self.chain(parent) if parent is not None else []
+        scope = _Scope()
+        chain = self.chains[owner] = [*outer, scope]
+        self.collect(owner, scope, chain)
+        return chain
+
+    @staticmethod
+    def lookup(chain: list[_Scope], name: str, *, items: bool = False) -> set[str]:
         """The TypedDicts a name (or its elements) may be, innermost scope first."""
-        for scope in reversed(self.scopes):
+        for scope in reversed(chain):
             table = scope.items if items else scope.rows
             if name in table:
                 return table[name]
         return set()
 
-    def rows_of(self, expr: ast.expr) -> set[str]:
-        """The TypedDicts an expression may be: a typed name, or an element of a typed sequence."""
+    def rows_of(self, expr: ast.expr, chain: list[_Scope]) -> set[str]:
+        """The TypedDicts an expression may be: a typed name or call, or a typed element."""
         if isinstance(expr, ast.Name):
-            return self.lookup(expr.id)
+            return self.lookup(chain, expr.id)
         if isinstance(expr, ast.Call) and (name := _tail(expr.func)) in self.calls.returns:
             return self.calls.returns[name][0]
-        if isinstance(expr, ast.Subscript) and isinstance(expr.value, ast.Name):
-            key = expr.slice
-            if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
-                return self.lookup(expr.value.id, items=True)
+        if (
+            isinstance(expr, ast.Subscript)
+            and isinstance(expr.value, ast.Name)
+            and _str_key(expr.slice) is None
+        ):
+            return self.lookup(chain, expr.value.id, items=True)
         return set()
 
-    def collect(self, body: list[ast.stmt], args: ast.arguments | None) -> _Scope:
-        """The typed names of one function (or module) body, from its own annotations."""
-        scope = _Scope()
+    def elements_of(self, iterable: ast.expr, chain: list[_Scope]) -> set[str]:
+        """The TypedDicts that iterating over an expression yields."""
+        if isinstance(iterable, ast.Call):
+            name = _tail(iterable.func)
+            if name in ("enumerate", "reversed", "sorted", "list", "tuple"):
+                return self.elements_of(iterable.args[0], chain) if iterable.args else set()
+            if name in self.calls.returns:
+                return self.calls.returns[name][1]
+        if isinstance(iterable, ast.Name):
+            return self.lookup(chain, iterable.id, items=True)
+        return set()
+
+    def collect(self, owner: _Owner, scope: _Scope, chain: list[_Scope]) -> None:
+        """Fill scope with the typed names of owner, from its own annotations."""
 
         def bind(name: str, rows: set[str], items: set[str]) -> None:
             if rows:
@@ -715,35 +802,32 @@ class _FileVisitor(ast.NodeVisitor):
             if items:
                 scope.items.setdefault(name, set()).update(items)
 
-        if args is not None:
+        if isinstance(owner, _FUNCTION_TYPES):
+            args = owner.args
             for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs):
                 bind(arg.arg, *self.annotation_types(arg.annotation))
             if args.vararg is not None:  # *rows: OrganizationRow is a tuple of them
                 bind(args.vararg.arg, set(), self.annotation_types(args.vararg.annotation)[0])
-        nodes = list(_own_nodes(body))
+        nodes = self.file.bindings.get(owner, [])
+        loops: list[tuple[ast.expr, ast.expr]] = []
         for node in nodes:
-            if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-                bind(node.target.id, *self.annotation_types(node.annotation))
-            elif (
-                isinstance(node, ast.Assign)
-                and len(node.targets) == 1
-                and isinstance(node.targets[0], ast.Name)
-                and isinstance(node.value, ast.Call)
-                and (called := _tail(node.value.func)) in self.calls.returns
-            ):
-                bind(node.targets[0].id, *self.calls.returns[called])
-        loops = [
-            (n.target, n.iter)
-            for n in nodes
-            if isinstance(n, ast.For | ast.AsyncFor | ast.comprehension)
-        ]
-        if not loops:
-            return scope
-        self.scopes.append(scope)
+            if isinstance(node, ast.AnnAssign):
+                if isinstance(node.target, ast.Name):
+                    bind(node.target.id, *self.annotation_types(node.annotation))
+            elif isinstance(node, ast.Assign):
+                if (
+                    len(node.targets) == 1
+                    and isinstance(node.targets[0], ast.Name)
+                    and isinstance(node.value, ast.Call)
+                    and (called := _tail(node.value.func)) in self.calls.returns
+                ):
+                    bind(node.targets[0].id, *self.calls.returns[called])
+            elif isinstance(node, ast.For | ast.AsyncFor | ast.comprehension):
+                loops.append((node.target, node.iter))
         # Twice, so that a loop over an element of an earlier loop's element is typed too.
-        for _ in range(2):
+        for _ in range(2 if loops else 0):
             for target, iterable in loops:
-                elements = self.elements_of(iterable)
+                elements = self.elements_of(iterable, chain)
                 if isinstance(target, ast.Name):
                     bind(target.id, elements, set())
                 elif (
@@ -754,85 +838,54 @@ class _FileVisitor(ast.NodeVisitor):
                     and _tail(iterable.func) == "enumerate"
                 ):
                     bind(target.elts[1].id, elements, set())
-        self.scopes.pop()
-        return scope
 
-    def elements_of(self, iterable: ast.expr) -> set[str]:
-        """The TypedDicts that iterating over an expression yields."""
-        if isinstance(iterable, ast.Call) and _tail(iterable.func) in (
-            "enumerate",
-            "reversed",
-            "sorted",
-            "list",
-            "tuple",
-        ):
-            return self.elements_of(iterable.args[0]) if iterable.args else set()
-        if isinstance(iterable, ast.Call) and (name := _tail(iterable.func)) in self.calls.returns:
-            return self.calls.returns[name][1]
-        if isinstance(iterable, ast.Name):
-            return self.lookup(iterable.id, items=True)
-        return set()
-
-    # -- visiting -----------------------------------------------------------------------------
-    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        """Decorators, defaults and annotations belong to the outer scope; the body to its own."""
-        for expr in node.decorator_list:
-            self.visit(expr)
-        self.visit(node.args)
-        if node.returns is not None:
-            self.visit(node.returns)
-        self.scopes.append(self.collect(node.body, node.args))
-        self.returns.append(self.annotation_types(node.returns)[0])
-        for stmt in node.body:
-            self.visit(stmt)
-        self.returns.pop()
-        self.scopes.pop()
-
-    visit_AsyncFunctionDef = visit_FunctionDef
-
-    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        """An imported class that is removed or renamed: the import line itself breaks."""
-        for alias in node.names:
-            bound = self.resolver.imported(node, alias)
-            if isinstance(bound, _Symbol):
-                self.hit(alias, self.index.classes.get((bound.layer, bound.name), ()))
-
-    def visit_Name(self, node: ast.Name) -> None:
-        """A load of a local name bound to a broken class."""
-        if isinstance(node.ctx, ast.Load):
+    # -- uses ---------------------------------------------------------------------------------
+    def check(self, node: ast.AST, owner: _Owner) -> None:
+        """The hits of one candidate node."""
+        if isinstance(node, ast.Name):
+            # A load of a name bound to a broken class.
+            if isinstance(node.ctx, ast.Load):
+                symbol = self.resolver.resolve(node)
+                if isinstance(symbol, _Symbol):
+                    self.hit(node, self.index.classes.get((symbol.layer, symbol.name), ()))
+        elif isinstance(node, ast.Attribute):
+            # `schemas.Class` for a broken class, `Enum.MEMBER` for a broken member.
             symbol = self.resolver.resolve(node)
             if isinstance(symbol, _Symbol):
                 self.hit(node, self.index.classes.get((symbol.layer, symbol.name), ()))
+            elif isinstance(base := self.resolver.resolve(node.value), _Symbol):
+                self.hit(node, self.index.members.get((base.layer, base.name, node.attr), ()))
+        elif isinstance(node, ast.Subscript):
+            # `row["key"]` on a value typed as a generated TypedDict.
+            if (key := _str_key(node.slice)) is not None:
+                self.key_hits(node, self.rows_of(node.value, self.chain(owner)), key)
+        elif isinstance(node, ast.Call):
+            self.check_call(node, owner)
+        elif isinstance(node, ast.AnnAssign):
+            # The keys of a dict display assigned to a name annotated with a TypedDict.
+            if isinstance(node.value, ast.Dict):
+                self.display_hits(node.value, self.annotation_types(node.annotation)[0])
+        elif isinstance(node, ast.Return):
+            # The keys of a dict display returned from a function annotated to return one.
+            if isinstance(node.value, ast.Dict) and isinstance(owner, _FUNCTION_TYPES):
+                self.display_hits(node.value, self.annotation_types(owner.returns)[0])
+        elif isinstance(node, ast.ImportFrom):
+            # An imported class that is removed or renamed: the import line itself breaks.
+            for alias in node.names:
+                bound = self.resolver.imported(node, alias)
+                if isinstance(bound, _Symbol):
+                    self.hit(alias, self.index.classes.get((bound.layer, bound.name), ()))
 
-    def visit_Attribute(self, node: ast.Attribute) -> None:
-        """`schemas.Class` for a broken class, `Enum.MEMBER` for a broken member."""
-        symbol = self.resolver.resolve(node)
-        if isinstance(symbol, _Symbol):
-            self.hit(node, self.index.classes.get((symbol.layer, symbol.name), ()))
-        else:
-            owner = self.resolver.resolve(node.value)
-            if isinstance(owner, _Symbol):
-                self.hit(node, self.index.members.get((owner.layer, owner.name, node.attr), ()))
-        self.generic_visit(node)
-
-    def visit_Subscript(self, node: ast.Subscript) -> None:
-        """`row["key"]` on a value typed as a generated TypedDict."""
-        key = node.slice
-        if isinstance(key, ast.Constant) and isinstance(key.value, str):
-            self.key_hits(node, self.rows_of(node.value), key.value)
-        self.generic_visit(node)
-
-    def visit_Call(self, node: ast.Call) -> None:
-        """`row.get("key")`, and `SomeInsert(key=...)` keywords."""
+    def check_call(self, node: ast.Call, owner: _Owner) -> None:
+        """`row.get("key")`, `SomeInsert(key=...)`, and dict displays passed to typed params."""
         func = node.func
         if (
             isinstance(func, ast.Attribute)
             and func.attr in _DICT_METHODS
             and node.args
-            and isinstance(node.args[0], ast.Constant)
-            and isinstance(node.args[0].value, str)
+            and (key := _str_key(node.args[0])) is not None
         ):
-            self.key_hits(node, self.rows_of(func.value), node.args[0].value)
+            self.key_hits(node, self.rows_of(func.value, self.chain(owner)), key)
         symbol = self.resolver.resolve(func)
         if isinstance(symbol, _Symbol) and symbol.layer == "types":
             for kw in node.keywords:
@@ -846,27 +899,14 @@ class _FileVisitor(ast.NodeVisitor):
             for kw in node.keywords:
                 if kw.arg is not None and isinstance(kw.value, ast.Dict):
                     self.display_hits(kw.value, params.get(kw.arg, set()))
-        self.generic_visit(node)
-
-    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
-        """The keys of a dict display assigned to a name annotated with a TypedDict."""
-        if isinstance(node.value, ast.Dict):
-            self.display_hits(node.value, self.annotation_types(node.annotation)[0])
-        self.generic_visit(node)
-
-    def visit_Return(self, node: ast.Return) -> None:
-        """The keys of a dict display returned from a function annotated to return a TypedDict."""
-        if isinstance(node.value, ast.Dict) and self.returns:
-            self.display_hits(node.value, self.returns[-1])
-        self.generic_visit(node)
 
     def display_hits(self, display: ast.Dict, rows: set[str]) -> None:
         """Hits for the string keys of a dict display typed as one of rows."""
-        for key in display.keys:
-            if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                self.key_hits(key, rows, key.value)
+        for key_node in display.keys:
+            if key_node is not None and (key := _str_key(key_node)) is not None:
+                self.key_hits(key_node, rows, key)
 
-    def key_hits(self, node: ast.expr | ast.keyword, rows: Iterable[str], key: str) -> None:
+    def key_hits(self, node: ast.AST, rows: Iterable[str], key: str) -> None:
         """Hits for key on each TypedDict the value may be."""
         for row in sorted(rows):
             self.hit(node, self.index.keys.get((row, key), ()))
