@@ -500,7 +500,14 @@ class _Symbol:
 
 
 def _layer(module: str) -> ModuleLayer:
-    return "models" if module.startswith("generated.fastapi") else "types"
+    # A schema's subpackage repeats the layout: `schemas.auth.generated.fastapi` is Pydantic too.
+    return "models" if f".{module}.".find(".generated.fastapi.") >= 0 else "types"
+
+
+def _is_module_name(relative: str) -> bool:
+    # Generated classes are PascalCase; modules and schema subpackages are lowercase.
+    last = relative.rpartition(".")[2]
+    return relative == "" or relative in _SUBMODULES or last[:1].islower()
 
 
 class _Resolver:
@@ -521,7 +528,7 @@ class _Resolver:
     def _module(self, name: str) -> _Module | None:
         relative = self._relative(name)
         if relative is not None:
-            return _Module(name) if relative == "" or relative in _SUBMODULES else None
+            return _Module(name) if _is_module_name(relative) else None
         return _Module(name) if self.package.startswith(name + ".") else None
 
     def member(self, module: str, name: str) -> _Module | _Symbol | None:

@@ -472,6 +472,26 @@ def test_hits_are_sorted_and_the_same_whatever_the_path_order(tmp_path: Path) ->
     ]
 
 
+def test_schema_subpackages_are_modules_with_the_same_layers(tmp_path: Path) -> None:
+    result = _scan(
+        tmp_path,
+        {
+            "mod.py": """\
+                import schemas.auth
+                from schemas.auth.generated.fastapi import Profile
+                from schemas.auth import enums
+                a = schemas.auth.OrgType
+                b = enums.ProjectStatus.ON_HOLD
+                """,
+        },
+    )
+    assert _found(result) == [
+        (2, "Profile", "models"),
+        (4, "OrgType", "enums"),
+        (5, "ProjectStatus.ON_HOLD", "enums"),
+    ]
+
+
 def test_the_package_name_is_a_parameter(tmp_path: Path) -> None:
     source = "from myapp.types import OrgType\nfrom schemas import OrgType as Other\nimport myapp.types\nmyapp.types.OrgType\n"
     path = tmp_path / "app" / "mod.py"
