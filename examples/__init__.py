@@ -1,0 +1,1 @@
+"""Example applications that use the generated schemas/ package the way users do."""
