@@ -19,8 +19,8 @@ from generator import ir
 from generator.drift import Change, SchemaSync, format_change
 from generator.errors import SyncSchemaError
 from generator.introspect import DEFAULT_STATEMENT_TIMEOUT_MS, introspect, introspect_connection
-from generator.pipeline import read_snapshot_file
-from generator.render import SCHEMA_JSON
+from generator.pipeline import Snapshot, read_snapshot_file
+from generator.render import SCHEMA_JSON, read_snapshot_head
 
 __all__ = ["SchemaDriftError", "assert_schema_matches", "live_changes"]
 
@@ -66,13 +66,24 @@ def live_changes(
 ) -> SchemaDriftError | None:
     """None when the database matches the package, else the error assert_schema_matches raises."""
     label, folder = _locate(package)
-    snapshot = read_snapshot_file(folder)
-    if snapshot is None:
+    path = folder / SCHEMA_JSON
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
         raise SyncSchemaError(
             f"{label} has no {SCHEMA_JSON}",
             hint="ship schema.json with the generated package (it is part of the tree)",
-        )
-    schemas = snapshot.schemas
+        ) from None
+    except OSError as exc:
+        raise SyncSchemaError(
+            f"cannot read {path}: {exc}", hint="check the package's files and permissions"
+        ) from None
+    # The whole snapshot is decoded only to explain a mismatch.
+    head = read_snapshot_head(text)
+    if head is None:
+        snapshot = _snapshot(folder)
+        head = (snapshot.version.db_hash, snapshot.schemas)
+    expected, schemas = head
     if isinstance(conn, str):
         db = introspect(conn, schemas, statement_timeout_ms=statement_timeout_ms)
     else:
@@ -84,11 +95,20 @@ def live_changes(
                 hint="call it at startup, before the connection is used, or pass a DSN",
             )
         db = introspect_connection(conn, schemas, statement_timeout_ms=statement_timeout_ms)
-    actual, expected = ir.db_hash(db), snapshot.version.db_hash
+    actual = ir.db_hash(db)
     if actual == expected:
         return None
-    changes = SchemaSync(snapshot.database, db).compare_schemas()
+    changes = SchemaSync(_snapshot(folder).database, db).compare_schemas()
     return SchemaDriftError(label, expected, actual, changes)
+
+
+def _snapshot(folder: Path) -> Snapshot:
+    snapshot = read_snapshot_file(folder)
+    if snapshot is None:  # removed since it was read
+        raise SyncSchemaError(
+            f"{folder / SCHEMA_JSON} disappeared", hint="regenerate or reinstall the package"
+        )
+    return snapshot
 
 
 def _locate(package: str | Path | ModuleType) -> tuple[str, Path]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import operator
 import time
 from collections import defaultdict
@@ -266,13 +265,15 @@ def introspect_connection(
     params = {"schemas": list(schemas)}
     try:
         with read_only_transaction(conn, statement_timeout_ms):
-            enums = _fetch(conn, ENUMS_SQL, params, log)
-            relations = _fetch(conn, RELATIONS_SQL, params, log)
-            columns = _fetch(conn, COLUMNS_SQL, params, log)
-            constraints = _fetch(conn, CONSTRAINTS_SQL, params, log)
-            domains = _fetch(conn, DOMAINS_SQL, params, log)
-            functions = _fetch(conn, FUNCTIONS_SQL, params, log)
-            function_args = _fetch(conn, FUNCTION_ARGS_SQL, params, log)
+            (
+                enums,
+                relations,
+                columns,
+                constraints,
+                domains,
+                functions,
+                function_args,
+            ) = _fetch_all(conn, CATALOG_QUERIES, params, log)
     except psycopg.errors.QueryCanceled:
         raise DatabaseError(
             f"catalog query exceeded the statement timeout ({statement_timeout_ms} ms)",
@@ -303,17 +304,39 @@ def read_only_transaction(
         yield
 
 
-def _fetch(
-    conn: psycopg.Connection[Any], sql: str, params: dict[str, Any], log: QueryLog
-) -> list[Row]:
+#: Every catalog query, in the order build_database takes their rows.
+CATALOG_QUERIES = (
+    ENUMS_SQL,
+    RELATIONS_SQL,
+    COLUMNS_SQL,
+    CONSTRAINTS_SQL,
+    DOMAINS_SQL,
+    FUNCTIONS_SQL,
+    FUNCTION_ARGS_SQL,
+)
+
+
+def _fetch_all(
+    conn: psycopg.Connection[Any], queries: Sequence[str], params: dict[str, Any], log: QueryLog
+) -> list[list[Row]]:
+    """Rows of each query, sent together in pipeline mode.
+
+    The server runs each query while the client is still decoding the rows of the one
+    before, instead of waiting for a round trip per query.
+    """
     start = time.perf_counter()
-    with conn.cursor(row_factory=psycopg.rows.namedtuple_row) as cur:
-        cur.execute(cast("Any", sql), params)
-        rows = cur.fetchall()
+    with conn.pipeline():
+        cursors = [conn.cursor(row_factory=psycopg.rows.namedtuple_row) for _ in queries]
+        for cur, sql in zip(cursors, queries, strict=True):
+            cur.execute(cast("Any", sql), params)
+        results = []
+        for cur in cursors:
+            results.append(cur.fetchall())
+            cur.close()
     log.seconds += time.perf_counter() - start
-    log.count += 1
-    log.statements.append(sql.strip().split("\n", 1)[0])
-    return rows
+    log.count += len(queries)
+    log.statements += [sql.strip().split("\n", 1)[0] for sql in queries]
+    return results
 
 
 def build_database(
@@ -546,7 +569,25 @@ def _function(row: Row, arg_rows: list[Row]) -> ir.Function:
     )
 
 
+# The columns that decide a TypeRef: thousands of columns share a few dozen distinct ones.
+_TYPE_FACTS = operator.attrgetter(
+    "type_sql", "typmod", "typname", "typschema", "typtype", "typcategory",
+    "elemname", "elemschema", "elemtype",
+)  # fmt: skip
+_TYPEREFS: dict[tuple[Any, ...], ir.TypeRef] = {}
+
+
 def _typeref(row: Row, *, declared_dims: int) -> ir.TypeRef:
+    key = (_TYPE_FACTS(row), declared_dims)
+    ref = _TYPEREFS.get(key)
+    if ref is None:
+        if len(_TYPEREFS) > 4096:  # bounded: a long-lived process sees many databases
+            _TYPEREFS.clear()
+        ref = _TYPEREFS[key] = _build_typeref(row, declared_dims=declared_dims)
+    return ref
+
+
+def _build_typeref(row: Row, *, declared_dims: int) -> ir.TypeRef:
     is_array = row.typcategory == "A" and row.elemname is not None
     if is_array:
         # attndims records declared dimensions (int[][] -> 2); views and casts report 0.
@@ -556,7 +597,7 @@ def _typeref(row: Row, *, declared_dims: int) -> ir.TypeRef:
         name, schema, typtype = row.typname, row.typschema, row.typtype
         dims = 0
     max_length, precision, scale = _typmod_facts(name, schema, row.typmod)
-    return _shared_typeref(
+    return ir.TypeRef(
         schema,
         name,
         _TYPTYPES.get(typtype, "base"),
@@ -566,10 +607,6 @@ def _typeref(row: Row, *, declared_dims: int) -> ir.TypeRef:
         precision,
         scale,
     )
-
-
-# Thousands of columns share a few dozen types: one object per distinct type saves memory.
-_shared_typeref = functools.lru_cache(maxsize=4096)(ir.TypeRef)
 
 
 def _typmod_facts(name: str, schema: str, typmod: int) -> tuple[int | None, int | None, int | None]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import operator
 import types
 import typing
 from dataclasses import dataclass, field
@@ -272,55 +273,77 @@ def to_dict(db: Database) -> dict[str, Any]:
     return result
 
 
-#: Per class: (field name, default) pairs; _REQUIRED marks fields without a default.
+#: Marks a field without a default (always written).
 _REQUIRED: Any = object()
-_FIELD_SPECS: dict[type, tuple[tuple[str, Any], ...] | None] = {}
 #: Written even when equal to its default, so a reader can tell the format of any snapshot.
 _ALWAYS_WRITTEN = frozenset({"format"})
+#: Values written as they are: no recursion needed.
+_SCALARS = frozenset({str, int, bool, float, type(None)})
 
 
-def _field_spec(cls: type) -> tuple[tuple[str, Any], ...] | None:
+class _FieldSpec(typing.NamedTuple):
+    """How to turn one dataclass into plain data: its fields, their defaults, one getter."""
+
+    names: tuple[str, ...]
+    defaults: tuple[Any, ...]
+    values: Any  # operator.attrgetter of every field: one C call per object
+
+
+_FIELD_SPECS: dict[type, _FieldSpec | None] = {}
+
+
+def _field_spec(cls: type) -> _FieldSpec | None:
     if cls not in _FIELD_SPECS:
-        _FIELD_SPECS[cls] = (
-            tuple(
-                (
-                    f.name,
+        spec = None
+        if dataclasses.is_dataclass(cls):
+            fields = dataclasses.fields(cls)
+            names = tuple(f.name for f in fields)
+            spec = _FieldSpec(
+                names=names,
+                defaults=tuple(
                     _REQUIRED
                     if f.name in _ALWAYS_WRITTEN or f.default is dataclasses.MISSING
-                    else f.default,
-                )
-                for f in dataclasses.fields(cls)
+                    else f.default
+                    for f in fields
+                ),
+                values=operator.attrgetter(*names) if len(names) > 1 else _one_getter(names[0]),
             )
-            if dataclasses.is_dataclass(cls)
-            else None
-        )
+        _FIELD_SPECS[cls] = spec
     return _FIELD_SPECS[cls]
+
+
+def _one_getter(name: str) -> Any:
+    getter = operator.attrgetter(name)
+    return lambda value: (getter(value),)
 
 
 def _plain(value: Any, memo: dict[Any, Any]) -> Any:
     # Fields equal to their default are left out: half the size, and an added IR field with a
     # default keeps every existing snapshot and DB_HASH as they were. Types repeat across
     # thousands of columns, so each distinct TypeRef is converted once and shared.
+    if type(value) in _SCALARS:
+        return value
     if isinstance(value, tuple):
         return [_plain(v, memo) for v in value]
     spec = _field_spec(type(value))
     if spec is None:
         return value
     if type(value) is TypeRef:
-        cached = memo.get(value)
+        # Keyed by identity: introspection shares one TypeRef per distinct type, and hashing a
+        # dataclass's eight fields for every column would cost more than converting it.
+        cached = memo.get(id(value))
         if cached is None:
-            cached = memo[value] = _plain_fields(value, spec, memo)
+            cached = memo[id(value)] = _plain_fields(value, spec, memo)
         return cached
     return _plain_fields(value, spec, memo)
 
 
-def _plain_fields(value: Any, spec: tuple[tuple[str, Any], ...], memo: dict[Any, Any]) -> Any:
+def _plain_fields(value: Any, spec: _FieldSpec, memo: dict[Any, Any]) -> Any:
     result = {}
-    for name, default in spec:
-        item = getattr(value, name)
+    for name, default, item in zip(spec.names, spec.defaults, spec.values(value), strict=True):
         if item is default or (default is not _REQUIRED and item == default):
             continue
-        result[name] = _plain(item, memo)
+        result[name] = item if type(item) in _SCALARS else _plain(item, memo)
     return result
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -328,6 +329,26 @@ def snapshot_json(parts: ir.JsonParts, version: VersionInfo, manifest: Manifest)
             lines.append(f"{ir.dumps(key)}: {value}{comma}")
     lines += ["}", "}"]
     return "\n".join(lines) + "\n"
+
+
+# snapshot_json writes each of these on a line of its own (`db_hash` in the head, `schemas`
+# among the database's keys, before its big lists of objects).
+_HEAD_DB_HASH = re.compile(r'^"db_hash": ("[0-9a-f]{64}"),$', re.MULTILINE)
+_HEAD_SCHEMAS = re.compile(r'^"schemas": (\[.*\]),?$', re.MULTILINE)
+
+
+def read_snapshot_head(text: str) -> tuple[str, tuple[str, ...]] | None:
+    """DB_HASH and schemas of schema.json without decoding the rest; None if not found."""
+    db_hash, schemas = _HEAD_DB_HASH.search(text), _HEAD_SCHEMAS.search(text)
+    if db_hash is None or schemas is None:
+        return None
+    try:
+        values = json.loads(db_hash[1]), json.loads(schemas[1])
+    except ValueError:
+        return None
+    if not isinstance(values[1], list) or not all(isinstance(v, str) for v in values[1]):
+        return None
+    return values[0], tuple(values[1])
 
 
 def read_snapshot(text: str) -> tuple[VersionInfo, dict[str, Any], Manifest | None]:
