@@ -173,6 +173,15 @@ Templates = Annotated[
     typer.Option("--templates", help="Folder of templates searched before the built-in ones."),
 ]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Print stage timings and queries.")]
+SupabaseShim = Annotated[
+    bool | None,
+    typer.Option(
+        "--supabase-shim/--no-supabase-shim",
+        help="Create Supabase's roles, auth, storage and extensions before the migrations"
+        " (default: on for supabase/migrations).",
+        show_default=False,
+    ),
+]
 
 
 def _overrides(ctx: typer.Context, **given: Any) -> Overrides:
@@ -286,6 +295,7 @@ def root(
     out: Out = None,
     schema: Schema = None,
     config: ConfigFile = None,
+    supabase_shim: SupabaseShim = None,
     version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
 ) -> None:
     """Regenerate typed Python from the database, and catch drift."""
@@ -296,6 +306,7 @@ def root(
         schemas=tuple(schema or ()),
         config=config,
         project_id=project_id,
+        supabase_shim=supabase_shim,
     )
     if version:
         typer.echo(f"sync-schema {__version__}")
@@ -332,6 +343,7 @@ def generate_cmd(
     config: ConfigFile = None,
     project_id: ProjectId = None,
     templates: Templates = None,
+    supabase_shim: SupabaseShim = None,
     force: Annotated[
         bool,
         typer.Option("--force", help="Delete files in --out that sync-schema did not generate."),
@@ -355,6 +367,7 @@ def generate_cmd(
         config=config,
         project_id=project_id,
         templates=templates,
+        supabase_shim=supabase_shim,
     )
 
     def action(console: Console) -> int:
@@ -399,6 +412,7 @@ def check_cmd(
     config: ConfigFile = None,
     project_id: ProjectId = None,
     templates: Templates = None,
+    supabase_shim: SupabaseShim = None,
     verbose: Verbose = False,
     full: Annotated[
         bool,
@@ -430,6 +444,7 @@ def check_cmd(
         config=config,
         project_id=project_id,
         templates=templates,
+        supabase_shim=supabase_shim,
     )
 
     def action(console: Console) -> int:
@@ -492,6 +507,7 @@ def diff_cmd(
     config: ConfigFile = None,
     project_id: ProjectId = None,
     templates: Templates = None,
+    supabase_shim: SupabaseShim = None,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="text or json.")
     ] = OutputFormat.text,
@@ -510,6 +526,7 @@ def diff_cmd(
         config=config,
         project_id=project_id,
         templates=templates,
+        supabase_shim=supabase_shim,
     )
 
     def action(console: Console) -> int:
@@ -544,6 +561,7 @@ def report_cmd(
     config: ConfigFile = None,
     project_id: ProjectId = None,
     templates: Templates = None,
+    supabase_shim: SupabaseShim = None,
     report_dir: Annotated[
         Path | None, typer.Option("--report-dir", help="Where to write the report (default: .).")
     ] = None,
@@ -565,6 +583,7 @@ def report_cmd(
         config=config,
         project_id=project_id,
         templates=templates,
+        supabase_shim=supabase_shim,
         report_dir=report_dir,
     )
 

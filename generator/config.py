@@ -58,6 +58,8 @@ class Settings:
     report_dir: Path = Path()
     #: "schema.relation.column" -> nullable, from [tool.sync-schema.nullability]
     nullability: dict[str, bool] = field(default_factory=dict)
+    #: the Supabase shim on the embedded server; None: on when migrations is supabase/migrations
+    supabase_shim: bool | None = None
 
     @property
     def source_label(self) -> str:
@@ -83,6 +85,7 @@ class Overrides:
     project_id: str | None = None
     templates: Path | None = None
     report_dir: Path | None = None
+    supabase_shim: bool | None = None
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -212,6 +215,11 @@ def load_settings(overrides: Overrides, cwd: Path | None = None) -> Settings:
         statement_timeout_ms=int(timeout),
         report_dir=_path(root, overrides.report_dir, section.get("report-dir"), Path()),
         nullability=dict(nullability),
+        supabase_shim=(
+            overrides.supabase_shim
+            if overrides.supabase_shim is not None
+            else section.get("supabase-shim")
+        ),
     )
 
 

