@@ -295,10 +295,15 @@ def read_only_transaction(
 ) -> Iterator[None]:
     """A READ ONLY transaction with a statement timeout: introspection can never write or hang."""
     with conn.transaction():
-        # Both are transaction-local, so a pooled or shared connection keeps its own settings.
-        conn.execute("SET TRANSACTION READ ONLY")
+        # All are transaction-local, so a pooled or shared connection keeps its own settings.
+        # REPEATABLE READ: every catalog query sees the same snapshot of the schema.
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         conn.execute(
-            "SELECT pg_catalog.set_config('statement_timeout', %s, true)",
+            "SELECT pg_catalog.set_config('statement_timeout', %s, true),"
+            # Types and defaults print qualified by schema unless the schema is on the
+            # search_path: a fixed path makes them read the same on every server and role
+            # (Supabase's own adds `extensions`, which would drop that prefix).
+            " pg_catalog.set_config('search_path', 'pg_catalog, public', true)",
             (f"{int(statement_timeout_ms)}ms",),
         )
         yield

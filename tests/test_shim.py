@@ -661,6 +661,22 @@ def test_a_non_boolean_shim_setting_is_a_config_error(tmp_path: Path) -> None:
 # --- end to end ---------------------------------------------------------------------------------
 
 
+TYPED_JSONB_CHECK = """
+from pydantic import ValidationError
+from schemas.database.entities import ProjectRow
+from schemas.generated.fastapi.jsonb.projects_settings import ProjectSettings
+valid = {"theme": "dark", "notifications": True}
+assert ProjectSettings.model_validate(valid).model_dump(mode="json", exclude_none=True) == valid
+for invalid in ({"theme": "pink"}, {"theme": "dark", "colour": "red"}, {"notifications": [1]}):
+    try:
+        ProjectSettings.model_validate(invalid)
+    except ValidationError:
+        continue
+    raise SystemExit(f"accepted {invalid}")
+print(ProjectRow.__annotations__["settings"])
+"""
+
+
 def _cli(cwd: Path, pg_bin: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {
         k: v
@@ -724,6 +740,19 @@ def test_generate_on_a_supabase_project_emits_only_public_and_fails_without_the_
     assert imported.returncode == 0, imported.stderr
     assert "'share_token'" in imported.stdout
     assert "['draft', 'active', 'archived']" in imported.stdout
+    # The jsonb column's pg_jsonschema CHECK types it: a valid document validates, others fail.
+    typed = subprocess.run(
+        [sys.executable, "-c", TYPED_JSONB_CHECK], cwd=project, capture_output=True, text=True,
+        check=False,
+    )  # fmt: skip
+    assert typed.returncode == 0, typed.stdout + typed.stderr
+    assert "ProjectSettings" in typed.stdout
+    mypy = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / "mypy"),
+         "-p", "schemas"],
+        cwd=project, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert mypy.returncode == 0, mypy.stdout + mypy.stderr
     assert bare.returncode == 2
     assert "20240101000000_extensions.sql:3" in bare.stderr
     assert "hint: " in bare.stderr
