@@ -314,10 +314,7 @@ def json_schema_columns(db: ir.Database, options: Options) -> dict[str, JsonSche
     configured = dict(options.jsonb_schemas)
     modules: set[str] = set()
     for table in db.tables:
-        from_checks: dict[str, str] = {}
-        for check in table.check_constraints:
-            if "_matches_schema(" in check.definition:
-                from_checks.update(jsonschema.schemas_in_check(check.definition))
+        from_checks = jsonschema.table_json_schemas(table)
         if not from_checks and not configured:
             continue
         for column in table.columns:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator import ir
+from generator import ir, jsonschema
 
 
 class Severity(enum.IntEnum):
@@ -217,6 +217,13 @@ class SchemaSync:
         elif a.primary_key != b.primary_key and b.primary_key is not None:
             c.add(Severity.LOW, "Primary key renamed", [b.primary_key.name])
         self._compare_foreign_keys(a, b, c)
+        # A pg_jsonschema CHECK types its column's generated models: changing it changes types.
+        a_json, b_json = jsonschema.table_json_schemas(a), jsonschema.table_json_schemas(b)
+        c.add(
+            Severity.HIGH,
+            "JSON Schema changed",
+            [n for n in sorted(a_json.keys() | b_json.keys()) if a_json.get(n) != b_json.get(n)],
+        )
         _compare_named(
             c,
             "check constraints",

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from generator import ir
 from generator.errors import ConfigError
 
 Layer = Literal["typeddict", "pydantic"]
@@ -35,6 +36,15 @@ def schemas_in_check(definition: str) -> dict[str, str]:
         if column.startswith('"'):
             column = column[1:-1].replace('""', '"')
         found.setdefault(column, match["schema"].replace("''", "'"))
+    return found
+
+
+def table_json_schemas(table: ir.Table) -> dict[str, str]:
+    """column name -> JSON Schema text, from every pg_jsonschema CHECK of the table."""
+    found: dict[str, str] = {}
+    for check in table.check_constraints:
+        if "_matches_schema(" in check.definition:
+            found.update(schemas_in_check(check.definition))
     return found
 
 

@@ -243,6 +243,9 @@ def test_the_diff_grades_function_composite_and_domain_changes(
             alter type public.geo_point add attribute alt real;
             alter domain public.email drop constraint email_check;
             alter domain public.email add constraint email_has_dot check (value like '%.%');
+            alter table public.preferences drop constraint preferences_settings_check;
+            alter table public.preferences add constraint preferences_settings_check check (
+                extensions.jsonb_matches_schema('{"type": "object", "required": ["theme"]}', settings));
             """,
         )
     )
@@ -253,6 +256,11 @@ def test_the_diff_grades_function_composite_and_domain_changes(
     assert changes[("COMPOSITE TYPE", "address")].severity is Severity.HIGH
     assert changes[("COMPOSITE TYPE", "geo_point")].severity is Severity.MEDIUM
     assert ("DOMAIN", "email") in changes
+    preferences = changes[("TABLE", "preferences")]
+    assert preferences.severity is Severity.HIGH
+    assert any(
+        d.label == "JSON Schema changed" and d.items == ("settings",) for d in preferences.details
+    )
 
 
 # --- several schemas ----------------------------------------------------------------------------
