@@ -144,6 +144,11 @@ class Names:
     jsonb: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
+def rpc_callable(function: ir.Function) -> bool:
+    """PostgREST passes arguments by name: a function with an unnamed one gets no Args class."""
+    return all(a.name for a in function.arguments if a.mode in ("in", "inout", "variadic"))
+
+
 def table_group(table: ir.Table, options: Options) -> str:
     """Where a relation's types go: entities, relationships or views."""
     if table.is_view:
@@ -617,6 +622,8 @@ class TreeBuilder:
         imports = ImportSet()
         pending: list[tuple[ir.Function, dict[str, PyType], dict[str, PyType], PyType | None]] = []
         for function in self.objects.functions:
+            if not rpc_callable(function):
+                continue
             where = function.signature
             args = {
                 a.name: mapper.type(a.type, f"{where} argument {a.name}")
@@ -830,7 +837,7 @@ class TreeBuilder:
         }
         for enum in self.objects.enums:
             out["enums"] += self.names.enums[enum.qualified_name]
-        for function in self.objects.functions:
+        for function in filter(rpc_callable, self.objects.functions):
             args, returns, result = self.names.functions[function.signature]
             out["functions"] += [args, returns, *([result] if function.return_columns else [])]
         for table in self.objects.tables:

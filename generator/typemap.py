@@ -91,6 +91,10 @@ _PY: dict[str, tuple[str, str | None]] = {
     "bytea": ("bytes", None),
 }  # fmt: skip
 
+# Extension types that reach clients as text: citext, and pgvector's vectors ("[1,2,3]"),
+# which PostgREST returns and psycopg loads (without pgvector's adapter) as strings.
+_EXTENSION_TEXT_TYPES = frozenset({"citext", "vector", "halfvec", "sparsevec"})
+
 _IP_PYTHON = {
     "inet": ("IPv4Address | IPv6Address | IPv4Interface | IPv6Interface", "ipaddress"),
     "cidr": ("IPv4Network | IPv6Network", "ipaddress"),
@@ -193,7 +197,7 @@ class TypeMapper:
                 return PyType(composite)  # the composite's model lives in the same module
             return PyType(composite, frozenset({(models_module(package), composite)}))
         if ref.schema != "pg_catalog":
-            if ref.name in ("citext",):
+            if ref.kind == "base" and ref.name in _EXTENSION_TEXT_TYPES:
                 return PyType("str")
             return self._unknown(ref, where)
         if ref.name in ("json", "jsonb"):

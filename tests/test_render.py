@@ -1267,3 +1267,15 @@ def test_ranges_and_multiranges_map_per_layer(
     mapper = TypeMapper(layer=layer, db=Database(schemas=("public",)))  # type: ignore[arg-type]
     ref = TypeRef(schema="pg_catalog", name=name, kind=kind, sql=name)  # type: ignore[arg-type]
     assert mapper.type(ref, "public.t.c").annotation == expected
+
+
+@pytest.mark.parametrize("name", ["vector", "halfvec", "sparsevec", "citext"])
+@pytest.mark.parametrize("layer", ["json", "python", "pydantic"])
+def test_extension_types_that_reach_clients_as_text_are_str(name: str, layer: str) -> None:
+    from generator.typemap import TypeMapper
+
+    warnings: list[str] = []
+    mapper = TypeMapper(layer=layer, db=Database(schemas=("public",)), warn=warnings.append)  # type: ignore[arg-type]
+    ref = TypeRef(schema="extensions", name=name, kind="base", sql=f"{name}(3)")
+    assert mapper.type(ref, "public.t.c").annotation == "str"
+    assert warnings == []
