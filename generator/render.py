@@ -39,21 +39,22 @@ BUILTIN_TEMPLATES = next(
 SCHEMA_JSON = "schema.json"
 JSONB_INIT_TEMPLATE = "jsonb/__init__.py.jinja"
 
-#: path in a schema's package -> template name (public's package is the root itself).
+#: path in a schema's package -> template name (public's package is the root itself), in
+#: the order the files render: the biggest first, so ruff formats them while the rest render.
 PY_FILES: dict[str, str] = {
-    "__init__.py": "__init__.py.jinja",
-    "schema_version.py": "schema_version.py.jinja",
-    "json_types.py": "json_types.py.jinja",
-    "enums.py": "enums.py.jinja",
-    "database/__init__.py": "database/__init__.py.jinja",
+    "generated/fastapi/models.py": "generated/fastapi/models.py.jinja",
     "database/entities.py": "database/entities.py.jinja",
     "database/relationships.py": "database/relationships.py.jinja",
     "database/views.py": "database/views.py.jinja",
     "database/types.py": "database/types.py.jinja",
     "database/functions.py": "database/functions.py.jinja",
+    "__init__.py": "__init__.py.jinja",
+    "schema_version.py": "schema_version.py.jinja",
+    "json_types.py": "json_types.py.jinja",
+    "enums.py": "enums.py.jinja",
+    "database/__init__.py": "database/__init__.py.jinja",
     "generated/__init__.py": "generated/__init__.py.jinja",
     "generated/fastapi/__init__.py": "generated/fastapi/__init__.py.jinja",
-    "generated/fastapi/models.py": "generated/fastapi/models.py.jinja",
 }
 
 
@@ -135,14 +136,13 @@ def render_files(
         for schema in names.packages
     }
     env = environment(templates)
-    for rel in _RENDER_ORDER:
+    for rel, template in PY_FILES.items():
         for schema, package in names.packages.items():
             if package and rel in ROOT_ONLY_FILES:
                 continue
             path = package.replace(".", "/") + rel
             if paths is not None and path not in paths:
                 continue
-            template = PY_FILES[rel]
             try:
                 context = _context(rel, builders[schema], version, root=not package)
                 text = env.get_template(template).render(header=HEADER, **context)
@@ -182,22 +182,6 @@ def _jsonb_files(
                 yield path, jsonschema.render_models(column.schema, class_name, layer, HEADER, key)
 
 
-#: The files of the tree in the order they render: the biggest first.
-_RENDER_ORDER = (
-    "generated/fastapi/models.py",
-    "database/entities.py",
-    "database/relationships.py",
-    "database/views.py",
-    "database/types.py",
-    "database/functions.py",
-    "__init__.py",
-    "schema_version.py",
-    "json_types.py",
-    "enums.py",
-    "database/__init__.py",
-    "generated/__init__.py",
-    "generated/fastapi/__init__.py",
-)
 #: Files only the root package has; every schema's subpackage has the others.
 ROOT_ONLY_FILES = frozenset({"schema_version.py", "json_types.py"})
 _DATABASE_MODULES = ("entities", "functions", "relationships", "types", "views")
