@@ -36,6 +36,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -573,7 +574,11 @@ def measure_database(
         )
 
     print(f"[{name}] import and mypy --strict checks ...", file=sys.stderr, flush=True)
-    entry: dict[str, Any] = {"catalog": catalog}
+    # Run i of each tool ran back to back: their ratio is less sensitive to other load than medians.
+    ratios = [
+        o.seconds / t.seconds for o, t in zip(samples["ours"], samples["theirs"], strict=True)
+    ]
+    entry: dict[str, Any] = {"catalog": catalog, "median_ratio": statistics.median(ratios)}
     for tool, parent, package, files, counts in (
         ("ours", ours_ref, OURS_PACKAGE, ours_files, count_sync_schema(ours_files)),
         (
@@ -610,6 +615,7 @@ def measure(names: list[str], runs: int, seed: int, pgmeta_version: str) -> dict
             "tools": versions,
             "mypy": mypy_version,
             "memory_gib": _memory_gib(),
+            "load_average_1m": {"start": os.getloadavg()[0]},
         },
         "runs": runs,
         "seed": seed,
@@ -624,6 +630,7 @@ def measure(names: list[str], runs: int, seed: int, pgmeta_version: str) -> dict
             entry = measure_database(server, name, dsn, runs, Path(tmp))
             results["databases"][name] = {"about": about, **entry}
         results["skipped"] = [n for n in names if n not in loaded]
+    results["environment"]["load_average_1m"]["end"] = os.getloadavg()[0]
     return results
 
 
@@ -722,13 +729,16 @@ def render(results: dict[str, Any], *, markdown: bool = False) -> str:
                 notes.append(f"{db}, {names[tool]}: models that cannot be built: {shown}")
             for line in t["mypy"]["first_errors"] if not t["mypy"]["ok"] else []:
                 notes.append(f"{db}, {names[tool]}: mypy: {line[:160]}")
+    ratios = ", ".join(f"{db} {e['median_ratio']:.2f}" for db, e in results["databases"].items())
+    load = env.get("load_average_1m", {})
     heading = "### " if markdown else ""
     about = (
         f"{results['runs']} runs per tool, alternating; sync-schema {env['sync_schema']} "
         f"({env.get('git_commit')}), postgres-meta {tools['postgres-meta']} with "
         f"postgrest-typegen {tools['postgrest-typegen']} on Node {tools['node']}; "
         f"Python {env['python']}, {env['mypy']}, PostgreSQL {env.get('postgres_major')}, "
-        f"{env['cpus']} CPUs, {env.get('memory_gib')} GiB, {env['platform']}"
+        f"{env['cpus']} CPUs, {env.get('memory_gib')} GiB, {env['platform']}; "
+        f"1-minute load average {load.get('start', 0):.1f} at start, {load.get('end', 0):.1f} at end"
     )
     parts = [
         f"{heading}sync-schema generate vs supabase gen types --lang=python (postgres-meta)",
@@ -750,6 +760,8 @@ def render(results: dict[str, Any], *, markdown: bool = False) -> str:
             main_rows,
             markdown=markdown,
         ),
+        "",
+        f"sync-schema / postgres-meta wall time, median of the per-run ratios: {ratios}",
         "",
         f"{heading}Output details",
         "",
