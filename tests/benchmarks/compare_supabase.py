@@ -780,6 +780,7 @@ def render(results: dict[str, Any], *, markdown: bool = False) -> str:
             markdown=markdown,
         ),
     ]
+    parts.append("")
     for db, about_db in ((db, e["about"]) for db, e in results["databases"].items()):
         parts.append(f"{'- ' if markdown else '  '}{db}: {about_db}")
     for skipped in results.get("skipped", []):
