@@ -95,6 +95,16 @@ SYNC_SCHEMA_TREE = {
         "from typing import TypedDict\n"
         "class OpenTicketRow(TypedDict):\n    id: int\n    note: str | None\n"
     ),
+    "database/functions.py": (
+        "from typing import TypeAlias, TypedDict\n"
+        "class CloseTicketArgs(TypedDict):\n    ticket_id: int\n"
+        "CloseTicketReturns: TypeAlias = bool | None\n"
+        'NowArgs = TypedDict("NowArgs", {})\n'
+        "NowReturns: TypeAlias = str\n"
+    ),
+    "database/types.py": (
+        "from typing import TypedDict\nclass Money(TypedDict):\n    amount: float | None\n"
+    ),
     "schema.json": "{}",
 }
 
@@ -104,8 +114,8 @@ def test_sync_schema_tree_counts_row_typeddicts_per_module_in_both_syntaxes() ->
         tables=2,
         views=1,
         enums=2,
-        functions=0,
-        composite_types=0,
+        functions=2,
+        composite_types=1,
         row_fields=6,
         any_fields=1,
         view_fields=2,

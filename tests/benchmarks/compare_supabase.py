@@ -95,6 +95,7 @@ select json_build_object(
   'functions', (
     select count(*) from pg_proc p join pg_namespace n on n.oid = p.pronamespace
     where n.nspname = 'public' and p.prokind = 'f'
+      and p.prorettype not in ('trigger'::regtype, 'event_trigger'::regtype, 'internal'::regtype)
       and not exists (
         select 1 from pg_depend d
         where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e'
@@ -245,16 +246,19 @@ def count_sync_schema(files: Mapping[str, str]) -> OutputCounts:
     tables: the `*Row` TypedDicts of database/entities.py and database/relationships.py (each
     table has one, beside its Insert and Update); views: the `*Row` TypedDicts of
     database/views.py (views and materialized views get rows only); enums: the public classes of
-    enums.py deriving from Enum, directly or through a base defined there; functions: public
-    module-level `def`s in any module; composite types: sync-schema emits no class for them (they
-    are in schema.json only), so 0.
+    enums.py deriving from Enum, directly or through a base defined there; functions: the `*Args`
+    TypedDicts of database/functions.py (one per function, beside its Returns alias); composite
+    types: the TypedDicts of database/types.py. Only the flat (primary) schema's modules count.
     """
     modules = {rel: ast.parse(src) for rel, src in files.items() if rel.endswith(".py")}
 
-    def rows(rel: str) -> list[list[ast.expr]]:
+    def dicts(rel: str, suffix: str = "") -> list[list[ast.expr]]:
         tree = modules.get(rel)
         found = typed_dicts(tree) if tree is not None else {}
-        return [fields for name, fields in found.items() if name.endswith("Row")]
+        return [fields for name, fields in found.items() if name.endswith(suffix)]
+
+    def rows(rel: str) -> list[list[ast.expr]]:
+        return dicts(rel, "Row")
 
     table_rows = rows("database/entities.py") + rows("database/relationships.py")
     view_rows = rows("database/views.py")
@@ -268,8 +272,8 @@ def count_sync_schema(files: Mapping[str, str]) -> OutputCounts:
         tables=len(table_rows),
         views=len(view_rows),
         enums=len(enums),
-        functions=sum(_public_functions(m) for m in modules.values()),
-        composite_types=0,
+        functions=len(dicts("database/functions.py", "Args")),
+        composite_types=len(dicts("database/types.py")),
         **_row_stats(table_rows, view_rows),
     )
 
@@ -654,7 +658,8 @@ def _check_cell(check: dict[str, Any], kind: str) -> str:
     if check["ok"]:
         return "PASS"
     if kind == "mypy":
-        return f"FAIL ({check['errors']} errors)" if check["errors"] else "FAIL"
+        errors = check["errors"]
+        return f"FAIL ({errors} error{'s' if errors > 1 else ''})" if errors else "FAIL"
     return "FAIL"
 
 
