@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv schemas check-schemas diff-schemas schema-report schema-sync-push test fuzz lint hooks bench bench-peers clean
+.PHONY: venv schemas check-schemas diff-schemas schema-report schema-sync-push test fuzz lint hooks bench bench-peers compare-supabase clean
 
 venv: $(STAMP)
 
@@ -60,6 +60,13 @@ bench: $(STAMP)
 
 bench-peers: $(STAMP)
 	$(BIN)/python -m tests.benchmarks.peers --runs 5 --json bench-peers.json
+
+# sync-schema against `supabase gen types --lang=python` (@supabase/postgres-meta, installed with
+# npm into .cache/postgres-meta/) on the example database, Pagila ($(PAGILA_DIR)) and big1000.
+PAGILA_DIR ?= .cache/pagila
+
+compare-supabase: $(STAMP)
+	PAGILA_DIR=$(PAGILA_DIR) $(BIN)/python -m tests.benchmarks.compare_supabase --runs 5 --json compare-supabase.json
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -38,20 +39,24 @@ def run_child(
     cwd: Path = REPO,
     env: dict[str, str] | None = None,
     ok: Sequence[int] = (0,),
+    stdout: Path | None = None,
 ) -> Sample:
     """Run argv as a separate process; time it and read its peak RSS from os.wait4.
 
     ru_maxrss from wait4 is the child's own peak, or that of its largest waited-for descendant
     (e.g. the ruff it runs) if that is bigger: the largest single process, not the tree's sum.
+    The child's stdout goes to the file `stdout` when given, else it is discarded.
     """
-    with tempfile.TemporaryFile() as err:
+    with contextlib.ExitStack() as stack:
+        err = stack.enter_context(tempfile.TemporaryFile())
+        out = subprocess.DEVNULL if stdout is None else stack.enter_context(stdout.open("wb"))
         start = time.perf_counter()
         proc = subprocess.Popen(
             list(argv),
             cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
+            stdout=out,
             stderr=err,
         )
         _pid, status, usage = os.wait4(proc.pid, 0)
