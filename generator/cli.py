@@ -578,13 +578,14 @@ def _print_impact_summary(console: Console, found: report.AppImpact | None) -> N
         console.err(f"warning: {warning}")
     dirs = ", ".join(_display(d) for d in found.app_dirs)
     console.out(
-        f"Impact: {found.call_sites} line(s) in {found.files} file(s) use generated names these "
+        f"Impact: {report.plural(found.call_sites, 'line')} in {report.plural(found.files, 'file')}"
+        " use generated names these "
         f"changes break (scanned {found.scan.files} Python files in {dirs})."
     )
     if found.mypy is not None:
         other = found.errors_of(None)
         console.out(
-            f"mypy: {len(found.mypy)} new error(s) against the regenerated package"
+            f"mypy: {report.plural(len(found.mypy), 'new error')} against the regenerated package"
             + (f", {len(other)} not traced to a change:" if other else ".")
         )
         for error in other:
@@ -1007,7 +1008,7 @@ def commit_message(changes: list[Change], breaks: int = 0) -> str:
     if not changes:
         lines.append("- regenerated files (no schema change)")
     if breaks:
-        lines += ["", f"Breaks: {breaks} call site{'s' if breaks != 1 else ''}"]
+        lines += ["", f"Breaks: {report.plural(breaks, 'call site')}"]
     return "\n".join(lines) + "\n"
 
 

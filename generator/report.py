@@ -93,6 +93,11 @@ class AppImpact:
         return len({h.path for h in self.scan.hits})
 
 
+def plural(count: int, word: str) -> str:
+    """`1 line`, `2 lines`."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def relative_path(path: Path, base: Path) -> str:
     """path relative to base when it lies under it, else as it is (POSIX separators)."""
     try:
@@ -201,10 +206,10 @@ def _by_file(entries: list[tuple[str, str]], *, github: bool, what: str) -> list
 def impact_markdown(found: AppImpact, base: Path, *, github: bool = False) -> list[str]:
     """The "Impact on application code" section: lines by file, linked on GitHub."""
     dirs = ", ".join(_code(relative_path(d, base)) for d in found.app_dirs)
-    lines = ["## Impact on application code", ""]
+    lines = ["## Impact on application code", "", "### Uses of the names that break", ""]
     if found.call_sites:
         lines.append(
-            f"{found.call_sites} line(s) in {found.files} file(s) use generated names these "
+            f"{plural(found.call_sites, 'line')} in {plural(found.files, 'file')} use generated names these "
             f"changes break (static scan of {dirs}: {found.scan.files} Python files)."
         )
     else:
@@ -227,14 +232,14 @@ def impact_markdown(found: AppImpact, base: Path, *, github: bool = False) -> li
         )
         items.append((path, f"- {_where(path, line)}: {_code(hits[0].code)}: {breaks}"))
     lines += _by_file(items, github=github, what="lines")
-    for warning in found.scan.warnings:
-        lines.append(f"- warning: {_code(warning)}")
+    if found.scan.warnings:
+        lines += [*(f"- skipped: {_code(w)}" for w in found.scan.warnings), ""]
     if found.mypy is not None:
         other = len(found.errors_of(None))
         lines += [
             "### Type check (mypy)",
             "",
-            f"{len(found.mypy)} new mypy error(s) against the regenerated package"
+            f"{plural(len(found.mypy), 'new mypy error')} against the regenerated package"
             + (f", {other} not traced to a change." if other else "."),
             "",
         ]
