@@ -413,8 +413,8 @@ def _app_impact(
 
 def _mypy_config(start: Path) -> Path | None:
     """The application's mypy config, looked for upward from start as mypy looks from its cwd."""
-    start = start.resolve()
-    for folder in (start if start.is_dir() else start.parent, *start.parents):
+    first = start.resolve() if start.is_dir() else start.resolve().parent
+    for folder in (first, *first.parents):
         for name in ("mypy.ini", ".mypy.ini"):
             if (folder / name).is_file():
                 return folder / name
