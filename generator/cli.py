@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
+import configparser
+import contextlib
 import difflib
 import gc
+import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
+import tempfile
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, cast
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, cast
 
+import click
 import typer
+from typer.core import TyperCommand
 
 from generator import __version__, ir, report
 from generator.config import Overrides, Settings, load_settings
 from generator.drift import Change, SchemaSync, format_change
-from generator.errors import SyncSchemaError, redact
+from generator.errors import ConfigError, SyncSchemaError, redact
 from generator.output import compare_tree, read_tree, write_tree
 from generator.pipeline import (
     Snapshot,
@@ -30,6 +38,9 @@ from generator.pipeline import (
     read_snapshot_file,
     tree_is_current,
 )
+
+if TYPE_CHECKING:
+    from generator.impact import Hit, Target
 
 EXIT_IN_SYNC, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2
 
@@ -237,7 +248,11 @@ def _load(
 
 
 def _check_hash(
-    settings: Settings, console: Console, db: ir.Database, previous: Snapshot | None
+    settings: Settings,
+    console: Console,
+    db: ir.Database,
+    previous: Snapshot | None,
+    request: _ImpactRequest | None = None,
 ) -> int:
     """check --hash-only: the database against schema.json's DB_HASH, as the startup guard does."""
     if previous is None:
@@ -256,8 +271,13 @@ def _check_hash(
             "1",
         )
     )
-    for change in _changes(previous, db):
-        console.change(change)
+    changes = _changes(previous, db)
+    found = _app_impact(
+        request, settings, changes, previous, db, lambda: build_files(settings, db, previous)
+    )
+    for change in changes:
+        _print_change(console, change, found)
+    _print_impact_summary(console, found)
     return EXIT_DRIFT
 
 
@@ -277,6 +297,308 @@ def _display(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+# --- impact on application code ---------------------------------------------------------------
+
+
+class ImpactMode(StrEnum):
+    """What --impact runs: the static scan, or the scan and mypy before and after."""
+
+    usages = "usages"
+    mypy = "mypy"
+
+
+ImpactOption = Annotated[
+    ImpactMode | None,
+    typer.Option(
+        "--impact",
+        help="Also report the application lines the changes break: `--impact` scans the code "
+        "for uses of the generated names (fast); `--impact=mypy` also runs mypy on it against "
+        "the committed and the regenerated package and reports the new errors.",
+        show_default=False,
+    ),
+]
+AppDirOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--app-dir",
+        help="Application code --impact reads; repeatable (default: app-dirs in "
+        "[tool.sync-schema]). Implies --impact.",
+        show_default=False,
+    ),
+]
+
+
+class _ImpactCommand(TyperCommand):
+    """A command whose --impact takes an optional value: alone, it means --impact=usages."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Rewrite a bare `--impact` (or `--impact mypy`) before click parses the options."""
+        out: list[str] = []
+        rest = iter(args)
+        for arg in rest:
+            if arg == "--":
+                out += [arg, *rest]
+                break
+            if arg != "--impact":
+                out.append(arg)
+                continue
+            value = next(rest, None)
+            if value in tuple(ImpactMode):
+                out.append(f"--impact={value}")
+            else:
+                out.append(f"--impact={ImpactMode.usages}")
+                if value is not None:
+                    out.append(value)
+        return super().parse_args(ctx, out)
+
+
+@dataclass(frozen=True, slots=True)
+class _ImpactRequest:
+    """What the application scan of one run does; `show` is False for a commit message only."""
+
+    mode: ImpactMode
+    app_dirs: tuple[Path, ...]
+    show: bool = True
+
+
+def _impact_request(
+    settings: Settings,
+    mode: ImpactMode | None,
+    app_dirs: list[Path] | None,
+    *,
+    commit: bool = False,
+) -> _ImpactRequest | None:
+    """The scan a command's flags ask for (None: none), its folders checked before any work."""
+    show = mode is not None or bool(app_dirs)
+    if not show and not (commit and settings.app_dirs):
+        return None
+    dirs = tuple(app_dirs) if app_dirs else settings.app_dirs
+    if not dirs:
+        raise ConfigError(
+            "--impact needs the application code to read",
+            hint='pass --app-dir DIR (repeatable), or set app-dirs = ["src"] in [tool.sync-schema]',
+        )
+    for folder in dirs:
+        if not folder.is_dir() and not (folder.is_file() and folder.suffix == ".py"):
+            raise ConfigError(
+                f"application folder not found: {_display(folder)}",
+                hint="pass --app-dir with the folder of your application's Python code, or fix "
+                "app-dirs in [tool.sync-schema] (relative to pyproject.toml)",
+            )
+    if mode == ImpactMode.mypy and importlib.util.find_spec("mypy") is None:
+        raise SyncSchemaError(
+            "--impact=mypy runs mypy, which is not installed in this environment",
+            hint="pip install mypy (or pip install 'sync-schema[dev]'), or use --impact alone",
+        )
+    return _ImpactRequest(mode or ImpactMode.usages, dirs, show)
+
+
+def _app_impact(
+    request: _ImpactRequest | None,
+    settings: Settings,
+    changes: list[Change],
+    previous: Snapshot | None,
+    db: ir.Database,
+    files: Callable[[], dict[str, str]],
+) -> report.AppImpact | None:
+    """The scan (and type check) of the application for these changes; None without a change."""
+    if request is None or not changes or previous is None:
+        return None
+    from generator import impact  # noqa: PLC0415 - only runs that ask for --impact read code
+
+    old = impact.generated_names(previous.database, settings.options)
+    new = impact.generated_names(db, settings.options)
+    targets = impact.targets_for(changes, old, new)
+    found = impact.scan(
+        request.app_dirs, targets, package=settings.out.name, exclude=(settings.out,)
+    )
+    if request.mode != ImpactMode.mypy:
+        return report.AppImpact(request.app_dirs, found)
+    errors = _mypy_new_errors(request.app_dirs, settings.out, files())
+    return report.AppImpact(request.app_dirs, found, _trace(errors, found.hits, targets))
+
+
+def _mypy_config(start: Path) -> Path | None:
+    """The application's mypy config, looked for upward from start as mypy looks from its cwd."""
+    first = start.resolve() if start.is_dir() else start.resolve().parent
+    for folder in (first, *first.parents):
+        for name in ("mypy.ini", ".mypy.ini"):
+            if (folder / name).is_file():
+                return folder / name
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            try:
+                if "mypy" in tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {}):
+                    return pyproject
+            except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+                pass
+        setup_cfg = folder / "setup.cfg"
+        if setup_cfg.is_file():
+            parser = configparser.ConfigParser()
+            with contextlib.suppress(OSError, configparser.Error, UnicodeDecodeError):
+                parser.read(setup_cfg, encoding="utf-8")
+                if parser.has_section("mypy"):
+                    return setup_cfg
+        # mypy stops at the repository root too.
+        if (folder / ".git").exists() or (folder / ".hg").exists():
+            break
+    return None
+
+
+def _mypy_new_errors(
+    app_dirs: tuple[Path, ...], out: Path, new_files: dict[str, str]
+) -> list[dict[str, Any]]:
+    """mypy's errors on the app with the regenerated package that it lacks with the committed one.
+
+    Each run sees the package through a temp dir first on MYPYPATH, under its import name; the
+    app's line numbers do not move, so errors compare by file, line and message.
+    """
+    config = _mypy_config(app_dirs[0])
+    with tempfile.TemporaryDirectory(prefix="sync-schema-mypy-") as tmp:
+        committed, regenerated = Path(tmp, "committed"), Path(tmp, "regenerated")
+        for rel, data in read_tree(out).items():
+            _write(committed / out.name / rel, data)
+        for rel, text in new_files.items():
+            _write(regenerated / out.name / rel, text.encode("utf-8"))
+        before = _mypy_errors(app_dirs, committed, config, out)
+        after = _mypy_errors(app_dirs, regenerated, config, out)
+    seen = {(e["file"], e["line"], e["message"]) for e in before}
+    return [e for e in after if (e["file"], e["line"], e["message"]) not in seen]
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def _mypy_errors(
+    app_dirs: tuple[Path, ...], package_root: Path, config: Path | None, out: Path
+) -> list[dict[str, Any]]:
+    """One mypy run (a subprocess: mypy is never imported here): its errors outside the package."""
+    env = dict(os.environ)
+    env["MYPYPATH"] = os.pathsep.join(filter(None, (str(package_root), env.get("MYPYPATH"))))
+    command = [
+        sys.executable, "-m", "mypy",
+        "--config-file", str(config) if config else "",  # "": no config file at all
+        "--output", "json", "--show-absolute-path", "--no-error-summary",
+    ]  # fmt: skip
+    resolved_out = out.resolve()
+    if any(resolved_out.is_relative_to(d.resolve()) for d in app_dirs):
+        # The committed package inside an app folder would be a second `schemas` module.
+        relative = os.path.relpath(resolved_out).replace(os.sep, "/")
+        command += ["--exclude", f"^{re.escape(relative)}/"]
+    command += [str(d) for d in app_dirs]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    errors: list[dict[str, Any]] = []
+    other: list[str] = []
+    for line in result.stdout.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            other.append(line)
+            continue
+        if isinstance(entry, dict) and entry.get("severity") == "error":
+            errors.append(entry)
+    if result.returncode not in (0, 1) or (result.returncode == 1 and other and not errors):
+        detail = next((x for x in (*other, *result.stderr.splitlines()) if x.strip()), "no output")
+        raise SyncSchemaError(
+            f"mypy failed (exit {result.returncode}): {detail}",
+            hint=f"run `{sys.executable} -m mypy {' '.join(map(str, app_dirs))}` to see why",
+        )
+    root = str(package_root.resolve())
+    return [e for e in errors if not str(e.get("file", "")).startswith(root + os.sep)]
+
+
+def _trace(
+    errors: list[dict[str, Any]], hits: tuple[Hit, ...], targets: tuple[Target, ...]
+) -> tuple[report.NewTypeError, ...]:
+    """Trace each new error to a change: by a broken name in its message, else by a scanned line.
+
+    An error shows at the scanned line of its change within its span (mypy puts the error of a
+    dict display's key on the display's first line), else where mypy put it.
+    """
+    by_file: dict[Path, list[Hit]] = {}
+    for hit in hits:
+        by_file.setdefault(hit.path.resolve(), []).append(hit)
+    out: list[report.NewTypeError] = []
+    for error in errors:
+        path = Path(error["file"]).resolve()
+        line = int(error.get("line") or 0)
+        end = max(int(error.get("end_line") or line), line)
+        message = str(error.get("message", ""))
+        spanned = [h for h in by_file.get(path, []) if line <= h.line <= end]
+        spanned.sort(key=lambda h: (h.line != line, h.line))  # mypy's own line first
+        named = [t.change for t in sorted(targets, key=_specific_first) if _named_in(t, message)]
+        if named:
+            change = next((c for c in named if any(h.target.change == c for h in spanned)), None)
+            change = change or named[0]
+        else:
+            change = spanned[0].target.change if spanned else None
+        at = next((h.line for h in spanned if h.target.change == change), line)
+        out.append(
+            report.NewTypeError(
+                path=path,
+                line=at,
+                column=int(error.get("column") or 0),
+                mypy_line=line,
+                message=message,
+                code=error.get("code"),
+                change=change,
+            )
+        )
+    out.sort(key=lambda e: (str(e.path), e.line, e.column, e.message))
+    return tuple(out)
+
+
+def _specific_first(target: Target) -> tuple[int, tuple[str, ...]]:
+    return (target.kind == "class", target.sort_key)
+
+
+def _named_in(target: Target, message: str) -> bool:
+    """Whether a mypy message names what the target breaks (mypy quotes names: "X")."""
+    owner = re.search(rf"\b{re.escape(target.owner)}\b", message) is not None
+    if target.kind == "class":
+        return owner
+    return owner and f'"{target.member}"' in message
+
+
+def _print_change(console: Console, change: Change, found: report.AppImpact | None) -> None:
+    """One change block, then the application lines it breaks (and mypy's errors)."""
+    console.change(change)
+    if found is None:
+        return
+    for hit in found.hits_of(change):
+        console.out(f"  used at {_display(hit.path)}:{hit.line}  {hit.code}")
+    for error in found.errors_of(change):
+        console.out(f"  mypy at {_display(error.path)}:{error.line}  {_mypy_text(error)}")
+
+
+def _mypy_text(error: report.NewTypeError) -> str:
+    return f"{error.message}  [{error.code}]" if error.code else error.message
+
+
+def _print_impact_summary(console: Console, found: report.AppImpact | None) -> None:
+    """The scan's totals, its warnings, and mypy's errors traced to no change."""
+    if found is None:
+        return
+    for warning in found.scan.warnings:
+        console.err(f"warning: {warning}")
+    dirs = ", ".join(_display(d) for d in found.app_dirs)
+    console.out(
+        f"Impact: {report.plural(found.call_sites, 'line')} in {report.plural(found.files, 'file')}"
+        " use generated names these "
+        f"changes break (scanned {found.scan.files} Python files in {dirs})."
+    )
+    if found.mypy is not None:
+        other = found.errors_of(None)
+        console.out(
+            f"mypy: {report.plural(len(found.mypy), 'new error')} against the regenerated package"
+            + (f", {len(other)} not traced to a change:" if other else ".")
+        )
+        for error in other:
+            console.out(f"  mypy at {_display(error.path)}:{error.line}  {_mypy_text(error)}")
 
 
 # --- commands ----------------------------------------------------------------------------------
@@ -333,7 +655,7 @@ def root(
     cast("Callable[..., None]", command)(ctx=ctx)
 
 
-@app.command("generate")
+@app.command("generate", cls=_ImpactCommand)
 def generate_cmd(
     ctx: typer.Context,
     db_url: DbUrl = None,
@@ -356,6 +678,8 @@ def generate_cmd(
         ),
     ] = False,
     verbose: Verbose = False,
+    impact: ImpactOption = None,
+    app_dir: AppDirOption = None,
 ) -> None:
     """Regenerate the package atomically and print what changed (alias: update)."""
     overrides = _overrides(
@@ -372,10 +696,14 @@ def generate_cmd(
 
     def action(console: Console) -> int:
         settings = load_settings(overrides)
+        request = _impact_request(settings, impact, app_dir, commit=commit)
         stats = Stats()
         db, previous, files = _load(settings, console, stats, verbose)
         # Without a previous snapshot every object is new: a count says more than a list.
         changes = _changes(previous, db) if previous is not None else []
+        # Before the write: the type check compares the committed package with the new one.
+        found = _app_impact(request, settings, changes, previous, db, lambda: files)
+        shown = found if request is not None and request.show else None
         with stats.stage("write"):
             tree = write_tree(settings.out, files, force=force)
         if tree.in_sync:
@@ -389,20 +717,21 @@ def generate_cmd(
                     f"{len(db.enums)} enums."
                 )
             for change in changes:
-                console.change(change)
+                _print_change(console, change, shown)
+            _print_impact_summary(console, shown)
             for path in tree.paths():
                 console.out(f"  updated {_display(settings.out / path)}")
         if commit:
-            _commit(settings, changes, console)
+            _commit(settings, changes, console, breaks=found.call_sites if found else 0)
         return EXIT_IN_SYNC
 
     _run(action)
 
 
-app.command("update", help="Alias of generate.")(generate_cmd)
+app.command("update", help="Alias of generate.", cls=_ImpactCommand)(generate_cmd)
 
 
-@app.command("check")
+@app.command("check", cls=_ImpactCommand)
 def check_cmd(
     ctx: typer.Context,
     db_url: DbUrl = None,
@@ -428,6 +757,8 @@ def check_cmd(
             help="Only compare the database's hash with schema.json's DB_HASH (no files).",
         ),
     ] = False,
+    impact: ImpactOption = None,
+    app_dir: AppDirOption = None,
 ) -> None:
     """Compare --out with what generate would write: exit 0 in sync, 1 drift, 2 error.
 
@@ -449,11 +780,13 @@ def check_cmd(
 
     def action(console: Console) -> int:
         settings = load_settings(overrides)
+        request = _impact_request(settings, impact, app_dir)
         stats = Stats()
         db, previous = _introspect(settings, console, stats)
         if hash_only:
-            return _check_hash(settings, console, db, previous)
+            return _check_hash(settings, console, db, previous, request)
         tree = None  # None: schema.json's recorded hashes prove the tree current
+        files: dict[str, str] = {}
         if full or not tree_is_current(settings, db, previous, stats):
             files = build_files(
                 settings, db, previous, stats, warn=lambda m: console.err(f"warning: {m}")
@@ -471,10 +804,12 @@ def check_cmd(
                 "1",
             )
         )
+        found = _app_impact(request, settings, changes, previous, db, lambda: files)
         if changes:
             console.out()
             for change in changes:
-                console.change(change)
+                _print_change(console, change, found)
+            _print_impact_summary(console, found)
         else:
             console.out(
                 "No schema change: the generated files differ (hand edits, or another generator version)."
@@ -497,7 +832,7 @@ def check_cmd(
     _run(action)
 
 
-@app.command("diff")
+@app.command("diff", cls=_ImpactCommand)
 def diff_cmd(
     ctx: typer.Context,
     db_url: DbUrl = None,
@@ -515,6 +850,8 @@ def diff_cmd(
         bool, typer.Option("--files", help="Also print a unified diff of the generated files.")
     ] = False,
     verbose: Verbose = False,
+    impact: ImpactOption = None,
+    app_dir: AppDirOption = None,
 ) -> None:
     """The semantic diff between the committed schema.json and the database, by severity."""
     overrides = _overrides(
@@ -531,18 +868,21 @@ def diff_cmd(
 
     def action(console: Console) -> int:
         settings = load_settings(overrides)
+        request = _impact_request(settings, impact, app_dir)
         db, previous, new_files = _load(settings, console, Stats(), verbose)
         changes = _changes(previous, db)
         tree = compare_tree(settings.out, new_files)
+        found = _app_impact(request, settings, changes, previous, db, lambda: new_files)
         if output_format == OutputFormat.json:
-            document = report.json_document(changes, tree, settings, previous, db)
+            document = report.json_document(changes, tree, settings, previous, db, found)
             console.out(json.dumps(document, indent=2, sort_keys=True))
         else:
             if not changes:
                 console.out("No schema changes.")
             for change in changes:
-                console.change(change)
+                _print_change(console, change, found)
                 console.out()
+            _print_impact_summary(console, found)
             if files:
                 for line in _unified(settings.out, new_files):
                     console.out(line)
@@ -551,7 +891,7 @@ def diff_cmd(
     _run(action)
 
 
-@app.command("report")
+@app.command("report", cls=_ImpactCommand)
 def report_cmd(
     ctx: typer.Context,
     db_url: DbUrl = None,
@@ -572,6 +912,8 @@ def report_cmd(
         ),
     ] = OutputFormat.markdown,
     verbose: Verbose = False,
+    impact: ImpactOption = None,
+    app_dir: AppDirOption = None,
 ) -> None:
     """Write schema_drift_report_YYYYMMDD_HHMMSS.md: summary, changes, actions, files."""
     overrides = _overrides(
@@ -589,18 +931,24 @@ def report_cmd(
 
     def action(console: Console) -> int:
         settings = load_settings(overrides)
+        request = _impact_request(settings, impact, app_dir)
         db, previous, new_files = _load(settings, console, Stats(), verbose)
         changes = _changes(previous, db)
         tree = compare_tree(settings.out, new_files)
+        found = _app_impact(request, settings, changes, previous, db, lambda: new_files)
         drift = bool(changes) or not tree.in_sync
         stamp = datetime.now(tz=UTC)
         if output_format == OutputFormat.github:
-            console.out(report.markdown(changes, tree, settings, previous, db, stamp, github=True))
+            console.out(
+                report.markdown(
+                    changes, tree, settings, previous, db, stamp, github=True, impact=found
+                )
+            )
             return EXIT_DRIFT if drift else EXIT_IN_SYNC
         if output_format == OutputFormat.json:
             text = (
                 json.dumps(
-                    report.json_document(changes, tree, settings, previous, db),
+                    report.json_document(changes, tree, settings, previous, db, found),
                     indent=2,
                     sort_keys=True,
                 )
@@ -608,7 +956,7 @@ def report_cmd(
             )
             suffix = "json"
         else:
-            text = report.markdown(changes, tree, settings, previous, db, stamp)
+            text = report.markdown(changes, tree, settings, previous, db, stamp, impact=found)
             suffix = "md"
         text = redact(text, console.secrets)
         settings.report_dir.mkdir(parents=True, exist_ok=True)
@@ -667,8 +1015,8 @@ def _unified(out: Path, new_files: dict[str, str]) -> list[str]:
     return lines
 
 
-def commit_message(changes: list[Change]) -> str:
-    """`chore(schemas): sync with database`, then one line per change."""
+def commit_message(changes: list[Change], breaks: int = 0) -> str:
+    """`chore(schemas): sync with database`, one line per change, `Breaks: N call sites`."""
     lines = ["chore(schemas): sync with database", ""]
     for change in changes:
         details = "; ".join(f"{d.label}: {', '.join(d.items)}" for d in change.details)
@@ -678,10 +1026,12 @@ def commit_message(changes: list[Change]) -> str:
         )
     if not changes:
         lines.append("- regenerated files (no schema change)")
+    if breaks:
+        lines += ["", f"Breaks: {report.plural(breaks, 'call site')}"]
     return "\n".join(lines) + "\n"
 
 
-def _commit(settings: Settings, changes: list[Change], console: Console) -> None:
+def _commit(settings: Settings, changes: list[Change], console: Console, breaks: int = 0) -> None:
     def git(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             ["git", *args], cwd=settings.root, capture_output=True, text=True, check=False
@@ -697,7 +1047,7 @@ def _commit(settings: Settings, changes: list[Change], console: Console) -> None
     if git("diff", "--cached", "--quiet", "--", out).returncode == 0:
         console.out("Nothing to commit: the package is unchanged.")
         return
-    result = git("commit", "--quiet", "-m", commit_message(changes), "--", out)
+    result = git("commit", "--quiet", "-m", commit_message(changes, breaks), "--", out)
     if result.returncode != 0:
         raise SyncSchemaError(
             f"git commit failed: {result.stderr.strip()}",

@@ -56,6 +56,8 @@ class Settings:
     project_id: str | None = None
     statement_timeout_ms: int = 30_000
     report_dir: Path = Path()
+    #: application code that `--impact` scans, from app-dirs (relative to pyproject.toml)
+    app_dirs: tuple[Path, ...] = ()
     #: "schema.relation.column" -> nullable, from [tool.sync-schema.nullability]
     nullability: dict[str, bool] = field(default_factory=dict)
     #: the Supabase shim on the embedded server; None: on when migrations is supabase/migrations
@@ -214,6 +216,7 @@ def load_settings(overrides: Overrides, cwd: Path | None = None) -> Settings:
         project_id=project_id,
         statement_timeout_ms=int(timeout),
         report_dir=_path(root, overrides.report_dir, section.get("report-dir"), Path()),
+        app_dirs=tuple(root / d for d in section.get("app-dirs", [])),
         nullability=dict(nullability),
         supabase_shim=(
             overrides.supabase_shim

@@ -20,12 +20,14 @@ Public API:
         of an unchanged object renamed because an added object took its name first
         (`Organization2Row`) is attributed to that addition.
 
-    scan(paths: Iterable[Path], targets: Iterable[Target], *, package: str = "schemas") -> Impact
+    scan(paths: Iterable[Path], targets: Iterable[Target], *, package: str = "schemas",
+         exclude: Iterable[Path] = ()) -> Impact
         Every use of those names in the `*.py` files under `paths` (directories or files;
-        `.venv`, `__pycache__` and hidden directories are skipped).
+        `.venv`, `__pycache__`, hidden directories and the folders in `exclude`, such as the
+        generated package itself, are skipped).
 
-    find_impact(paths, changes, old, new, *, package="schemas") -> Impact
-        `scan(paths, targets_for(changes, old, new), package=package)`.
+    find_impact(paths, changes, old, new, *, package="schemas", exclude=()) -> Impact
+        `scan(paths, targets_for(changes, old, new), package=package, exclude=exclude)`.
 
 `Impact.hits` holds `Hit(path, line, column, code, target)` sorted by path, line, column and
 target, where `code` is the stripped source line and `target.change` the `Change` it comes from;
@@ -339,17 +341,24 @@ def find_impact(
     new: GeneratedNames,
     *,
     package: str = "schemas",
+    exclude: Iterable[Path] = (),
 ) -> Impact:
     """The lines under paths that the changes break."""
-    return scan(paths, targets_for(changes, old, new), package=package)
+    return scan(paths, targets_for(changes, old, new), package=package, exclude=exclude)
 
 
-def scan(paths: Iterable[Path], targets: Iterable[Target], *, package: str = "schemas") -> Impact:
+def scan(
+    paths: Iterable[Path],
+    targets: Iterable[Target],
+    *,
+    package: str = "schemas",
+    exclude: Iterable[Path] = (),
+) -> Impact:
     """Every use of the targets' names in the Python files under paths; nothing is imported."""
     index = _Index(targets)
     warnings: list[str] = []
     sources: list[tuple[Path, str]] = []
-    for path in _python_files(paths, warnings):
+    for path in _python_files(paths, warnings, exclude):
         try:
             sources.append((path, decode_source(path.read_bytes())))
         except (OSError, SyntaxError, UnicodeDecodeError, LookupError) as exc:
@@ -439,10 +448,16 @@ def _functions(files: Iterable[_File], index: _Index) -> _Functions:
     return out
 
 
-def _python_files(paths: Iterable[Path], warnings: list[str]) -> Iterator[Path]:
-    """Each *.py file once, in sorted order, pruning skipped directories."""
+def _python_files(
+    paths: Iterable[Path], warnings: list[str], exclude: Iterable[Path] = ()
+) -> Iterator[Path]:
+    """Each *.py file once, in sorted order, pruning skipped and excluded directories."""
+    excluded = {os.path.realpath(p) for p in exclude}
     found: set[Path] = set()
     for root in map(Path, paths):
+        real = os.path.realpath(root) if excluded else ""
+        if any(real == e or real.startswith(e + os.sep) for e in excluded):
+            continue
         if root.is_file():
             found.add(root)
             continue
@@ -450,7 +465,13 @@ def _python_files(paths: Iterable[Path], warnings: list[str]) -> Iterator[Path]:
             warnings.append(f"{root}: skipped, no such file or directory")
             continue
         for dirpath, dirnames, filenames in os.walk(root):
-            dirnames[:] = [d for d in dirnames if d not in _SKIPPED_DIRS and not d.startswith(".")]
+            dirnames[:] = [
+                d
+                for d in dirnames
+                if d not in _SKIPPED_DIRS
+                and not d.startswith(".")
+                and not (excluded and os.path.realpath(Path(dirpath, d)) in excluded)
+            ]
             found.update(Path(dirpath, f) for f in filenames if f.endswith(".py"))
     yield from sorted(found, key=str)
 

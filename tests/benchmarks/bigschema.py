@@ -18,6 +18,12 @@ What a schema holds:
 Load it with `load(server, dbname, sql)`: psql runs each statement in its own transaction. A
 single transaction is not an option for big5000: creating ~5000 tables (+ their indexes, TOAST
 tables and sequences) takes more locks than the default lock table holds.
+
+For the impact scan: `make_app(db, names)` writes an application of 200 modules on the generated
+package (imports of Row/Insert TypedDicts, Pydantic models and enums, row subscripts and `.get`,
+typed loops, Insert dict displays, enum member comparisons, helpers that never import it), and
+`drift_sql(db)` a migration that breaks some of those names (enum labels renamed, columns dropped
+and retyped). Both depend only on the IR and the seed.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from generator import ir
+    from generator.impact import EnumNames, GeneratedNames
     from generator.pgserver import TempServer
 
 #: name -> (tables, columns per table, enums)
@@ -248,3 +256,223 @@ def load(server: TempServer, dbname: str, sql: str) -> str:
     dsn = server.create_database(dbname)
     server.psql(sql, dbname)
     return dsn
+
+
+# --- an application on the generated package, and a migration that breaks part of it ---------
+
+APP_FILES = 200
+HELPER_SHARE = 0.15  # modules that never import the package (the scan's pre-filter skips them)
+DRIFT_ENUM_SHARE = 0.05  # enums that get a label renamed
+DRIFT_DROP_SHARE = 0.02  # tables that lose a column
+DRIFT_RETYPE_SHARE = 0.01  # tables whose integer column becomes text
+
+
+def _view_columns(db: ir.Database) -> set[tuple[str, str]]:
+    """(table, column) pairs the views of make_schema_sql select: they block DROP and TYPE."""
+    used: set[tuple[str, str]] = set()
+    for view in db.tables:
+        if not view.is_view or "_view_" not in view.name:
+            continue
+        base = view.name.rsplit("_view_", 1)[0]
+        names = [c.name for c in view.columns]
+        target = next((n[: -len("_id")] for n in names if n.endswith("_id")), None)
+        for name in names:
+            if name.startswith("b_") and target is not None:
+                used.add((target, name[2:]))
+            else:
+                used.add((base, name))
+    return used
+
+
+def _plain_columns(table: ir.Table) -> list[ir.Column]:
+    """The columns make_schema_sql added after the key and foreign keys."""
+    keys = set(table.primary_key.columns if table.primary_key else ())
+    fks = {c for fk in table.foreign_keys for c in fk.columns}
+    return [c for c in table.columns if c.name not in keys | fks and c.name != "id"]
+
+
+def drift_sql(db: ir.Database, seed: int = 0) -> str:
+    """A migration that renames enum labels, drops columns and retypes integer columns to text."""
+    rng = random.Random(seed + 1)
+    out: list[str] = []
+    enums = sorted(db.enums, key=lambda e: e.name)
+    for enum in rng.sample(enums, max(1, round(len(enums) * DRIFT_ENUM_SHARE)) if enums else 0):
+        label = rng.choice(enum.labels)
+        out.append(
+            f"alter type public.{enum.name} rename value {_q(label)} to {_q(label + '_v2')};"
+        )
+    used = _view_columns(db)
+    tables = [
+        t for t in sorted(db.tables, key=lambda t: t.name) if not t.is_view and _plain_columns(t)
+    ]
+    dropped = rng.sample(tables, max(1, round(len(tables) * DRIFT_DROP_SHARE)))
+    for table in dropped:
+        free = [c for c in _plain_columns(table) if (table.name, c.name) not in used]
+        if free:
+            out.append(f"alter table public.{table.name} drop column {rng.choice(free).name};")
+    retyped = 0
+    for table in rng.sample(tables, len(tables)):
+        if retyped >= max(1, round(len(tables) * DRIFT_RETYPE_SHARE)):
+            break
+        ints = [
+            c
+            for c in _plain_columns(table)
+            if c.type.name in ("int4", "int8") and (table.name, c.name) not in used
+        ]
+        if ints and table not in dropped:
+            column = rng.choice(ints).name
+            out.append(
+                f"alter table public.{table.name} alter column {column} drop default, "
+                f"alter column {column} type text using {column}::text;"
+            )
+            retyped += 1
+    return "\n".join(out) + "\n"
+
+
+def make_app(
+    db: ir.Database,
+    names: GeneratedNames,
+    *,
+    files: int = APP_FILES,
+    seed: int = 0,
+    package: str = "schemas",
+) -> dict[str, str]:
+    """An application of `files` modules on the generated package: relative path -> source."""
+    rng = random.Random(seed + 2)
+    tables = sorted(
+        (t for t in db.tables if not t.is_view and t.qualified_name in names.relations),
+        key=lambda t: t.name,
+    )
+    enums = sorted(names.enums.items())
+    enum_of = {e.qualified_name: e for e in db.enums}
+    out: dict[str, str] = {"app/__init__.py": '"""The benchmark application."""\n'}
+    for i in range(files):
+        path = f"app/module_{i:03d}.py"
+        if rng.random() < HELPER_SHARE or not tables:
+            out[path] = _helper_module(i, rng)
+            continue
+        chosen = rng.sample(tables, min(len(tables), rng.randint(3, 6)))
+        out[path] = _service_module(i, chosen, names, enums, enum_of, rng, package)
+    return out
+
+
+def _helper_module(i: int, rng: random.Random) -> str:
+    word = rng.choice(_WORDS)
+    return f'''"""Helpers {i:03d}: text and number formatting, no database types."""
+
+from __future__ import annotations
+
+
+def clean_{word}(value: str) -> str:
+    """{word} without surrounding blanks, lower case."""
+    return value.strip().lower()
+
+
+def ratio_{word}(part: float, whole: float) -> float:
+    """part / whole, 0 for an empty whole."""
+    return 0.0 if whole == 0 else round(part / whole, {rng.randint(1, 4)})
+
+
+def chunks_{word}(items: list[str], size: int = {rng.randint(2, 50)}) -> list[list[str]]:
+    """items in lists of at most size."""
+    return [items[k : k + size] for k in range(0, len(items), size)]
+'''
+
+
+def _service_module(
+    i: int,
+    chosen: list[ir.Table],
+    names: GeneratedNames,
+    enums: list[tuple[str, EnumNames]],
+    enum_of: dict[str, ir.Enum],
+    rng: random.Random,
+    package: str,
+) -> str:
+    imports: set[str] = set()
+    models: set[str] = set()
+    body: list[str] = []
+    for table in chosen:
+        rel = names.relations[table.qualified_name]
+        row = rel.typeddicts[0]
+        insert = rel.typeddicts[1] if len(rel.typeddicts) > 1 else None
+        model = rel.models[0] if rel.models else None
+        plain = [c.name for c in _plain_columns(table)] or [table.columns[0].name]
+        picked = rng.sample(plain, min(len(plain), 4))
+        fn = f"{table.name}_{i:03d}"
+        imports.add(row)
+        body.append(
+            f'''
+def load_{fn}(rows: list[{row}]) -> list[{row}]:
+    """The rows whose {picked[0]} is set."""
+    return [r for r in rows if r["{picked[0]}"] is not None]
+
+
+def describe_{fn}(row: {row}) -> str:
+    """One line about a row, for logs."""
+    return f"{{row.get('{picked[-1]}')}} / {{row['{picked[len(picked) // 2]}']}}"
+
+
+def count_{fn}(rows: list[{row}]) -> int:
+    """How many rows have every picked column set."""
+    total = 0
+    for row in load_{fn}(rows):
+        if {" and ".join(f'row["{c}"] is not None' for c in picked)}:
+            total += 1
+    return total
+'''
+        )
+        if insert is not None:
+            imports.add(insert)
+            values = ", ".join(f'"{c}": None' for c in picked[:2])
+            body.append(
+                f'''
+def new_{fn}() -> {insert}:
+    """A row to insert, the rest left to the defaults."""
+    payload: {insert} = {{{values}}}
+    return payload
+'''
+            )
+        for column in table.columns:
+            enum = enum_of.get(f"{column.type.schema}.{column.type.name}")
+            if column.type.kind == "enum" and enum is not None:
+                en = names.enums[enum.qualified_name]
+                member = rng.choice(en.members)[1]
+                imports.add(en.cls)
+                body.append(
+                    f'''
+def is_{member.lower()}_{fn}_{column.name}(row: {row}) -> bool:
+    """Whether the row's {column.name} is {member}."""
+    return row["{column.name}"] == {en.cls}.{member}
+'''
+                )
+                break
+        if model is not None and rng.random() < 0.5:
+            models.add(model)
+            body.append(
+                f'''
+def to_model_{fn}(row: {row}) -> {model}:
+    """The API body of a row."""
+    return {model}.model_validate(row)
+'''
+            )
+    if enums and rng.random() < 0.5:
+        _qn, en = rng.choice(enums)
+        cls, member = en.cls, rng.choice(en.members)[1]
+        imports.add(cls)
+        body.append(
+            f'''
+def default_state_{i:03d}() -> {cls}:
+    """The state new records start in."""
+    return {cls}.{member}
+'''
+        )
+    head = [
+        f'"""Service module {i:03d} of the benchmark application: rules on generated rows."""',
+        "",
+        "from __future__ import annotations",
+        "",
+        f"from {package} import {', '.join(sorted(imports))}",
+    ]
+    if models:
+        head.append(f"from {package}.generated.fastapi import {', '.join(sorted(models))}")
+    return "\n".join(head) + "\n\n" + "\n".join(body)

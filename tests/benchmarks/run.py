@@ -9,7 +9,11 @@ database. Per preset:
 * `generate` (cold: a fresh, empty output dir each run) and `check` (in sync, against a tree
   generated just before) each run as a separate process, `--runs` times: min/median/max wall time
   and the child's peak RSS (ru_maxrss from os.wait4);
-* once, in-process: catalog query count and time, and the time per pipeline stage.
+* once, in-process: catalog query count and time, and the time per pipeline stage;
+* last, the impact scan: an application of 200 modules on the generated package
+  (bigschema.make_app), then a migration that breaks some of its names (bigschema.drift_sql);
+  `check` and `check --impact` on that drift as processes, and in-process the scan's own time
+  (generated names of both schemas, targets, scan), best of 3.
 
 One unmeasured `generate` per preset comes first: it writes the tree `check` compares against and
 warms the OS caches. Exit status 0 whatever the numbers (it is a measurement, not a test); 2 when
@@ -27,12 +31,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from generator import __version__
+from generator import __version__, impact
 from generator.config import Overrides, load_settings
+from generator.drift import SchemaSync
 from generator.guard import live_changes
 from generator.output import write_tree
 from generator.pgserver import TempServer
-from generator.pipeline import Stats, build_files, load_database
+from generator.pipeline import Stats, build_files, load_database, read_snapshot_file
 from tests.benchmarks import bigschema
 from tests.benchmarks.harness import (
     REPO,
@@ -56,6 +61,7 @@ GENERATE_MEDIAN_MAX_S = 1.5
 PEAK_RSS_MAX_MIB = 150.0
 GUARD_MAX_S = 0.3  # assert_schema_matches in a running application
 SCALING_MAX = 5.0  # big5000 has 5x the tables of big1000: linear or better
+IMPACT_MAX_S = 0.5  # the static scan of a 200-module app, on top of check
 
 
 def child_env() -> dict[str, str]:
@@ -131,6 +137,56 @@ def measure_cli(dsn: str, runs: int) -> dict[str, Any]:
     }
 
 
+def measure_impact(server: TempServer, size: str, dsn: str, runs: int, seed: int) -> dict[str, Any]:
+    """The scan of a 200-module app after a breaking migration (which alters the database)."""
+    base = [sys.executable, "-m", "generator"]
+    env = child_env()
+    with tempfile.TemporaryDirectory(prefix="sync-schema-bench-") as tmp:
+        ref = Path(tmp) / "schemas"  # the app imports the package by this name
+        run_child([*base, "generate", "--db-url", dsn, "--out", str(ref)], env=env)
+        previous = read_snapshot_file(ref)
+        assert previous is not None
+        committed = previous.database
+        app = Path(tmp) / "app"
+        for rel, text in bigschema.make_app(committed, impact.generated_names(committed)).items():
+            (Path(tmp) / rel).parent.mkdir(parents=True, exist_ok=True)
+            (Path(tmp) / rel).write_text(text, encoding="utf-8")
+        server.psql(bigschema.drift_sql(committed, seed), size)
+        args = ["--db-url", dsn, "--out", str(ref)]
+        check = [run_child([*base, "check", *args], env=env, ok=(1,)) for _ in range(runs)]
+        check_impact = [
+            run_child([*base, "check", "--impact", "--app-dir", str(app), *args], env=env, ok=(1,))
+            for _ in range(runs)
+        ]
+        settings = load_settings(Overrides(db_url=dsn, out=ref), cwd=REPO)
+        live = load_database(settings)
+        changes = SchemaSync(committed, live).compare_schemas()
+        scans = []
+        for _ in range(3):
+            start = time.perf_counter()
+            old, new = impact.generated_names(committed), impact.generated_names(live)
+            targets = impact.targets_for(changes, old, new)
+            named = time.perf_counter()
+            found = impact.scan([app], targets, exclude=[ref])
+            scans.append((time.perf_counter() - start, named - start, found))
+        total_s, names_s, found = min(scans, key=lambda x: x[0])
+    return {
+        "check_drift": summary(check),
+        "check_impact": summary(check_impact),
+        "impact": {
+            "app_files": found.files,
+            "parsed": found.parsed,
+            "changes": len(changes),
+            "targets": len(targets),
+            "hits": len(found.hits),
+            "call_sites": len({(h.path, h.line) for h in found.hits}),
+            "names_s": names_s,
+            "scan_s": total_s - names_s,
+            "total_s": total_s,
+        },
+    }
+
+
 def measure(sizes: list[str], runs: int, seed: int) -> dict[str, Any]:
     """Start one server, load every preset, measure each; the JSON document."""
     results: dict[str, Any] = {
@@ -158,6 +214,8 @@ def measure(sizes: list[str], runs: int, seed: int) -> dict[str, Any]:
                 "in_process": in_process(dsn),
             }
             entry.update(measure_cli(dsn, runs))
+            print(f"[{size}] impact scan (alters the database)", file=sys.stderr, flush=True)
+            entry.update(measure_impact(server, size, dsn, runs, seed))
             results["sizes"][size] = entry
     results["targets"] = targets(results)
     return results
@@ -206,6 +264,14 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         constant,
         ", ".join(f"{s}: {n}" for s, n in counts.items()),
     )
+    scan = target.get("impact") if target else None
+    at_most(
+        f"impact scan on {TARGET_SIZE}, 200-module app (in process, on top of check)",
+        scan["total_s"] if scan else None,
+        IMPACT_MAX_S,
+        f"<= {IMPACT_MAX_S:.1f} s",
+        "{:.3f} s",
+    )
     for command in ("generate", "check"):
         ratio = big[command]["median_s"] / target[command]["median_s"] if big and target else None
         at_most(
@@ -223,8 +289,15 @@ def render(results: dict[str, Any], *, markdown: bool = False) -> str:
     sizes = results["sizes"]
     runs = results["runs"]
     cli_rows = []
+    labels = {
+        "generate": "generate",
+        "check": "check",
+        "check_full": "check --full",
+        "check_drift": "check (drift)",
+        "check_impact": "check --impact (drift)",
+    }
     for size, entry in sizes.items():
-        for command in ("generate", "check", "check_full"):
+        for command, label in labels.items():
             if command not in entry:
                 continue
             s = entry[command]
@@ -232,7 +305,7 @@ def render(results: dict[str, Any], *, markdown: bool = False) -> str:
                 [
                     size,
                     str(entry["tables"]),
-                    command.replace("_", " --"),
+                    label,
                     ms(s["min_s"]),
                     ms(s["median_s"]),
                     ms(s["max_s"]),
@@ -259,6 +332,21 @@ def render(results: dict[str, Any], *, markdown: bool = False) -> str:
                 f"{ip['generated_bytes'] / 1024:.0f} KiB",
             ]
         )
+    impact_rows = [
+        [
+            size,
+            str(i["app_files"]),
+            str(i["parsed"]),
+            str(i["changes"]),
+            str(i["targets"]),
+            str(i["call_sites"]),
+            ms(i["names_s"]),
+            ms(i["scan_s"]),
+            ms(i["total_s"]),
+        ]
+        for size, entry in sizes.items()
+        if (i := entry.get("impact"))
+    ]
     target_rows = [
         [t["target"], t["shown"], t["limit"], verdict(t["ok"]).strip()] for t in results["targets"]
     ]
@@ -271,7 +359,9 @@ def render(results: dict[str, Any], *, markdown: bool = False) -> str:
     parts = [
         f"{heading}CLI, one process per run ({runs} runs; generate cold, check in sync)",
         "",
-        "check trusts the file hashes schema.json records; check --full regenerates in memory.",
+        "check trusts the file hashes schema.json records; check --full regenerates in memory;",
+        "check (drift) and check --impact run after bigschema.drift_sql, --impact scanning the",
+        "200-module app of bigschema.make_app.",
         "",
         table(
             ["schema", "tables", "command", "min", "median", "max", "peak RSS"],
@@ -284,6 +374,24 @@ def render(results: dict[str, Any], *, markdown: bool = False) -> str:
         table(
             ["schema", "queries", "query time", *stage_names, "other", "total", "files", "output"],
             stage_rows,
+            markdown=markdown,
+        ),
+        "",
+        f"{heading}Impact scan, in process (best of 3): a 200-module app after a breaking migration",
+        "",
+        table(
+            [
+                "schema",
+                "files",
+                "parsed",
+                "changes",
+                "targets",
+                "lines hit",
+                "names",
+                "scan",
+                "total",
+            ],
+            impact_rows,
             markdown=markdown,
         ),
         "",
