@@ -293,8 +293,8 @@ def test_schema_check_workflow() -> None:
     assert set(on) == {"pull_request", "schedule", "workflow_dispatch"}
     assert on["schedule"] == [{"cron": "0 9 * * *"}]
     text = workflow.read_text(encoding="utf-8")
-    # The comment body and the artifact glob the jobs rely on (see test_github_report_*).
-    assert ".venv/bin/sync-schema report --format github > reports/comment.md" in text
+    # The comment body (with the impact on examples/app) and the artifact glob the jobs rely on.
+    assert ".venv/bin/sync-schema report --impact --format github > reports/comment.md" in text
     assert "hashFiles('reports/schema_drift_report_*.md')" in text
     assert "actions/upload-artifact@" in text
 
