@@ -9,9 +9,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from generator import __version__, ir, jsonschema
 from generator.codemodel import (
@@ -26,6 +24,9 @@ from generator.codemodel import (
 )
 from generator.errors import ConfigError
 from generator.typemap import JSONB_MODELS_PACKAGE, JSONB_PACKAGE
+
+if TYPE_CHECKING:
+    import jinja2
 
 BUILTIN_TEMPLATES = next(
     p
@@ -79,6 +80,9 @@ def next_version(previous: VersionInfo | None, db_hash: str, now: datetime) -> V
 
 def environment(templates: Path | None = None) -> jinja2.Environment:
     """One Environment: the user's folder first, then the built-in templates."""
+    # Imported here: `check` on an unchanged tree, `diff` and the startup guard never render.
+    import jinja2  # noqa: PLC0415
+
     loaders: list[jinja2.BaseLoader] = []
     if templates is not None:
         if not templates.is_dir():
@@ -136,6 +140,8 @@ def render_files(
         for schema in names.packages
     }
     env = environment(templates)
+    from jinja2 import TemplateError  # noqa: PLC0415  (loaded by environment())
+
     for rel, template in PY_FILES.items():
         for schema, package in names.packages.items():
             if package and rel in ROOT_ONLY_FILES:
@@ -146,7 +152,7 @@ def render_files(
             try:
                 context = _context(rel, builders[schema], version, root=not package)
                 text = env.get_template(template).render(header=HEADER, **context)
-            except jinja2.TemplateError as exc:
+            except TemplateError as exc:
                 raise ConfigError(
                     f"template {template} failed: {exc}",
                     hint="fix the template in your --templates folder (or remove it to use the built-in)",
