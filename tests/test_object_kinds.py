@@ -208,14 +208,17 @@ def test_the_tree_imports_and_passes_ruff_and_mypy_strict(
             [str(ruff), *command, str(root)], capture_output=True, text=True, check=False
         )
         assert result.returncode == 0, result.stdout + result.stderr
-    (tmp_path / "mypy.ini").write_text("[mypy]\n", encoding="utf-8")
+    _assert_mypy_strict(tmp_path, "kinds_pkg")
+
+
+def _assert_mypy_strict(parent: Path, package: str) -> None:
+    """`mypy --strict` with no project config passes on the package `parent / package`."""
+    (parent / "mypy.ini").write_text("[mypy]\n", encoding="utf-8")
     mypy = subprocess.run(
-        [
-            sys.executable, "-m", "mypy", "--strict", "--config-file", str(tmp_path / "mypy.ini"),
-            "--cache-dir", str(tmp_path / "mypy_cache"), "-p", "kinds_pkg",
-        ],
-        capture_output=True, text=True, cwd=tmp_path, check=False,
-        env={**os.environ, "MYPYPATH": str(tmp_path)},
+        [sys.executable, "-m", "mypy", "--strict", "--config-file", str(parent / "mypy.ini"),
+         "--cache-dir", str(parent / "mypy_cache"), "-p", package],
+        capture_output=True, text=True, cwd=parent, check=False,
+        env={**os.environ, "MYPYPATH": str(parent)},
     )  # fmt: skip
     assert mypy.returncode == 0, mypy.stdout + mypy.stderr
 
@@ -345,13 +348,7 @@ def test_other_schemas_get_subpackages_and_cross_schema_types_resolve_through_im
         sys.path.remove(str(tmp_path))
         for name in [m for m in sys.modules if m.split(".")[0] == "multi_pkg"]:
             del sys.modules[name]
-    (tmp_path / "mypy.ini").write_text("[mypy]\n", encoding="utf-8")
-    mypy = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--config-file", str(tmp_path / "mypy.ini"),
-         "--cache-dir", str(tmp_path / "mypy_cache"), "-p", "multi_pkg"],
-        capture_output=True, text=True, cwd=tmp_path, check=False,
-    )  # fmt: skip
-    assert mypy.returncode == 0, mypy.stdout + mypy.stderr
+    _assert_mypy_strict(tmp_path, "multi_pkg")
 
     # Asking for one more schema never changes what public's own objects are called.
     alone = tmp_path / "alone" / "multi_pkg"
