@@ -626,12 +626,12 @@ class TreeBuilder:
                 continue
             where = function.signature
             args = {
-                a.name: mapper.type(a.type, f"{where} argument {a.name}")
+                a.name: self._function_type(mapper, a.type, f"{where} argument {a.name}")
                 for a in function.arguments
                 if a.mode in ("in", "inout", "variadic")
             }
             columns = {
-                c.name: mapper.column(c, f"{where} column {c.name}")
+                c.name: self._function_type(mapper, c.type, f"{where} column {c.name}")
                 for c in function.return_columns
             }
             returned = None if function.return_columns else self._returned(mapper, function)
@@ -695,24 +695,26 @@ class TreeBuilder:
 
     def _returned(self, mapper: TypeMapper, function: ir.Function) -> PyType:
         """The return annotation of a function without OUT/TABLE columns."""
-        ref = function.returns
-        if ref is None:
+        if function.returns is None:
             return PyType("None")
-        element = dataclasses.replace(ref, array_dims=0)
-        table = self.db.table(ref.schema, ref.name) if ref.kind == "composite" else None
-        if table is not None and ref.array_dims == 0:
-            # SETOF a table (or a function returning one of its rows): that table's Row TypedDict.
-            tn = self.names.tables[table.qualified_name]
-            module = f"@{self.names.packages.get(table.schema, '')}database.{tn.group}"
-            pytype = PyType(tn.row, frozenset({(module, tn.row)}))
-        else:
-            pytype = mapper.type(element, f"{function.signature} result")
-            for _ in range(ref.array_dims):
-                pytype = pytype.wrap("list[{}]")
+        pytype = self._function_type(mapper, function.returns, f"{function.signature} result")
         if function.returns_set:
             return pytype.wrap("list[{}]")
         # A function returning one value may return NULL.
         return PyType(_nullable(pytype.annotation, nullable=True), pytype.imports, pytype.known)
+
+    def _function_type(self, mapper: TypeMapper, ref: ir.TypeRef, where: str) -> PyType:
+        """A function's argument or result type: a table's row type is that table's Row."""
+        table = self.db.table(ref.schema, ref.name) if ref.kind == "composite" else None
+        if table is None:
+            return mapper.type(ref, where)
+        # functions.py imports the Row classes; the table modules never import it back.
+        tn = self.names.tables[table.qualified_name]
+        module = f"@{self.names.packages.get(table.schema, '')}database.{tn.group}"
+        pytype = PyType(tn.row, frozenset({(module, tn.row)}))
+        for _ in range(ref.array_dims):
+            pytype = pytype.wrap("list[{}]")
+        return pytype
 
     # generated/fastapi/models.py ---------------------------------------------------------------
     def models(self) -> dict[str, Any]:

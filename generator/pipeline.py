@@ -260,7 +260,13 @@ def build_files(
                 )
         return hashed[0][1]
 
+    seen: set[str] = set()
+
     def collect(message: str) -> None:
+        # Each layer (TypedDict, Pydantic) maps the same column: say it once.
+        if message in seen:
+            return
+        seen.add(message)
         stats.warnings.append(message)
         if warn is not None:
             warn(message)

@@ -171,7 +171,7 @@ def test_functions_get_args_typeddicts_and_return_aliases(tree: tuple[ir.Databas
     db, root = tree
     names = {f.signature for f in db.functions}
     assert "public.people_audit()" not in names  # trigger functions are not callable via rpc
-    assert len(names) == 9
+    assert len(names) == 10
     path = root / "database" / "functions.py"
     classes, aliases = _classes(path), _aliases(path)
     # In the IR (so the diff sees it), but PostgREST cannot call it by argument names.
@@ -190,6 +190,8 @@ def test_functions_get_args_typeddicts_and_return_aliases(tree: tuple[ir.Databas
     assert aliases["CensusReturns"] == "CensusResult"
     assert aliases["TouchReturns"] == "None"
     assert classes["SumAllArgs"] == {"numbers": "list[int]"}
+    # A table's row type as an argument is that table's Row TypedDict.
+    assert classes["LabelArgs"] == {"person": "PersonRow"}
     assert "Adds two numbers." in path.read_text(encoding="utf-8")
     functions = _module("database.functions")
     args: dict[str, Any] = {"a": 1}
