@@ -13,7 +13,7 @@ from typing import Any, Literal, cast
 
 import psycopg
 
-from generator import ir, nodetree
+from generator import gcpause, ir, nodetree
 from generator.errors import DatabaseError, redact
 
 DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
@@ -121,15 +121,22 @@ WHERE n.nspname = ANY(%(schemas)s)
 ORDER BY n.nspname, c.relname, a.attnum
 """
 
+# Key columns come back as attnums, named on the client from COLUMNS_SQL's rows: a subquery
+# per key on the server was most of this query's cost. COLUMNS_SQL does not list the columns
+# of an FK target in another schema (Supabase's auth.users) or of a partition, so for those the
+# server names them.
 CONSTRAINTS_SQL = """
 SELECT n.nspname, c.relname, con.conname, con.contype::text AS contype,
-       ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
-             JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
-             ORDER BY k.ord) AS columns,
+       con.conrelid AS relid, con.conkey AS attnums,
        fn.nspname AS target_schema, fc.relname AS target_table,
-       ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY AS k(attnum, ord)
-             JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum
-             ORDER BY k.ord) AS target_columns,
+       con.confrelid AS target_relid, con.confkey AS target_attnums,
+       CASE WHEN con.contype = 'f' AND (fc.relispartition OR NOT fn.nspname = ANY(%(schemas)s))
+           THEN ARRAY(SELECT a.attname
+                      FROM unnest(con.confkey) WITH ORDINALITY AS k(attnum, ord)
+                      JOIN pg_catalog.pg_attribute a
+                          ON a.attrelid = con.confrelid AND a.attnum = k.attnum
+                      ORDER BY k.ord)
+       END AS outside_target_columns,
        con.confupdtype::text AS on_update, con.confdeltype::text AS on_delete,
        CASE WHEN con.contype = 'c' THEN pg_catalog.pg_get_constraintdef(con.oid, true) END
            AS definition
@@ -264,7 +271,7 @@ def introspect_connection(
     log = log if log is not None else QueryLog()
     params = {"schemas": list(schemas)}
     try:
-        with read_only_transaction(conn, statement_timeout_ms):
+        with gcpause.paused(), read_only_transaction(conn, statement_timeout_ms):
             (
                 enums,
                 relations,
@@ -284,9 +291,10 @@ def introspect_connection(
             f"introspection failed: {_first_line(str(exc))}",
             hint="check that the role can connect and use the schemas",
         ) from None
-    return build_database(
-        schemas, enums, relations, columns, constraints, domains, functions, function_args
-    )
+    with gcpause.paused():
+        return build_database(
+            schemas, enums, relations, columns, constraints, domains, functions, function_args
+        )
 
 
 @contextmanager
@@ -360,6 +368,8 @@ def build_database(
         cols_by_rel[(row.nspname, row.relname)].append(_column(row))
     _infer_view_nullability(relations, columns, cols_by_rel)
 
+    names = operator.attrgetter("relid", "attnum", "attname")
+    attnames = {(relid, attnum): name for relid, attnum, name in map(names, columns)}
     cons_by_rel: dict[tuple[str, str], list[Row]] = defaultdict(list)
     for row in constraints:
         cons_by_rel[(row.nspname, row.relname)].append(row)
@@ -378,7 +388,7 @@ def build_database(
                 )
             )
             continue
-        tables.append(_table(row, cols_by_rel[key], cons_by_rel[key]))
+        tables.append(_table(row, cols_by_rel[key], cons_by_rel[key], attnames))
 
     domain_rows = [_domain(r) for r in domains]
     not_null_domains = {d.qualified_name for d in domain_rows if not d.nullable}
@@ -450,13 +460,19 @@ def _domain_not_null(table: ir.Table, not_null_domains: set[str]) -> ir.Table:
     return dataclasses.replace(table, columns=columns)
 
 
-def _table(row: Row, columns: list[ir.Column], constraints: list[Row]) -> ir.Table:
+def _table(
+    row: Row,
+    columns: list[ir.Column],
+    constraints: list[Row],
+    attnames: dict[tuple[int, int], str],
+) -> ir.Table:
     primary_key: ir.PrimaryKey | None = None
     uniques: list[ir.UniqueConstraint] = []
     fks: list[ir.ForeignKey] = []
     checks: list[ir.CheckConstraint] = []
     for con in constraints:
-        name, cols = con.conname, tuple(con.columns)
+        name = con.conname
+        cols = tuple(attnames[(con.relid, attnum)] for attnum in con.attnums or ())
         match con.contype:
             case "p":
                 primary_key = ir.PrimaryKey(name=name, columns=cols)
@@ -469,7 +485,11 @@ def _table(row: Row, columns: list[ir.Column], constraints: list[Row]) -> ir.Tab
                         columns=cols,
                         target_schema=con.target_schema,
                         target_table=con.target_table,
-                        target_columns=tuple(con.target_columns),
+                        target_columns=tuple(
+                            con.outside_target_columns
+                            if con.outside_target_columns is not None
+                            else (attnames[(con.target_relid, n)] for n in con.target_attnums)
+                        ),
                         on_update=_FK_ACTIONS.get(con.on_update, "no action"),
                         on_delete=_FK_ACTIONS.get(con.on_delete, "no action"),
                     )

@@ -11,6 +11,8 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from generator import gcpause
+
 RelationKind = Literal["table", "partitioned_table", "view", "materialized_view", "foreign_table"]
 TypeKind = Literal["base", "enum", "composite", "domain", "range", "multirange", "pseudo"]
 
@@ -268,7 +270,8 @@ def _sort_table(table: Table) -> Table:
 
 def to_dict(db: Database) -> dict[str, Any]:
     """The canonical plain-data form of the IR (no OIDs, nothing machine-specific)."""
-    result = _plain(db.sorted(), {})
+    with gcpause.paused():
+        result = _plain(db.sorted(), {})
     assert isinstance(result, dict)
     return result
 

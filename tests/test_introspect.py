@@ -99,6 +99,46 @@ def test_foreign_keys_and_composite_primary_keys(example_db: ir.Database) -> Non
     assert fk.on_delete == "cascade"
 
 
+def test_key_columns_are_named_in_key_order_wherever_the_target_lives(fresh_db: str) -> None:
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute(
+            """
+            create schema other;
+            create table other.accounts (gone int, id int primary key);
+            alter table other.accounts drop column gone;
+            create table public.measures (region text, day date, n int) partition by list (region);
+            create table public.measures_eu partition of public.measures for values in ('eu');
+            alter table public.measures_eu add primary key (day);
+            create table public.pairs (dropped int, b int, a int, primary key (a, b));
+            alter table public.pairs drop column dropped;
+            create table public.links (
+                id int,
+                a int, b int,
+                account int references other.accounts (id),
+                eu_day date references public.measures_eu (day),
+                foreign key (b, a) references public.pairs (b, a),
+                unique (b, id),
+                check (a < b)
+            );
+            """
+        )
+    links = introspect(fresh_db).table("public", "links")
+    assert links is not None
+    assert {
+        (fk.columns, fk.target_schema, fk.target_table, fk.target_columns)
+        for fk in links.foreign_keys
+    } == {
+        (("account",), "other", "accounts", ("id",)),
+        (("eu_day",), "public", "measures_eu", ("day",)),
+        (("b", "a"), "public", "pairs", ("b", "a")),
+    }
+    assert [u.columns for u in links.unique_constraints] == [("b", "id")]
+    pairs = introspect(fresh_db).table("public", "pairs")
+    assert pairs is not None
+    assert pairs.primary_key is not None
+    assert pairs.primary_key.columns == ("a", "b")
+
+
 def test_views_checks_and_comments(example_db: ir.Database) -> None:
     view = example_db.table("public", "project_overview")
     matview = example_db.table("public", "organization_stats")
