@@ -101,7 +101,10 @@ ORDER BY n.nspname, c.relname
 COLUMNS_SQL = f"""
 SELECT n.nspname, c.relname, a.attrelid AS relid, a.attname, a.attnum, a.attnotnull, a.attndims,
        a.attidentity::text AS attidentity, a.attgenerated::text AS attgenerated,
-       pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS default_expr,
+       -- A default cannot reference a column, so it needs no relation to print; without one,
+       -- pg_get_expr skips opening the table, a fifth of this query's time.
+       pg_catalog.pg_get_expr(d.adbin, CASE WHEN a.attgenerated = '' THEN 0 ELSE d.adrelid END)
+           AS default_expr,
        ds.description AS comment,
        {_COL_TYPE_SELECT}
 FROM pg_catalog.pg_attribute a
@@ -509,17 +512,21 @@ def _table(
     )
 
 
+_IDENTITY: dict[str, Literal["always", "by_default"]] = {"a": "always", "d": "by_default"}
+_GENERATED: dict[str, Literal["stored", "virtual"]] = {"s": "stored", "v": "virtual"}
+
+
 def _column(row: Row) -> ir.Column:
-    identity = {"a": "always", "d": "by_default"}.get(row.attidentity or "")
-    generated = {"s": "stored", "v": "virtual"}.get(row.attgenerated or "")
+    identity = _IDENTITY.get(row.attidentity)
+    generated = _GENERATED.get(row.attgenerated)
     expr = row.default_expr
     return ir.Column(
         name=row.attname,
         type=_typeref(row, declared_dims=row.attndims),
         nullable=not row.attnotnull,
         default=None if generated else expr,
-        identity=cast("Literal['always', 'by_default'] | None", identity),
-        generated=cast("Literal['stored', 'virtual'] | None", generated),
+        identity=identity,
+        generated=generated,
         generation_expression=expr if generated else None,
         comment=row.comment,
     )

@@ -363,22 +363,91 @@ def dumps(data: Any, *, indent: int | None = None) -> str:
     )
 
 
-def hash_dict(data: dict[str, Any]) -> str:
-    """sha256 of the compact canonical JSON of `to_dict` output."""
-    return hash_parts(json_parts(data))
-
-
 #: A top-level key of `to_dict` output -> its value as canonical JSON, item by item for lists.
 JsonParts = dict[str, "str | list[str]"]
 
 
-def json_parts(data: dict[str, Any]) -> JsonParts:
-    """`to_dict` output as canonical JSON, one string per list item: encoded once, then both
+def json_parts(db: Database) -> JsonParts:
+    """The canonical JSON of `to_dict(db)`, one string per list item: encoded once, then both
     hashed (`hash_parts`) and written one object per line (schema.json)."""
-    return {
-        key: [dumps(item) for item in value] if isinstance(value, list) else dumps(value)
-        for key, value in sorted(data.items())
-    }
+    with gcpause.paused():
+        sorted_db = db.sorted()
+        spec = _encoder_spec(Database)
+        memo: dict[int, str] = {}
+        parts: JsonParts = {}
+        for key, default, value in zip(
+            spec.names, spec.defaults, spec.values(sorted_db), strict=True
+        ):
+            if value is default or (default is not _REQUIRED and value == default):
+                continue
+            if type(value) is tuple:
+                parts[key] = [_encode(item, memo) for item in value]
+            else:
+                parts[key] = _encode(value, memo)
+    return parts
+
+
+class _EncoderSpec(typing.NamedTuple):
+    """How to write one dataclass as canonical JSON: its fields in sorted order, and more."""
+
+    names: tuple[str, ...]
+    keys: tuple[str, ...]  # each name as an encoded JSON key with its colon: '"name":'
+    defaults: tuple[Any, ...]
+    values: Any  # operator.attrgetter of the fields, in sorted order
+
+
+_ENCODER_SPECS: dict[type, _EncoderSpec] = {}
+_encode_str = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses
+
+
+def _encoder_spec(cls: type) -> _EncoderSpec:
+    spec = _ENCODER_SPECS.get(cls)
+    if spec is None:
+        plain = _field_spec(cls)
+        if plain is None:
+            raise TypeError(f"cannot encode {cls.__name__} as IR JSON")
+        order = sorted(range(len(plain.names)), key=plain.names.__getitem__)
+        names = tuple(plain.names[i] for i in order)
+        getter = operator.attrgetter(*names) if len(names) > 1 else _one_getter(names[0])
+        spec = _ENCODER_SPECS[cls] = _EncoderSpec(
+            names=names,
+            keys=tuple(f"{_encode_str(n)}:" for n in names),
+            defaults=tuple(plain.defaults[i] for i in order),
+            values=getter,
+        )
+    return spec
+
+
+def _encode(value: Any, memo: dict[int, str]) -> str:
+    # The text json.dumps(_plain(value), sort_keys=True, ensure_ascii=False, separators=(",",
+    # ":")) would give, written without building the dicts: a third of the cost of a hash.
+    kind = type(value)
+    if kind is str:
+        return _encode_str(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    if kind is tuple:
+        return f"[{','.join([_encode(item, memo) for item in value])}]"
+    if kind is TypeRef:
+        # Introspection shares one TypeRef per distinct type: encode each once.
+        cached = memo.get(id(value))
+        if cached is None:
+            cached = memo[id(value)] = _encode_fields(value, _encoder_spec(kind), memo)
+        return cached
+    return _encode_fields(value, _encoder_spec(kind), memo)
+
+
+def _encode_fields(value: Any, spec: _EncoderSpec, memo: dict[int, str]) -> str:
+    items = []
+    for key, default, item in zip(spec.keys, spec.defaults, spec.values(value), strict=True):
+        if item is default or (default is not _REQUIRED and item == default):
+            continue
+        items.append(key + _encode(item, memo))
+    return f"{{{','.join(items)}}}"
 
 
 def hash_parts(parts: JsonParts) -> str:
@@ -392,7 +461,7 @@ def hash_parts(parts: JsonParts) -> str:
 
 def db_hash(db: Database) -> str:
     """sha256 of the compact canonical JSON: the identity of a database schema."""
-    return hash_dict(to_dict(db))
+    return hash_parts(json_parts(db))
 
 
 def from_json(text: str) -> Database:

@@ -222,7 +222,7 @@ def tree_is_current(
         return False
     stats = stats if stats is not None else Stats()
     with stats.stage("hash"):
-        parts = ir.json_parts(ir.to_dict(db))
+        parts = ir.json_parts(db)
         db_hash = ir.hash_parts(parts)
     manifest = previous.manifest
     if db_hash != previous.version.db_hash or manifest.inputs != inputs_fingerprint(settings):
@@ -253,7 +253,7 @@ def build_files(
         # Hashed when schema_version.py renders, while ruff formats the big modules.
         if not hashed:
             with stats.stage("hash"):
-                parts = ir.json_parts(ir.to_dict(db))
+                parts = ir.json_parts(db)
                 db_hash = ir.hash_parts(parts)
                 hashed.append(
                     (parts, next_version(previous.version if previous else None, db_hash, now()))

@@ -1,0 +1,147 @@
+"""The IR's canonical JSON: written straight from the dataclasses, it is json.dumps of to_dict."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from generator import ir
+from tests.test_pipeline import BIG_DB
+from tests.test_render import HOSTILE_DB
+
+# Catalog text as hostile as Postgres allows: quotes, backslashes, control characters,
+# line separators, astral-plane characters (no NUL, no lone surrogates: text cannot hold them).
+TEXT = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12
+)
+OPTIONAL_TEXT = st.none() | TEXT
+SMALL = st.integers(min_value=-(2**31), max_value=2**31 - 1)
+
+
+def reference_parts(db: ir.Database) -> ir.JsonParts:
+    """What json_parts must equal: each top-level value (list item) through json.dumps."""
+    return {
+        key: [ir.dumps(item) for item in value] if isinstance(value, list) else ir.dumps(value)
+        for key, value in sorted(ir.to_dict(db).items())
+    }
+
+
+type_refs = st.builds(
+    ir.TypeRef,
+    schema=TEXT,
+    name=TEXT,
+    kind=st.sampled_from(["base", "enum", "composite", "domain", "range", "multirange"]),
+    sql=TEXT,
+    array_dims=st.integers(0, 3),
+    max_length=st.none() | SMALL,
+    precision=st.none() | SMALL,
+    scale=st.none() | SMALL,
+)
+columns = st.builds(
+    ir.Column,
+    name=TEXT,
+    type=type_refs,
+    nullable=st.booleans(),
+    default=OPTIONAL_TEXT,
+    identity=st.sampled_from([None, "always", "by_default"]),
+    generated=st.sampled_from([None, "stored", "virtual"]),
+    generation_expression=OPTIONAL_TEXT,
+    comment=OPTIONAL_TEXT,
+)
+names = st.lists(TEXT, max_size=3).map(tuple)
+tables = st.builds(
+    ir.Table,
+    schema=TEXT,
+    name=TEXT,
+    kind=st.sampled_from(["table", "view", "materialized_view", "foreign_table"]),
+    columns=st.lists(columns, max_size=4).map(tuple),
+    primary_key=st.none() | st.builds(ir.PrimaryKey, name=TEXT, columns=names),
+    unique_constraints=st.lists(
+        st.builds(ir.UniqueConstraint, name=TEXT, columns=names), max_size=2
+    ).map(tuple),
+    foreign_keys=st.lists(
+        st.builds(
+            ir.ForeignKey,
+            name=TEXT,
+            columns=names,
+            target_schema=TEXT,
+            target_table=TEXT,
+            target_columns=names,
+            on_delete=st.sampled_from(["no action", "cascade", "set null"]),
+        ),
+        max_size=2,
+    ).map(tuple),
+    check_constraints=st.lists(
+        st.builds(ir.CheckConstraint, name=TEXT, definition=TEXT), max_size=2
+    ).map(tuple),
+    comment=OPTIONAL_TEXT,
+)
+databases = st.builds(
+    ir.Database,
+    schemas=names,
+    enums=st.lists(
+        st.builds(ir.Enum, schema=TEXT, name=TEXT, labels=names, comment=OPTIONAL_TEXT),
+        max_size=3,
+    ).map(tuple),
+    tables=st.lists(tables, max_size=3).map(tuple),
+    composite_types=st.lists(
+        st.builds(
+            ir.CompositeType,
+            schema=TEXT,
+            name=TEXT,
+            attributes=st.lists(columns, max_size=3).map(tuple),
+            comment=OPTIONAL_TEXT,
+        ),
+        max_size=2,
+    ).map(tuple),
+    domains=st.lists(
+        st.builds(
+            ir.Domain,
+            schema=TEXT,
+            name=TEXT,
+            base=type_refs,
+            nullable=st.booleans(),
+            default=OPTIONAL_TEXT,
+            comment=OPTIONAL_TEXT,
+        ),
+        max_size=2,
+    ).map(tuple),
+    functions=st.lists(
+        st.builds(
+            ir.Function,
+            schema=TEXT,
+            name=TEXT,
+            arguments=st.lists(
+                st.builds(
+                    ir.FunctionArg,
+                    name=TEXT,
+                    type=type_refs,
+                    mode=st.sampled_from(["in", "out", "inout", "variadic", "table"]),
+                    has_default=st.booleans(),
+                ),
+                max_size=3,
+            ).map(tuple),
+            returns=st.none() | type_refs,
+            returns_set=st.booleans(),
+            comment=OPTIONAL_TEXT,
+        ),
+        max_size=2,
+    ).map(tuple),
+)
+
+
+def test_json_parts_equal_json_dumps_of_to_dict_on_fixed_databases() -> None:
+    for db in (HOSTILE_DB, BIG_DB, ir.Database(schemas=())):
+        assert ir.json_parts(db) == reference_parts(db)
+
+
+@settings(max_examples=300, deadline=None)
+@given(databases)
+def test_json_parts_equal_json_dumps_of_to_dict_whatever_the_text(db: ir.Database) -> None:
+    parts = ir.json_parts(db)
+    assert parts == reference_parts(db)
+    for value in parts.values():
+        for item in value if isinstance(value, list) else [value]:
+            json.loads(item)  # each part is JSON on its own
