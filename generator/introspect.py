@@ -366,10 +366,11 @@ def build_database(
     function_args: Sequence[Row] = (),
 ) -> ir.Database:
     """Assemble catalog rows (already fetched) into a sorted Database."""
+    not_null_view_columns = _infer_view_nullability(relations, columns)
     cols_by_rel: dict[tuple[str, str], list[ir.Column]] = defaultdict(list)
     for row in columns:
-        cols_by_rel[(row.nspname, row.relname)].append(_column(row))
-    _infer_view_nullability(relations, columns, cols_by_rel)
+        not_null = row.attnotnull or (row.relid, row.attnum) in not_null_view_columns
+        cols_by_rel[(row.nspname, row.relname)].append(_column(row, not_null=not_null))
 
     names = operator.attrgetter("relid", "attnum", "attname")
     attnames = {(relid, attnum): name for relid, attnum, name in map(names, columns)}
@@ -415,15 +416,17 @@ def build_database(
     ).sorted()
 
 
-def _infer_view_nullability(
-    relations: list[Row], columns: list[Row], cols_by_rel: dict[tuple[str, str], list[ir.Column]]
-) -> None:
-    """Mark view columns NOT NULL where the view's query tree proves it (views over views too)."""
+def _infer_view_nullability(relations: list[Row], columns: list[Row]) -> set[tuple[int, int]]:
+    """(relid, attnum) of the view columns the view's query tree proves NOT NULL (views over
+    views too)."""
     views = {r.relid: r for r in relations if r.view_query is not None}
     if not views:
-        return
+        return set()
     facts = operator.attrgetter("relid", "attnum", "attnotnull")
     not_null = {(relid, attnum): notnull for relid, attnum, notnull in map(facts, columns)}
+    width: dict[int, int] = defaultdict(int)
+    for relid, _attnum in not_null:
+        width[relid] += 1
     inferred: dict[int, list[bool]] = {}
 
     def nullable_of(relid: int, attnum: int) -> bool | None:
@@ -436,17 +439,17 @@ def _infer_view_nullability(
     def infer(relid: int) -> list[bool]:
         if relid not in inferred:
             inferred[relid] = []  # a cycle (impossible for views) reads as "unknown"
-            inferred[relid] = nodetree.view_not_null(views[relid].view_query, nullable_of)
+            flags = nodetree.view_not_null(views[relid].view_query, nullable_of)
+            # A tree that does not match the catalog's columns proves nothing.
+            inferred[relid] = flags if len(flags) == width[relid] else []
         return inferred[relid]
 
-    for relid, row in views.items():
-        key = (row.nspname, row.relname)
-        flags = infer(relid)
-        if len(flags) == len(cols_by_rel[key]):
-            cols_by_rel[key] = [
-                dataclasses.replace(c, nullable=False) if certain else c
-                for c, certain in zip(cols_by_rel[key], flags, strict=True)
-            ]
+    return {
+        (relid, attnum)
+        for relid in views
+        for attnum, certain in enumerate(infer(relid), start=1)
+        if certain
+    }
 
 
 def _domain_not_null(table: ir.Table, not_null_domains: set[str]) -> ir.Table:
@@ -516,14 +519,14 @@ _IDENTITY: dict[str, Literal["always", "by_default"]] = {"a": "always", "d": "by
 _GENERATED: dict[str, Literal["stored", "virtual"]] = {"s": "stored", "v": "virtual"}
 
 
-def _column(row: Row) -> ir.Column:
+def _column(row: Row, *, not_null: bool) -> ir.Column:
     identity = _IDENTITY.get(row.attidentity)
     generated = _GENERATED.get(row.attgenerated)
     expr = row.default_expr
     return ir.Column(
         name=row.attname,
         type=_typeref(row, declared_dims=row.attndims),
-        nullable=not row.attnotnull,
+        nullable=not not_null,
         default=None if generated else expr,
         identity=identity,
         generated=generated,

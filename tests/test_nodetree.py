@@ -29,3 +29,16 @@ def test_parse_skips_fields_it_is_not_asked_for() -> None:
 def test_a_tree_it_does_not_understand_proves_nothing() -> None:
     assert nodetree.view_not_null("({QUERY :targetList", lambda _r, _a: False) == []
     assert nodetree.view_not_null("not a tree", lambda _r, _a: False) == []
+
+
+def test_join_alias_vars_are_cut_unless_a_quote_makes_the_span_uncertain() -> None:
+    join = (
+        "{RANGETBLENTRY :rtekind 2 :jointype 1 :joinmergedcols 0 :joinaliasvars "
+        "({VAR :varno 1 :varnullingrels (b) :location -1} {COALESCEEXPR :args ({VAR :varno 2})}) "
+        ":joinleftcols (i 1) :joinrightcols (i 1)}"
+    )
+    cut = nodetree.without_join_alias_vars(join + " " + join)
+    assert cut.count(":joinaliasvars <> :joinleftcols (i 1)") == 2
+    assert "VAR" not in cut
+    quoted = join.replace(":location -1", ':name "x) :joinleftcols "')
+    assert nodetree.without_join_alias_vars(quoted) == quoted
