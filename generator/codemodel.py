@@ -215,6 +215,41 @@ def with_domain_comments(db: ir.Database) -> ir.Database:
     )
 
 
+def row_type_composites(db: ir.Database) -> tuple[ir.CompositeType, ...]:
+    """The row types of introspected tables and views that a column, attribute or domain holds.
+
+    A table's row type is a composite type like any other; it becomes one in
+    database/types.py (and the Pydantic models) only where something stores a value of it.
+    """
+    relations = {t.qualified_name: t for t in db.tables}
+    declared = {c.qualified_name for c in db.composite_types}
+    refs = [
+        *(c.type for t in db.tables for c in t.columns),
+        *(a.type for c in db.composite_types for a in c.attributes),
+        *(d.base for d in db.domains),
+    ]
+    used = {
+        r.qualified_name
+        for r in refs
+        if r.kind == "composite"
+        and r.qualified_name in relations
+        and r.qualified_name not in declared
+    }
+    return tuple(
+        ir.CompositeType(schema=t.schema, name=t.name, attributes=t.columns)
+        for name in sorted(used)
+        for t in [relations[name]]
+    )
+
+
+def with_row_type_composites(db: ir.Database) -> ir.Database:
+    """The database with `row_type_composites` among its composite types."""
+    found = row_type_composites(db)
+    if not found:
+        return db
+    return dataclasses.replace(db, composite_types=(*db.composite_types, *found)).sorted()
+
+
 def decide_names(db: ir.Database, options: Options) -> Names:
     """Allocate class names: enums first (they are referenced), then relations, in sorted order."""
     taken: set[str] = {
@@ -278,8 +313,13 @@ def decide_names(db: ir.Database, options: Options) -> Names:
                 model_update=base + "Update",
                 group=group,
             )
-    for composite in _primary_first(db.composite_types, primary):
-        wanted = options.names.get(composite.qualified_name) or naming.pascal(composite.name)
+    for composite in _primary_first((*db.composite_types, *row_type_composites(db)), primary):
+        table_names = names.tables.get(composite.qualified_name)
+        if table_names is not None:
+            # A table's row type: named after the table's classes (TagRow, TagRecord).
+            wanted = table_names.model + "Record"
+        else:
+            wanted = options.names.get(composite.qualified_name) or naming.pascal(composite.name)
         names.composites[composite.qualified_name] = _free_group(wanted, ("",), taken)
     # Sorted by signature, so overloads are numbered the same way on every run.
     for function in _primary_first(db.functions, primary):
@@ -438,7 +478,7 @@ class TreeBuilder:
     depth: int = field(init=False)
 
     def __post_init__(self) -> None:
-        self.db = with_domain_comments(self.db)
+        self.db = with_row_type_composites(with_domain_comments(self.db))
         self.names = self.shared_names or decide_names(self.db, self.options)
         self.schema = self.schema or primary_schema(self.db.schemas)
         self.objects = self.db.only(self.schema)
@@ -603,7 +643,7 @@ class TreeBuilder:
         classes = [
             self._td(
                 self.names.composites[c.qualified_name],
-                f"A value of the composite type `{c.qualified_name}`.",
+                self._composite_doc(c),
                 c.comment,
                 # Postgres never enforces NOT NULL on the attributes of a composite type.
                 [(a, _nullable(types[a.name].annotation, nullable=True)) for a in c.attributes],
@@ -615,6 +655,11 @@ class TreeBuilder:
         if classes:
             imports.add(("typing", "TypedDict"))
         return {"classes": classes, "imports": imports.lines(2 + self.depth)}
+
+    def _composite_doc(self, composite: ir.CompositeType) -> str:
+        if self.db.table(composite.schema, composite.name) is not None:
+            return f"A value of the row type of `{composite.qualified_name}` (not a stored row)."
+        return f"A value of the composite type `{composite.qualified_name}`."
 
     def functions(self) -> dict[str, Any]:
         """Context of database/functions.py: arguments and return type of every rpc function."""
@@ -756,7 +801,7 @@ class TreeBuilder:
                     for a in table.attributes
                 ]
                 uses_field = uses_field or any("Field(" in f.value for f in fields)
-                doc = f"A value of the composite type `{table.qualified_name}`."
+                doc = self._composite_doc(table)
                 classes.append(
                     ModelClass(
                         name=self.names.composites[table.qualified_name],

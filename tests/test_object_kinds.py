@@ -86,6 +86,8 @@ def test_partitions_are_folded_into_their_parent_and_foreign_tables_kept(
     assert kinds == {
         "events": "partitioned_table",
         "people": "table",
+        "tag_snapshots": "table",
+        "tags": "table",
         "preferences": "table",
         "remote_readings": "foreign_table",
         "people_by_mood": "materialized_view",
@@ -165,6 +167,26 @@ def test_composite_types_are_typeddicts_and_models_usable_as_column_types(
     with pytest.raises(ValueError, match="zip"):
         models.Address.model_validate({"street": None, "city": None, "zip": "x" * 11})
     assert _module("database").Address is _module("database.types").Address
+
+
+def test_a_table_row_type_as_a_column_type_is_a_record_typeddict_and_model(
+    tree: tuple[ir.Database, Path],
+) -> None:
+    _db, root = tree
+    types = _classes(root / "database" / "types.py")
+    entities = _classes(root / "database" / "entities.py")
+    # As a value, every attribute may be NULL: Postgres enforces the table's NOT NULL on rows.
+    assert types["TagRecord"] == {"id": "int | None", "name": "str | None", "color": "str | None"}
+    assert entities["TagRow"]["name"] == "str"
+    assert entities["TagSnapshotRow"]["tag"] == "TagRecord"
+    assert entities["TagSnapshotRow"]["earlier"] == "list[TagRecord] | None"
+    models = _module("generated.fastapi.models")
+    # PostgREST sends a composite value with every attribute, NULL ones included.
+    row = models.TagSnapshot.model_validate(
+        {"id": 1, "tag": {"id": 7, "name": "red", "color": None}, "earlier": None}
+    )
+    assert (row.tag.id, row.tag.name, row.tag.color) == (7, "red", None)
+    assert _module("database").TagRecord is _module("database.types").TagRecord
 
 
 def test_functions_get_args_typeddicts_and_return_aliases(tree: tuple[ir.Database, Path]) -> None:
