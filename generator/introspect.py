@@ -417,8 +417,7 @@ def build_database(
 
 
 def _infer_view_nullability(relations: list[Row], columns: list[Row]) -> set[tuple[int, int]]:
-    """(relid, attnum) of the view columns the view's query tree proves NOT NULL (views over
-    views too)."""
+    """(relid, attnum) of each view column its query tree proves NOT NULL, views over views too."""
     views = {r.relid: r for r in relations if r.view_query is not None}
     if not views:
         return set()
