@@ -233,6 +233,8 @@ class QueryLog:
     count: int = 0
     seconds: float = 0.0
     statements: list[str] = field(default_factory=list)
+    #: time spent assembling the rows into the IR, after the queries
+    build_seconds: float = 0.0
 
 
 def connect(dsn: str, *, connect_timeout: int = 10) -> psycopg.Connection[Any]:
@@ -294,10 +296,13 @@ def introspect_connection(
             f"introspection failed: {_first_line(str(exc))}",
             hint="check that the role can connect and use the schemas",
         ) from None
+    start = time.perf_counter()
     with gcpause.paused():
-        return build_database(
+        db = build_database(
             schemas, enums, relations, columns, constraints, domains, functions, function_args
         )
+    log.build_seconds += time.perf_counter() - start
+    return db
 
 
 @contextmanager

@@ -204,7 +204,7 @@ def test_verbose_prints_query_count_and_stage_times_to_stderr(cli: Cli, stale: l
 
     assert result.returncode == 1, result.stderr
     assert "catalog queries: 7 in " in result.stderr
-    for stage in ("introspect", "render", "ruff"):
+    for stage in ("introspect", "build IR", "render", "ruff"):
         assert any(line.strip().startswith(stage) for line in result.stderr.splitlines())
 
 
