@@ -482,7 +482,12 @@ def _table(
     checks: list[ir.CheckConstraint] = []
     for con in constraints:
         name = con.conname
-        cols = tuple(attnames[(con.relid, attnum)] for attnum in con.attnums or ())
+        # A CHECK's conkey may hold a system column (tableoid, attnum -6) and is not needed.
+        cols = (
+            tuple(attnames[(con.relid, attnum)] for attnum in con.attnums)
+            if con.contype != "c"
+            else ()
+        )
         match con.contype:
             case "p":
                 primary_key = ir.PrimaryKey(name=name, columns=cols)

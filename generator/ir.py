@@ -430,7 +430,7 @@ def _encode(value: Any, memo: dict[int, str]) -> str:
         return int.__repr__(value)
     if value is None:
         return "null"
-    if kind is tuple:
+    if kind is tuple or kind is list:
         return f"[{','.join([_encode(item, memo) for item in value])}]"
     if kind is TypeRef:
         # Introspection shares one TypeRef per distinct type: encode each once.
@@ -438,6 +438,10 @@ def _encode(value: Any, memo: dict[int, str]) -> str:
         if cached is None:
             cached = memo[id(value)] = _encode_fields(value, _encoder_spec(kind), memo)
         return cached
+    if isinstance(value, str):  # a subclass, such as a StrEnum member: json.dumps takes it too
+        return _encode_str(value)
+    if isinstance(value, int):
+        return int.__repr__(value)
     return _encode_fields(value, _encoder_spec(kind), memo)
 
 

@@ -118,7 +118,8 @@ def test_key_columns_are_named_in_key_order_wherever_the_target_lives(fresh_db: 
                 eu_day date references public.measures_eu (day),
                 foreign key (b, a) references public.pairs (b, a),
                 unique (b, id),
-                check (a < b)
+                check (a < b),
+                check (tableoid::regclass::text <> 'x')
             );
             """
         )
@@ -133,6 +134,7 @@ def test_key_columns_are_named_in_key_order_wherever_the_target_lives(fresh_db: 
         (("b", "a"), "public", "pairs", ("b", "a")),
     }
     assert [u.columns for u in links.unique_constraints] == [("b", "id")]
+    assert len(links.check_constraints) == 2
     pairs = introspect(fresh_db).table("public", "pairs")
     assert pairs is not None
     assert pairs.primary_key is not None

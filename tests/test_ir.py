@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 
 from hypothesis import given, settings
@@ -132,8 +133,16 @@ databases = st.builds(
 )
 
 
+class Label(enum.StrEnum):
+    PLAIN = 'plain \\ " \u2028 text'
+
+
 def test_json_parts_equal_json_dumps_of_to_dict_on_fixed_databases() -> None:
-    for db in (HOSTILE_DB, BIG_DB, ir.Database(schemas=())):
+    subclassed = ir.Database(
+        schemas=("public",),
+        enums=(ir.Enum(schema="public", name=Label.PLAIN, labels=(Label.PLAIN, "b")),),
+    )
+    for db in (HOSTILE_DB, BIG_DB, ir.Database(schemas=()), subclassed):
         assert ir.json_parts(db) == reference_parts(db)
 
 
