@@ -1,4 +1,4 @@
-"""Format the generated tree with the pinned ruff, once over the whole tree."""
+"""Format the generated tree with the pinned ruff, in a few batches that overlap rendering."""
 
 from __future__ import annotations
 
