@@ -121,7 +121,9 @@ WHERE n.nspname = ANY(%(schemas)s)
   AND NOT c.relispartition
   AND a.attnum > 0
   AND NOT a.attisdropped
-ORDER BY n.nspname, c.relname, a.attnum
+-- Columns must be in attnum order within each relation; the relations' order is the IR's
+-- own sort. Integer keys sort 18k wide rows a fifth faster than names.
+ORDER BY a.attrelid, a.attnum
 """
 
 # Key columns come back as attnums, named on the client from COLUMNS_SQL's rows: a subquery
