@@ -105,6 +105,9 @@ databases = st.builds(
             base=type_refs,
             nullable=st.booleans(),
             default=OPTIONAL_TEXT,
+            check_constraints=st.lists(
+                st.builds(ir.CheckConstraint, name=TEXT, definition=TEXT), max_size=2
+            ).map(tuple),
             comment=OPTIONAL_TEXT,
         ),
         max_size=2,
@@ -126,6 +129,8 @@ databases = st.builds(
             ).map(tuple),
             returns=st.none() | type_refs,
             returns_set=st.booleans(),
+            return_columns=st.lists(columns, max_size=2).map(tuple),
+            volatility=st.sampled_from(["immutable", "stable", "volatile"]),
             comment=OPTIONAL_TEXT,
         ),
         max_size=2,
