@@ -12,6 +12,7 @@ import signal
 import stat
 import subprocess
 import tempfile
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,6 +43,12 @@ _SERVER_SETTINGS = (
     "autovacuum=off",
     "listen_addresses=",
 )
+#: Linux's process table, which _postgres_pids_using reads.
+_HAVE_PROC = Path("/proc/self/cmdline").exists()
+#: How long the server may take to start (pg_ctl -w's default).
+_START_WAIT_SECONDS = 60.0
+#: How long an immediate shutdown may take before pg_ctl (and then SIGKILL) takes over.
+_QUIT_WAIT_SECONDS = 10.0
 _PSQL_PREFIX = re.compile(r"^psql:(?P<file>.+?):(?P<line>\d+): (?P<message>.*)$")
 # DETAIL:, HINT:, CONTEXT: (or translations) follow the error line; "LINE 3: ..." does not match.
 _PSQL_FOLLOW_UP = re.compile(r"^\w+:  \S")
@@ -443,7 +450,9 @@ class TempServer:
                 str(self.pg_bin / "pg_ctl"),
                 "-D",
                 str(self.data_dir),
-                "-w",
+                # pg_ctl -w polls every 100 ms; _wait_ready reads the same status sooner, where
+                # /proc lets it tell a slow start from a dead server.
+                "-W" if _HAVE_PROC else "-w",
                 *postgres,
                 "-o",
                 " ".join(options),
@@ -455,15 +464,36 @@ class TempServer:
             cwd=self._base,
             env=env,
         )
-        if start.returncode != 0:
+        failure = f"pg_ctl exit {start.returncode}" if start.returncode != 0 else None
+        if failure is None and _HAVE_PROC:
+            failure = self._wait_ready()
+        if failure is not None:
             log = self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
             raise DatabaseError(
-                f"the temporary PostgreSQL server did not start (pg_ctl exit {start.returncode}):\n"
+                f"the temporary PostgreSQL server did not start ({failure}):\n"
                 + _tail(start.stderr + start.stdout + "\n" + log),
                 hint=f"check the PostgreSQL binaries in {self.pg_bin}, or pass --db-url",
             )
         if self._emulated:
             self._check_emulations_visible()
+
+    def _wait_ready(self) -> str | None:
+        """Wait for the postmaster to write "ready" in its pid file; else say why it did not."""
+        pid_file = self.data_dir / "postmaster.pid"
+        deadline = time.monotonic() + _START_WAIT_SECONDS
+        next_alive_check = time.monotonic() + 0.1
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                # Line 8 is the status pg_ctl -w waits for: starting, ready, stopping.
+                lines = pid_file.read_text().split("\n")
+                if len(lines) > 7 and lines[7].strip() == "ready":
+                    return None
+            if time.monotonic() >= next_alive_check:
+                if not _postgres_pids_using(self.data_dir):
+                    return "the server exited during start-up"
+                next_alive_check = time.monotonic() + 0.1
+            time.sleep(0.002)
+        return f"not ready after {_START_WAIT_SECONDS:.0f} s"
 
     def _check_emulations_visible(self) -> None:
         """Fail now, not at some migration, when the server did not find the emulations."""
@@ -542,6 +572,11 @@ class TempServer:
         stopped = False
         try:
             # Immediate: the cluster is deleted next, so a shutdown checkpoint is wasted work.
+            # Sent directly, as `pg_ctl -m immediate` would: pg_ctl then polls every 100 ms,
+            # a tenth of a `make check-schemas`, for a shutdown that takes a few.
+            stopped = self._quit_postmaster()
+            if stopped:
+                return
             stop = _run(
                 [
                     str(self.pg_bin / "pg_ctl"),
@@ -567,6 +602,29 @@ class TempServer:
                     with contextlib.suppress(OSError):
                         os.kill(pid, signal.SIGKILL)
             self._running = False
+
+    def _quit_postmaster(self) -> bool:
+        """SIGQUIT the postmaster and wait for it to exit; False when that cannot be done."""
+        pid_file = self.data_dir / "postmaster.pid"
+        try:
+            pid = int(pid_file.read_text().split("\n", 1)[0])
+            os.kill(pid, signal.SIGQUIT)
+        except (OSError, ValueError):
+            return False
+        deadline = time.monotonic() + _QUIT_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            # The postmaster removes its pid file as it exits, which is what pg_ctl waits for
+            # too; a zombie left unreaped (no init in a container) must not keep us waiting.
+            if not pid_file.exists():
+                return True
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return True
+            except OSError:
+                return False
+            time.sleep(0.002)
+        return False
 
     def _cleanup(self) -> None:
         try:

@@ -205,6 +205,20 @@ def test_temp_server_leaves_nothing_behind(
 
 
 @pytest.mark.postgres
+def test_pg_ctl_waits_and_stops_where_the_fast_paths_cannot(
+    pg_server: TempServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No /proc (macOS): pg_ctl -w waits for the start; no signal delivered: pg_ctl stops it.
+    monkeypatch.setattr(pgserver, "_HAVE_PROC", False)
+    monkeypatch.setattr(TempServer, "_quit_postmaster", lambda _self: False)
+    server = TempServer(pg_server.pg_bin)
+    with server:
+        assert server.psql("select 1").strip() == "1"
+    assert not server.base_dir.exists()
+    assert _pids_using(server.data_dir) == []
+
+
+@pytest.mark.postgres
 def test_failed_start_reports_server_log_and_cleans_up(
     pg_server: TempServer, short_tmpdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
