@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,6 +20,11 @@ TEXT = st.text(
 )
 OPTIONAL_TEXT = st.none() | TEXT
 SMALL = st.integers(min_value=-(2**31), max_value=2**31 - 1)
+
+
+def tuples(elements: st.SearchStrategy[Any], max_size: int) -> st.SearchStrategy[tuple[Any, ...]]:
+    """Tuples of up to max_size elements: every IR collection is a tuple."""
+    return st.lists(elements, max_size=max_size).map(tuple)
 
 
 def reference_parts(db: ir.Database) -> ir.JsonParts:
@@ -51,18 +57,17 @@ columns = st.builds(
     generation_expression=OPTIONAL_TEXT,
     comment=OPTIONAL_TEXT,
 )
-names = st.lists(TEXT, max_size=3).map(tuple)
+names = tuples(TEXT, 3)
+checks = st.builds(ir.CheckConstraint, name=TEXT, definition=TEXT)
 tables = st.builds(
     ir.Table,
     schema=TEXT,
     name=TEXT,
     kind=st.sampled_from(["table", "view", "materialized_view", "foreign_table"]),
-    columns=st.lists(columns, max_size=4).map(tuple),
+    columns=tuples(columns, 4),
     primary_key=st.none() | st.builds(ir.PrimaryKey, name=TEXT, columns=names),
-    unique_constraints=st.lists(
-        st.builds(ir.UniqueConstraint, name=TEXT, columns=names), max_size=2
-    ).map(tuple),
-    foreign_keys=st.lists(
+    unique_constraints=tuples(st.builds(ir.UniqueConstraint, name=TEXT, columns=names), 2),
+    foreign_keys=tuples(
         st.builds(
             ir.ForeignKey,
             name=TEXT,
@@ -72,32 +77,29 @@ tables = st.builds(
             target_columns=names,
             on_delete=st.sampled_from(["no action", "cascade", "set null"]),
         ),
-        max_size=2,
-    ).map(tuple),
-    check_constraints=st.lists(
-        st.builds(ir.CheckConstraint, name=TEXT, definition=TEXT), max_size=2
-    ).map(tuple),
+        2,
+    ),
+    check_constraints=tuples(checks, 2),
     comment=OPTIONAL_TEXT,
 )
 databases = st.builds(
     ir.Database,
     schemas=names,
-    enums=st.lists(
-        st.builds(ir.Enum, schema=TEXT, name=TEXT, labels=names, comment=OPTIONAL_TEXT),
-        max_size=3,
-    ).map(tuple),
-    tables=st.lists(tables, max_size=3).map(tuple),
-    composite_types=st.lists(
+    enums=tuples(
+        st.builds(ir.Enum, schema=TEXT, name=TEXT, labels=names, comment=OPTIONAL_TEXT), 3
+    ),
+    tables=tuples(tables, 3),
+    composite_types=tuples(
         st.builds(
             ir.CompositeType,
             schema=TEXT,
             name=TEXT,
-            attributes=st.lists(columns, max_size=3).map(tuple),
+            attributes=tuples(columns, 3),
             comment=OPTIONAL_TEXT,
         ),
-        max_size=2,
-    ).map(tuple),
-    domains=st.lists(
+        2,
+    ),
+    domains=tuples(
         st.builds(
             ir.Domain,
             schema=TEXT,
@@ -105,19 +107,17 @@ databases = st.builds(
             base=type_refs,
             nullable=st.booleans(),
             default=OPTIONAL_TEXT,
-            check_constraints=st.lists(
-                st.builds(ir.CheckConstraint, name=TEXT, definition=TEXT), max_size=2
-            ).map(tuple),
+            check_constraints=tuples(checks, 2),
             comment=OPTIONAL_TEXT,
         ),
-        max_size=2,
-    ).map(tuple),
-    functions=st.lists(
+        2,
+    ),
+    functions=tuples(
         st.builds(
             ir.Function,
             schema=TEXT,
             name=TEXT,
-            arguments=st.lists(
+            arguments=tuples(
                 st.builds(
                     ir.FunctionArg,
                     name=TEXT,
@@ -125,16 +125,16 @@ databases = st.builds(
                     mode=st.sampled_from(["in", "out", "inout", "variadic", "table"]),
                     has_default=st.booleans(),
                 ),
-                max_size=3,
-            ).map(tuple),
+                3,
+            ),
             returns=st.none() | type_refs,
             returns_set=st.booleans(),
-            return_columns=st.lists(columns, max_size=2).map(tuple),
+            return_columns=tuples(columns, 2),
             volatility=st.sampled_from(["immutable", "stable", "volatile"]),
             comment=OPTIONAL_TEXT,
         ),
-        max_size=2,
-    ).map(tuple),
+        2,
+    ),
 )
 
 
