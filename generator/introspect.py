@@ -373,14 +373,14 @@ def build_database(
     function_args: Sequence[Row] = (),
 ) -> ir.Database:
     """Assemble catalog rows (already fetched) into a sorted Database."""
-    not_null_view_columns = _infer_view_nullability(relations, columns)
+    # Every column row by (relation OID, attnum): view inference and key names look them up.
+    by_attnum = {(row.relid, row.attnum): row for row in columns}
+    not_null_view_columns = _infer_view_nullability(relations, by_attnum)
     cols_by_rel: dict[tuple[str, str], list[ir.Column]] = defaultdict(list)
     for row in columns:
         not_null = row.attnotnull or (row.relid, row.attnum) in not_null_view_columns
         cols_by_rel[(row.nspname, row.relname)].append(_column(row, not_null=not_null))
 
-    names = operator.attrgetter("relid", "attnum", "attname")
-    attnames = {(relid, attnum): name for relid, attnum, name in map(names, columns)}
     cons_by_rel: dict[tuple[str, str], list[Row]] = defaultdict(list)
     for row in constraints:
         cons_by_rel[(row.nspname, row.relname)].append(row)
@@ -399,7 +399,7 @@ def build_database(
                 )
             )
             continue
-        tables.append(_table(row, cols_by_rel[key], cons_by_rel[key], attnames))
+        tables.append(_table(row, cols_by_rel[key], cons_by_rel[key], by_attnum))
 
     domain_rows = [_domain(r) for r in domains]
     not_null_domains = {d.qualified_name for d in domain_rows if not d.nullable}
@@ -423,15 +423,15 @@ def build_database(
     ).sorted()
 
 
-def _infer_view_nullability(relations: list[Row], columns: list[Row]) -> set[tuple[int, int]]:
+def _infer_view_nullability(
+    relations: list[Row], by_attnum: dict[tuple[int, int], Row]
+) -> set[tuple[int, int]]:
     """(relid, attnum) of each view column its query tree proves NOT NULL, views over views too."""
     views = {r.relid: r for r in relations if r.view_query is not None}
     if not views:
         return set()
-    facts = operator.attrgetter("relid", "attnum", "attnotnull")
-    not_null = {(relid, attnum): notnull for relid, attnum, notnull in map(facts, columns)}
     width: dict[int, int] = defaultdict(int)
-    for relid, _attnum in not_null:
+    for relid, _attnum in by_attnum:
         width[relid] += 1
     inferred: dict[int, list[bool]] = {}
 
@@ -439,8 +439,8 @@ def _infer_view_nullability(relations: list[Row], columns: list[Row]) -> set[tup
         if relid in views:
             flags = infer(relid)
             return not flags[attnum - 1] if 0 < attnum <= len(flags) else None
-        known = not_null.get((relid, attnum))
-        return None if known is None else not known
+        row = by_attnum.get((relid, attnum))
+        return None if row is None else not row.attnotnull
 
     def infer(relid: int) -> list[bool]:
         if relid not in inferred:
@@ -476,7 +476,7 @@ def _table(
     row: Row,
     columns: list[ir.Column],
     constraints: list[Row],
-    attnames: dict[tuple[int, int], str],
+    by_attnum: dict[tuple[int, int], Row],
 ) -> ir.Table:
     primary_key: ir.PrimaryKey | None = None
     uniques: list[ir.UniqueConstraint] = []
@@ -486,7 +486,7 @@ def _table(
         name = con.conname
         # A CHECK's conkey may hold a system column (tableoid, attnum -6) and is not needed.
         cols = (
-            tuple(attnames[(con.relid, attnum)] for attnum in con.attnums)
+            tuple(by_attnum[(con.relid, attnum)].attname for attnum in con.attnums)
             if con.contype != "c"
             else ()
         )
@@ -505,7 +505,9 @@ def _table(
                         target_columns=tuple(
                             con.outside_target_columns
                             if con.outside_target_columns is not None
-                            else (attnames[(con.target_relid, n)] for n in con.target_attnums)
+                            else (
+                                by_attnum[(con.target_relid, n)].attname for n in con.target_attnums
+                            )
                         ),
                         on_update=_FK_ACTIONS.get(con.on_update, "no action"),
                         on_delete=_FK_ACTIONS.get(con.on_delete, "no action"),
