@@ -270,8 +270,7 @@ def _sort_table(table: Table) -> Table:
 
 def to_dict(db: Database) -> dict[str, Any]:
     """The canonical plain-data form of the IR (no OIDs, nothing machine-specific)."""
-    with gcpause.paused():
-        result = _plain(db.sorted(), {})
+    result = _plain(db.sorted(), {})
     assert isinstance(result, dict)
     return result
 
