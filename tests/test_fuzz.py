@@ -253,6 +253,8 @@ def fuzz_db(pg_server: TempServer) -> str:
     return pg_server.create_database(f"fuzz_{os.getpid()}_{id(pg_server)}")
 
 
+# The suite-wide timeout scaled to the example count (`make fuzz` runs 1000).
+@pytest.mark.timeout(max(600, EXAMPLES * 3))
 def test_hostile_schemas_generate_importable_strict_code_that_reaches_every_column(
     fuzz_db: str, tmp_path: Path
 ) -> None:
