@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["NodeTreeError", "parse", "view_not_null", "without_join_alias_vars"]
+__all__ = ["NodeTreeError", "parse", "scan", "view_not_null", "without_join_alias_vars"]
 
 # JoinType in nodes.h: INNER 0, LEFT 1, FULL 2, RIGHT 3.
 _JOIN_LEFT, _JOIN_FULL, _JOIN_RIGHT = 1, 2, 3
@@ -24,17 +24,58 @@ class NodeTreeError(ValueError):
     """The text is not a node tree this parser understands."""
 
 
-# Brackets, "quoted strings", or bare tokens in which a backslash escapes the next character.
-# (outToken escapes a leading quote only, so a quote later in a bare token is just text.)
-_TOKEN = re.compile(
-    r'(?:[^\s(){}\[\]"\\]|\\.)(?:[^\s(){}\[\]\\]+|\\.)*|"(?:[^"\\]+|\\.)*"|[(){}\[\]]',
-    re.DOTALL,
-)
+# The tokenizer follows Postgres's pg_strtok (read.c): a token ends at an unescaped space, tab
+# or newline, or at one of ( ) { }, each a token of its own; a backslash escapes the next
+# character. Quotes are not special (outToken never escapes a quote inside a token), so a
+# column alias such as `amount["usd` is one plain token. `[` and `]` are only ever written as
+# tokens of their own ("[ 1 0 0 0 ]").
+_SPECIAL = re.compile(r"[ \t\n(){}\\]")
+# Without a backslash a token is a run of one character class: one linear findall.
+_PLAIN_TOKENS = re.compile(r"[(){}]|[^ \t\n(){}]+")
+_SEPARATORS = frozenset(" \t\n")
+
+
+def scan(text: str) -> tuple[list[str], int]:
+    """The tokens of `text` and the number of steps taken, at most len(text) + 1.
+
+    Each step is one forward search for the next special character, which starts where the
+    previous one ended, so the whole scan reads every character once.
+    """
+    tokens: list[str] = []
+    append = tokens.append
+    search = _SPECIAL.search
+    size = len(text)
+    start = -1  # where the current token began, when it began with an escape
+    i = steps = 0
+    while True:
+        steps += 1
+        match = search(text, i)
+        if match is None:
+            begin = i if start < 0 else start
+            if begin < size:
+                append(text[begin:])
+            return tokens, steps
+        j = match.start()
+        char = text[j]
+        if char == "\\":
+            if start < 0:
+                start = i
+            i = j + 2
+            continue
+        begin = i if start < 0 else start
+        if j > begin:
+            append(text[begin:j])
+        start = -1
+        if char not in _SEPARATORS:
+            append(char)
+        i = j + 1
 
 
 def _tokens(text: str) -> list[str]:
     # Escapes stay as they are: only numbers, booleans and field names are ever read.
-    return _TOKEN.findall(text)
+    if "\\" not in text:
+        return _PLAIN_TOKENS.findall(text)
+    return scan(text)[0]
 
 
 def parse(text: str, fields: frozenset[str] | None = None) -> Any:
