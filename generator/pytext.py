@@ -19,7 +19,8 @@ _QUOTE_RUN = re.compile(r'"+')
 # declarations, which could re-decode the whole file (utf-7) if they land on line 1 or 2.
 _PRAGMA = re.compile(
     r"(?i)(?<=#)(\s*)("
-    r"(?:type|mypy|ruff|flake8|fmt|yapf|isort|pyright|pylint|pragma|pytype|pyre)(?=\s*:)"
+    r"(?:type|mypy|ruff|flake8|fmt|yapf|isort|pyright|basedpyright|pylint|pragma|pytype|pyre"
+    r"|ty|pyrefly|codespell)(?=\s*:)"
     r"|noqa|nosec|pyre-[\w-]*"
     r")"
 )
