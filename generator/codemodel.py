@@ -28,6 +28,17 @@ _IMPORTED_NAMES = frozenset(
     }
 )  # fmt: skip
 _PYDANTIC_BASE = "SchemaModel"
+_FROZEN_ROW_BASE = "SchemaRowModel"
+_ENUM_BASE = "_LabelEnum"
+#: Every name the templates bind at module level besides the objects' classes: no class may
+#: take one, or it would shadow it (even through a [tool.sync-schema.naming] override).
+_TEMPLATE_NAMES = frozenset(
+    {
+        *_TYPING_NAMES, *_IMPORTED_NAMES, "TYPE_CHECKING", "Enum", _ENUM_BASE, "Json",
+        "BaseModel", "ConfigDict", "Field", _PYDANTIC_BASE, _FROZEN_ROW_BASE,
+        "SCHEMA_VERSION", "LAST_SYNC", "DB_HASH", "GENERATOR_VERSION",
+    }
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,22 +263,7 @@ def with_row_type_composites(db: ir.Database) -> ir.Database:
 
 def decide_names(db: ir.Database, options: Options) -> Names:
     """Allocate class names: enums first (they are referenced), then relations, in sorted order."""
-    taken: set[str] = {
-        *naming.BUILTIN_NAMES,
-        "Json",
-        _PYDANTIC_BASE,
-        *_TYPING_NAMES,
-        *_IMPORTED_NAMES,
-        "Enum",
-        "BaseModel",
-        "ConfigDict",
-        "Field",
-        "JsonValue",
-        "SCHEMA_VERSION",
-        "LAST_SYNC",
-        "DB_HASH",
-        "GENERATOR_VERSION",
-    }
+    taken: set[str] = {*naming.BUILTIN_NAMES, *_TEMPLATE_NAMES}
     names = Names(packages=schema_packages(db.schemas))
     primary = primary_schema(db.schemas)
     for key, typed in json_schema_columns(db, options).items():
@@ -332,7 +328,9 @@ def decide_names(db: ir.Database, options: Options) -> Names:
 _FUNCTION_SUFFIXES = ("Args", "Returns", "Result")
 _T = TypeVar("_T", ir.Enum, ir.Table, ir.CompositeType, ir.Function)
 #: Module and package names of the generated root: a schema's subpackage must not take them.
-_ROOT_MODULES = frozenset({"database", "enums", "generated", "json_types", "schema_version"})
+_ROOT_MODULES = frozenset(
+    {"database", "enums", "generated", "json_types", "schema_version", typemap.JSONB_PACKAGE}
+)
 
 
 def _primary_first(items: Iterable[_T], primary: str) -> list[_T]:
@@ -525,8 +523,7 @@ class TreeBuilder:
             imports.add(("enum", "Enum"), ("typing", "Literal"), ("typing", "TYPE_CHECKING"))
         if any(not e.labels for e in self.objects.enums):
             imports.add(("typing", "Never"))
-        # Generated class names are PascalCase words: a leading underscore never collides.
-        return {"enums": classes, "imports": imports.lines(1 + self.depth), "base": "_LabelEnum"}
+        return {"enums": classes, "imports": imports.lines(1 + self.depth), "base": _ENUM_BASE}
 
     # database/*.py ----------------------------------------------------------------------------
     def typeddicts(self, group: str) -> dict[str, Any]:
@@ -787,7 +784,7 @@ class TreeBuilder:
         reserved = frozenset(
             {name for _m, name in imports.items}
             | _all_identifiers(t.annotation for _t, ts in per_table for t in ts.values())
-            | {"Field", _PYDANTIC_BASE, "SchemaRowModel"}
+            | {"Field", _PYDANTIC_BASE, _FROZEN_ROW_BASE}
         )
         classes: list[ModelClass] = []
         uses_field = False
@@ -848,7 +845,7 @@ class TreeBuilder:
                     doc if not (table.comment and variant == "row") else f"{doc}\n\n{table.comment}"
                 )
                 base = (
-                    "SchemaRowModel"
+                    _FROZEN_ROW_BASE
                     if (variant == "row" and self.options.frozen_models)
                     else _PYDANTIC_BASE
                 )
@@ -866,7 +863,7 @@ class TreeBuilder:
             "classes": classes,
             "imports": imports.lines(3 + self.depth),
             "base": _PYDANTIC_BASE,
-            "frozen_rows": self.options.frozen_models,
+            "row_base": _FROZEN_ROW_BASE if self.options.frozen_models else None,
         }
 
     # packages ----------------------------------------------------------------------------------
@@ -900,7 +897,7 @@ class TreeBuilder:
             tn = self.names.tables[table.qualified_name]
             names += [n for n in (tn.model, tn.model_insert, tn.model_update) if n]
         if self.options.frozen_models:
-            names.append("SchemaRowModel")
+            names.append(_FROZEN_ROW_BASE)
         return sorted(names)
 
 

@@ -1279,3 +1279,71 @@ def test_extension_types_that_reach_clients_as_text_are_str(name: str, layer: st
     ref = TypeRef(schema="extensions", name=name, kind="base", sql=f"{name}(3)")
     assert mapper.type(ref, "public.t.c").annotation == "str"
     assert warnings == []
+
+
+# --- names the generator needs --------------------------------------------------------------------
+
+
+def _bound_names(files: Mapping[str, str]) -> dict[str, list[str]]:
+    """Module path -> every top-level name it binds (imports, classes, assignments), repeats kept."""
+    bound: dict[str, list[str]] = {}
+    for rel, text in files.items():
+        if not rel.endswith(".py"):
+            continue
+        names: list[str] = []
+        for node in ast.parse(text).body:
+            if isinstance(node, ast.ImportFrom | ast.Import):
+                names += [a.asname or a.name.split(".")[0] for a in node.names]
+            elif isinstance(node, ast.ClassDef | ast.FunctionDef):
+                names.append(node.name)
+            elif isinstance(node, ast.AnnAssign | ast.Assign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names += [t.id for t in targets if isinstance(t, ast.Name)]
+        bound[rel] = names
+    return bound
+
+
+def _names_of_objects(db: Database, options: Options) -> set[str]:
+    names = decide_names(db, options)
+    found: set[str] = set()
+    for value in (*names.enums.values(), *names.functions.values(), *names.jsonb.values()):
+        found.update(value)
+    found.update(names.composites.values())
+    for tn in names.tables.values():
+        found.update(n for n in dataclasses.astuple(tn) if n)
+    return found
+
+
+def test_no_object_name_takes_a_name_the_generator_itself_binds(load: Loader) -> None:
+    options = Options(typeddict_types="python", frozen_models=True)
+    base = dataclasses.replace(ALL_DB, tables=(*ALL_DB.tables, *RANGE_DB.tables)).sorted()
+    plain = build(base, options=options)
+    own = {n for ns in _bound_names(plain).values() for n in ns} - _names_of_objects(base, options)
+    own.discard("__all__")
+    assert {"SchemaRowModel", "SchemaModel", "BaseModel", "Json", "UUID"} <= own
+    # Every name the templates bind, asked for by a table and by an enum through [naming].
+    hostile = dataclasses.replace(
+        base,
+        enums=(*base.enums, *(Enum("public", f"e_{i}", ("a",)) for i in range(len(own)))),
+        tables=(
+            *base.tables,
+            *(table(f"t_{i}", col("id", int4()), col("v", text())) for i in range(len(own))),
+            # Named like the frozen Row models' base without any override.
+            table("schema_row_models", col("id", int4()), col("secret", text(), nullable=True)),
+        ),
+    ).sorted()
+    wanted = sorted(own)
+    overrides = {f"public.t_{i}": name for i, name in enumerate(wanted)} | {
+        f"public.e_{i}": name for i, name in enumerate(wanted)
+    }
+    files = build(hostile, options=dataclasses.replace(options, names=overrides))
+
+    for rel, names in _bound_names(files).items():
+        assert len(names) == len(set(names)), (rel, sorted(n for n in names if names.count(n) > 1))
+    tree = load(files)
+    profile = tree.models.Profile.model_validate({"id": uuid.uuid4(), "display_name": None})
+    assert set(type(profile).model_fields) == {"id", "display_name"}
+
+
+def test_a_schema_named_like_the_typed_jsonb_package_gets_its_own_package() -> None:
+    assert schema_packages(["public", "jsonb"]) == {"public": "", "jsonb": "jsonb_2."}
