@@ -24,6 +24,10 @@ class ConfigError(SyncSchemaError):
     """The configuration (pyproject section, CLI flags, project id) is invalid."""
 
 
+class JsonSchemaError(ConfigError):
+    """A column's JSON Schema is refused: malformed, too big, or reaching outside its own text."""
+
+
 class DatabaseError(SyncSchemaError):
     """The database could not be reached or introspected."""
 

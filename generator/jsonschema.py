@@ -1,5 +1,9 @@
 """Typed jsonb: nested models from a column's JSON Schema (the only datamodel-code-generator import).
 
+The schema comes from the database (or a config file) and is untrusted: `canonical_schema`
+checks and strips it before datamodel-code-generator sees it, which then runs with remote refs
+off and an empty folder as its base, so it never reads a user's file or the network.
+
 datamodel-code-generator costs about 0.2 s to import and several milliseconds per model, so it
 is imported only when a column carries a JSON Schema, and never for table models.
 """
@@ -10,13 +14,20 @@ import functools
 import importlib.metadata
 import json
 import re
-from collections.abc import Mapping
+import tempfile
+import urllib.parse
+from pathlib import Path
 from typing import Any, Literal
 
 from generator import ir
-from generator.errors import ConfigError
+from generator.errors import JsonSchemaError
 
 Layer = Literal["typeddict", "pydantic"]
+
+#: The largest schema text accepted, in UTF-8 bytes.
+MAX_SCHEMA_BYTES = 256 * 1024
+#: The deepest nesting of JSON objects and arrays accepted in a schema.
+MAX_SCHEMA_DEPTH = 64
 
 # pg_get_constraintdef's text of a pg_jsonschema CHECK, e.g.
 #   CHECK (extensions.jsonb_matches_schema('{"type": "object"}'::json, settings))
@@ -49,20 +60,214 @@ def table_json_schemas(table: ir.Table) -> dict[str, str]:
 
 
 def canonical_schema(text: str, where: str) -> str:
-    """The schema as compact JSON, keys in their written order (property order is meaningful)."""
+    """The schema as compact JSON, keys in written order, safe to hand to datamodel-code-generator.
+
+    The text comes from the database, so it is untrusted: a schema that is too big or too deep,
+    or whose reference leaves the document, is refused (JsonSchemaError, exit 2) rather than typed
+    as `Json`, because a schema sync-schema cannot honour must not be typed silently wrong. Keys
+    that only steer code generation are stripped (`_is_code_generation_key`).
+    """
+    _check_size(text, where)
     try:
         document = json.loads(text)
     except ValueError as exc:
-        raise ConfigError(
+        raise JsonSchemaError(
             f"the JSON Schema of {where} is not valid JSON: {exc}",
             hint="fix the schema in the CHECK constraint or the [tool.sync-schema.jsonb] file",
         ) from None
     if not isinstance(document, dict):
-        raise ConfigError(
+        raise JsonSchemaError(
             f"the JSON Schema of {where} is not an object",
             hint='a JSON Schema is a JSON object, such as {"type": "object", ...}',
         )
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    walk = _Walk()
+    safe = walk.schema(document)
+    for keyword, ref in walk.refs:
+        _check_ref(safe, keyword, ref, walk, where)
+    return json.dumps(safe, ensure_ascii=False, separators=(",", ":"))
+
+
+# Keywords whose value names other schemas; datamodel-code-generator would read any of them.
+_REF_KEYWORDS = ("$ref", "$dynamicRef", "$recursiveRef")
+# Keywords whose value maps names (property names, definition names) to schemas.
+_NAME_MAPS = frozenset(
+    {"properties", "patternProperties", "$defs", "definitions", "dependentSchemas", "dependencies"}
+)
+# Keywords whose value is instance data: kept as written, never read as a schema.
+_DATA_KEYWORDS = frozenset({"const", "enum", "default", "examples", "example"})
+# datamodel-code-generator 0.89.0 reads these schema keys as code: imports, base classes,
+# annotations, field options (parser/_schema_object.py, parser/jsonschema.py).
+_CODE_GENERATION_KEYS = frozenset(
+    {
+        "customTypePath",
+        "customBasePath",
+        "default_factory",
+        "is_classvar",
+        "init",
+        "validate_default",
+    }
+)
+# Every `x-` extension (x-python-import, x-python-type, x-is-base-class, x-enum-varnames, ...),
+# the tool's internal extras key (#-datamodel-code-generator-#-extras-...) and dunder keys.
+_CODE_GENERATION_PREFIXES = ("x-", "#", "__")
+_REFS_HINT = (
+    "use only in-document refs (#/$defs/...) to schemas in the same document: "
+    "sync-schema never reads files or the network for a column's JSON Schema"
+)
+
+
+def _check_size(text: str, where: str) -> None:
+    """Refuse a schema above MAX_SCHEMA_BYTES or MAX_SCHEMA_DEPTH, before parsing it."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_SCHEMA_BYTES:
+        raise JsonSchemaError(
+            f"the JSON Schema of {where} is {size} bytes, more than the {MAX_SCHEMA_BYTES} accepted",
+            hint="shorten the schema, e.g. share repeated parts through #/$defs",
+        )
+    if _nesting_exceeds(text, MAX_SCHEMA_DEPTH):
+        raise JsonSchemaError(
+            f"the JSON Schema of {where} nests more than {MAX_SCHEMA_DEPTH} levels deep",
+            hint="flatten the schema, e.g. name nested parts in #/$defs and refer to them",
+        )
+
+
+def _nesting_exceeds(text: str, limit: int) -> bool:
+    """Whether JSON objects/arrays in text nest deeper than limit (one linear pass, no parse)."""
+    if text.count("{") + text.count("[") <= limit:
+        return False  # the common case, counted at C speed
+    depth = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+def _is_code_generation_key(key: str) -> bool:
+    """Whether a schema key steers datamodel-code-generator's output rather than validation."""
+    return key in _CODE_GENERATION_KEYS or key.startswith(_CODE_GENERATION_PREFIXES)
+
+
+class _Walk:
+    """One pass over a parsed schema: a stripped copy, its refs, anchors and non-schema nodes."""
+
+    def __init__(self) -> None:
+        self.refs: list[tuple[str, str]] = []
+        self.anchors: set[str] = set()
+        # ids of the copy's name maps and data values: a ref landing on one is refused.
+        self.opaque: set[int] = set()
+
+    def schema(self, node: Any) -> Any:
+        """A copy of a schema (or of anything a ref could reach) without code generation keys."""
+        if isinstance(node, list):
+            return [self.schema(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        copy: dict[str, Any] = {}
+        for key, value in node.items():
+            if _is_code_generation_key(key):
+                continue
+            if key in _DATA_KEYWORDS:
+                copy[key] = self.data(value)
+            elif key in _NAME_MAPS and isinstance(value, dict):
+                copy[key] = self.name_map(value)
+            else:
+                copy[key] = self.schema(value)
+            self._note(key, value)
+        return copy
+
+    def name_map(self, node: dict[str, Any]) -> dict[str, Any]:
+        """A copy of a map from names to schemas: the names are the user's, kept as written."""
+        copy = {name: self.schema(value) for name, value in node.items()}
+        self.opaque.add(id(copy))
+        return copy
+
+    def data(self, node: Any) -> Any:
+        """Instance data, kept as written: only its reference keywords are noted (and checked)."""
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in _REF_KEYWORDS and isinstance(value, str):
+                    self.refs.append((key, value))
+                self.data(value)
+        elif isinstance(node, list):
+            for item in node:
+                self.data(item)
+        if isinstance(node, (dict, list)):
+            self.opaque.add(id(node))
+        return node
+
+    def _note(self, key: str, value: Any) -> None:
+        """Record the refs and anchors a key declares."""
+        if key in _REF_KEYWORDS and isinstance(value, str):
+            self.refs.append((key, value))
+        elif key in ("$anchor", "$dynamicAnchor") and isinstance(value, str):
+            self.anchors.add(value)
+        elif key == "discriminator" and isinstance(value, dict):
+            mapping = value.get("mapping")
+            if isinstance(mapping, dict):
+                self.refs += [(key, ref) for ref in mapping.values() if isinstance(ref, str)]
+
+
+_MISSING = object()
+
+
+def _pointer_target(document: Any, pointer: str) -> Any:
+    """The node a JSON pointer ("/a/b") names in document, or _MISSING."""
+    node = document
+    for token in pointer.split("/")[1:]:
+        name = token.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and name in node:
+            node = node[name]
+        elif isinstance(node, list) and name.isdigit() and int(name) < len(node):
+            node = node[int(name)]
+        else:
+            return _MISSING
+    return node
+
+
+def _check_ref(document: dict[str, Any], keyword: str, ref: str, walk: _Walk, where: str) -> None:
+    """Refuse a ref that leaves the document, names nothing, or lands on something no schema."""
+    shown = ref if len(ref) <= 80 else ref[:77] + "..."
+    if not ref.startswith("#"):
+        raise JsonSchemaError(
+            f"the JSON Schema of {where} is refused: {keyword} {shown!r} points outside the schema",
+            hint=_REFS_HINT,
+        )
+    fragment = ref[1:]
+    if fragment and not fragment.startswith("/") and fragment not in walk.anchors:
+        raise JsonSchemaError(
+            f"the JSON Schema of {where} is refused: {keyword} {shown!r} does not resolve",
+            hint=_REFS_HINT,
+        )
+    # Read the fragment both as written and percent-decoded, and a bare name also as the legacy
+    # "#name" == "#/name" shorthand: whichever the tool picks must be a schema.
+    pointer = fragment if fragment.startswith("/") or not fragment else "/" + fragment
+    targets = [_pointer_target(document, p) for p in {pointer, urllib.parse.unquote(pointer)}]
+    found = [target for target in targets if target is not _MISSING]
+    if not found and fragment.startswith("/"):
+        raise JsonSchemaError(
+            f"the JSON Schema of {where} is refused: {keyword} {shown!r} does not resolve",
+            hint=_REFS_HINT,
+        )
+    if any(not isinstance(t, (dict, bool)) or id(t) in walk.opaque for t in found):
+        raise JsonSchemaError(
+            f"the JSON Schema of {where} is refused: {keyword} {shown!r} is not a schema "
+            "(it names a value, a property list or data)",
+            hint=_REFS_HINT,
+        )
 
 
 def tool_version() -> str:
@@ -79,10 +284,12 @@ def render_models(schema: str, class_name: str, layer: Layer, header: str, where
     from datamodel_code_generator import generate  # noqa: PLC0415
     from datamodel_code_generator.enums import DataModelType, InputFileType  # noqa: PLC0415
 
+    # Whoever calls, the tool only ever sees a checked and stripped schema.
+    schema = canonical_schema(schema, where)
     model_type = (
         DataModelType.TypingTypedDict if layer == "typeddict" else DataModelType.PydanticV2BaseModel
     )
-    options: Mapping[str, Any] = {
+    options: dict[str, Any] = {
         "input_file_type": InputFileType.JsonSchema,
         "output_model_type": model_type,
         "class_name": class_name,
@@ -97,18 +304,25 @@ def render_models(schema: str, class_name: str, layer: Layer, header: str, where
         "field_constraints": True,
         "use_annotated": True,
         "use_double_quotes": True,
+        # Belt and braces behind canonical_schema's ref check: no fetch, and no file outside the
+        # input's folder, a fresh directory holding nothing but the schema (a text input's base
+        # would be the CWD, the user's project).
+        "allow_remote_refs": False,
     }
     try:
-        result = generate(schema, **options)
+        with tempfile.TemporaryDirectory(prefix="sync-schema-jsonschema-") as folder:
+            source = Path(folder) / "schema.json"
+            source.write_text(schema, encoding="utf-8")
+            result = generate(source, **options)
     except Exception as exc:  # the tool raises many kinds; each means this schema is unusable
-        raise ConfigError(
+        raise JsonSchemaError(
             f"datamodel-code-generator could not build models for {where}: "
             f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}",
             hint="check the column's JSON Schema (CHECK json(b)_matches_schema or "
             "[tool.sync-schema.jsonb])",
         ) from None
     if not isinstance(result, str):
-        raise ConfigError(
+        raise JsonSchemaError(
             f"the JSON Schema of {where} references other files",
             hint="inline every $ref into one schema document",
         )

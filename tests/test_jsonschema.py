@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
-import pytest
+import ast
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
 
-from generator.errors import ConfigError
-from generator.jsonschema import canonical_schema, schemas_in_check
+import pytest
+from psycopg.conninfo import conninfo_to_dict
+
+from generator.errors import ConfigError, JsonSchemaError
+from generator.jsonschema import (
+    MAX_SCHEMA_BYTES,
+    MAX_SCHEMA_DEPTH,
+    Layer,
+    canonical_schema,
+    render_models,
+    schemas_in_check,
+)
+from generator.pgserver import TempServer
 
 
 @pytest.mark.parametrize(
@@ -47,3 +64,379 @@ def test_schemas_keep_their_key_order_and_lose_their_whitespace() -> None:
 def test_a_schema_that_is_no_json_object_is_a_config_error(text: str) -> None:
     with pytest.raises(ConfigError, match=r"public\.t\.c"):
         canonical_schema(text, "public.t.c")
+
+
+# --- the schema is untrusted input: it comes from the database ---------------------------------
+
+WHERE = "public.profiles.settings"
+SECRET = "AWS_SECRET_ACCESS_KEY_wJalrXUtnFEMI"
+ROOT = Path(__file__).parent.parent
+# Every module a generated jsonb module may import: typing helpers and pydantic, nothing else.
+SAFE_IMPORTS = frozenset(
+    {"__future__", "typing", "typing_extensions", "pydantic", "enum", "datetime", "decimal", "uuid"}
+)
+
+# Renders one schema in a child process that records every file it opens under the watched
+# paths and every DNS lookup or connection; the address-space cap stops a /dev/zero read.
+_WATCHED_RENDER = """
+import json, os, resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+schema, watched = sys.argv[1], sys.argv[2:]
+touched = []
+def hook(event, args):
+    if event.startswith("socket.") and event != "socket.__new__":
+        touched.append(event)
+    elif event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
+        path = os.fsdecode(args[0])
+        if any(w in path for w in watched):
+            touched.append(path)
+sys.addaudithook(hook)
+from generator.errors import SyncSchemaError
+from generator.jsonschema import render_models
+try:
+    text = render_models(schema, "Root", "pydantic", "# header", "public.profiles.settings")
+    outcome = {"error": None, "text": text}
+except SyncSchemaError as exc:
+    outcome = {"error": type(exc).__name__, "text": exc.message + "\\n" + exc.hint}
+except MemoryError:
+    outcome = {"error": "MemoryError", "text": ""}
+print(json.dumps({**outcome, "touched": touched}))
+"""
+
+
+def _render_watched(schema: dict[str, Any], cwd: Path, *watched: str) -> dict[str, Any]:
+    """render_models(schema) in a child process: its error, text and what it touched."""
+    result = subprocess.run(
+        [sys.executable, "-c", _WATCHED_RENDER, json.dumps(schema), *watched],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert result.returncode == 0, result.stderr
+    outcome: dict[str, Any] = json.loads(result.stdout.splitlines()[-1])
+    return outcome
+
+
+def _object_with_ref(ref: str) -> dict[str, Any]:
+    return {"type": "object", "properties": {"leak": {"$ref": ref}}}
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [
+        "{secret}",
+        "file://{secret}",
+        "../secret.json",
+        "../secret.json#/properties",
+        "/dev/zero",
+        "http://sync-schema-test.invalid/schema.json",
+        "https://sync-schema-test.invalid/schema.json#/$defs/X",
+    ],
+)
+def test_a_ref_outside_the_schema_is_refused_before_any_read_or_lookup(
+    ref: str, tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret.json"
+    secret.write_text(
+        json.dumps({"type": "object", "properties": {SECRET: {"type": "string"}}}),
+        encoding="utf-8",
+    )
+    project = tmp_path / "project"
+    project.mkdir()
+
+    outcome = _render_watched(
+        _object_with_ref(ref.format(secret=secret)), project, "secret.json", "/dev/zero"
+    )
+
+    assert outcome["error"] == "JsonSchemaError"
+    assert WHERE in outcome["text"]
+    assert "#/$defs/" in outcome["text"]  # the hint says what is allowed
+    assert SECRET not in outcome["text"]
+    assert outcome["touched"] == []
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"$dynamicRef": "/etc/passwd"},
+        {"$recursiveRef": "other.json"},
+        {"allOf": [{"$ref": "#/$defs/A"}], "$defs": {"A": {"$ref": "/etc/hostname"}}},
+        # A ref in a default is data, but nothing that names a file may reach the tool.
+        {"type": "object", "default": {"$ref": "/etc/passwd"}},
+        {
+            "oneOf": [{"$ref": "#/$defs/Cat"}],
+            "discriminator": {"propertyName": "kind", "mapping": {"cat": "cat.json"}},
+            "$defs": {"Cat": {"type": "object"}},
+        },
+    ],
+)
+def test_every_kind_of_reference_keyword_must_stay_in_the_document(schema: dict[str, Any]) -> None:
+    with pytest.raises(JsonSchemaError, match=r"public\.profiles\.settings") as caught:
+        canonical_schema(json.dumps(schema), WHERE)
+    assert "#/$defs/" in caught.value.hint
+
+
+@pytest.mark.parametrize(
+    ("schema", "refused"),
+    [
+        ({"$ref": "#/$defs/Missing", "$defs": {}}, "does not resolve"),
+        ({"$ref": "#nowhere"}, "does not resolve"),
+        # A property map is a list of names, not a schema: read as one, its keys become keywords.
+        (
+            {
+                "type": "object",
+                "properties": {
+                    "x-python-import": {"module": "this", "name": "s"},
+                    "copy": {"$ref": "#/properties"},
+                },
+            },
+            "not a schema",
+        ),
+        (
+            {"type": "object", "default": {"a": {}}, "properties": {"a": {"$ref": "#/default/a"}}},
+            "not a schema",
+        ),
+        ({"type": "object", "properties": {"a": {"$ref": "#/type"}}}, "not a schema"),
+    ],
+)
+def test_an_in_document_ref_must_point_at_a_schema(schema: dict[str, Any], refused: str) -> None:
+    with pytest.raises(JsonSchemaError, match=refused):
+        canonical_schema(json.dumps(schema), WHERE)
+
+
+def _imported_modules(source: str) -> set[str]:
+    """The top-level module of every absolute import statement in a Python source."""
+    modules: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.level == 0:
+            modules.add((node.module or "").split(".")[0])
+        elif isinstance(node, ast.Import):
+            modules.update(alias.name.split(".")[0] for alias in node.names)
+    return modules
+
+
+# What datamodel-code-generator 0.89.0 turns into imports, base classes or field code.
+CODE_GENERATION_KEYS: list[tuple[str, Any]] = [
+    ("customTypePath", "this.s"),
+    ("customBasePath", "this.s"),
+    ("customBasePath", ["this.s"]),
+    ("x-python-import", {"module": "this", "name": "s"}),
+    ("x-python-type", "this.s"),
+    ("x-python-type", "Annotated[str, __import__('this')]"),
+    ("x-is-base-class", True),
+    ("x-is-classvar", True),
+    ("x-enum-varnames", ["__import__('this')"]),
+    ("x-datamodel-code-generator-field-name", "s"),
+    (
+        "#-datamodel-code-generator-#-extras-#-special-#",
+        {"x-python-import": {"module": "this", "name": "s"}},
+    ),
+    ("default_factory", "dict"),
+]
+
+
+@pytest.mark.parametrize("layer", ["typeddict", "pydantic"])
+@pytest.mark.parametrize(("key", "value"), CODE_GENERATION_KEYS)
+def test_code_generation_keys_are_stripped_wherever_they_sit(
+    key: str, value: Any, layer: Layer
+) -> None:
+    schema = {
+        "type": "object",
+        key: value,
+        "properties": {
+            "plain": {"type": "string", key: value},
+            "list": {"type": "array", "items": {"type": "object", key: value}},
+            "either": {"anyOf": [{"$ref": "#/$defs/Thing"}, {"type": "null"}]},
+        },
+        "$defs": {
+            "Thing": {"type": "object", key: value, "properties": {"n": {"type": "integer"}}}
+        },
+    }
+
+    canonical = canonical_schema(json.dumps(schema), WHERE)
+    source = render_models(canonical, "Root", layer, "# header", WHERE)
+
+    assert key not in canonical
+    assert _imported_modules(source) <= SAFE_IMPORTS, source
+    assert "this" not in source
+
+
+def test_a_property_that_is_named_like_an_extension_key_stays_a_field() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "x-python-import": {"type": "string"},
+            "customTypePath": {"type": "integer"},
+        },
+        "default": {"x-trace": 1},
+    }
+
+    canonical = json.loads(canonical_schema(json.dumps(schema), WHERE))
+
+    assert list(canonical["properties"]) == ["x-python-import", "customTypePath"]
+    assert canonical["default"] == {"x-trace": 1}  # data is the user's, not a keyword
+
+
+def test_an_in_document_ref_still_types_its_field() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"theme": {"$ref": "#/$defs/Theme"}, "me": {"$ref": "#"}},
+        "$defs": {"Theme": {"type": "object", "properties": {"dark": {"type": "boolean"}}}},
+    }
+
+    source = render_models(
+        canonical_schema(json.dumps(schema), WHERE), "Root", "pydantic", "", WHERE
+    )
+
+    assert "class Theme(BaseModel):" in source
+    assert "theme: Theme | None" in source
+
+
+def test_an_anchor_declared_in_the_schema_can_be_referenced() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"a": {"$ref": "#item"}},
+        "$defs": {"Item": {"$anchor": "item", "type": "string"}},
+    }
+
+    assert canonical_schema(json.dumps(schema), WHERE)
+
+
+def _padded(size: int) -> str:
+    """A valid schema whose text is exactly `size` UTF-8 bytes."""
+    empty = '{"description":""}'
+    return empty[:-2] + "x" * (size - len(empty)) + '"}'
+
+
+def test_a_schema_larger_than_the_cap_is_refused() -> None:
+    assert canonical_schema(_padded(MAX_SCHEMA_BYTES), WHERE)
+    with pytest.raises(JsonSchemaError, match=r"public\.profiles\.settings.*bytes"):
+        canonical_schema(_padded(MAX_SCHEMA_BYTES + 1), WHERE)
+
+
+def _nested(depth: int) -> str:
+    """A valid schema whose JSON nests objects `depth` levels deep."""
+    return '{"not":' * (depth - 1) + "{}" + "}" * (depth - 1)
+
+
+@pytest.mark.parametrize("depth", [MAX_SCHEMA_DEPTH + 1, 100_000])
+def test_a_schema_nested_deeper_than_the_cap_is_refused(depth: int) -> None:
+    assert canonical_schema(_nested(MAX_SCHEMA_DEPTH), WHERE)
+    # Brackets inside strings are text, not nesting.
+    assert canonical_schema('{"description": "' + "[{" * 1000 + '\\""}', WHERE)
+    with pytest.raises(JsonSchemaError, match=r"public\.profiles\.settings.*deep"):
+        canonical_schema(_nested(depth)[:MAX_SCHEMA_BYTES], WHERE)
+
+
+# --- end to end: a CHECK constraint on a real database ------------------------------------------
+
+_STAND_IN = """
+create schema extensions;
+create function extensions.jsonb_matches_schema(schema json, instance jsonb) returns boolean
+    language sql immutable as 'select true';
+"""
+
+# Imports every module of the generated package; prints whether anything outside it ran.
+_IMPORT_ALL = """
+import importlib, json, pathlib, sys
+root = pathlib.Path(sys.argv[1])
+for path in sorted(root.rglob("*.py")):
+    parts = path.relative_to(root.parent).with_suffix("").parts
+    importlib.import_module(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+print(json.dumps({"this": "this" in sys.modules}))
+"""
+
+
+def _profiles_with_schema(pg_server: TempServer, dsn: str, schema: dict[str, Any]) -> None:
+    literal = json.dumps(schema).replace("'", "''")
+    pg_server.psql(
+        _STAND_IN + "create table public.profiles (id bigint primary key, settings jsonb "
+        f"check (extensions.jsonb_matches_schema('{literal}', settings)));",
+        conninfo_to_dict(dsn)["dbname"],
+    )
+
+
+def _generate(dsn: str, out: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "sync-schema"), "generate", "--db-url", dsn,
+         "--out", str(out)],
+        capture_output=True, text=True, check=False, cwd=out.parent,
+    )  # fmt: skip
+
+
+@pytest.mark.postgres
+def test_generate_exits_2_on_a_check_schema_that_refers_to_a_local_file(
+    pg_server: TempServer, fresh_db: str, tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret.json"
+    secret.write_text(json.dumps({"type": "object", "properties": {SECRET: {}}}), encoding="utf-8")
+    _profiles_with_schema(pg_server, fresh_db, _object_with_ref(str(secret)))
+    out = tmp_path / "typed_pkg"
+
+    result = _generate(fresh_db, out)
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "public.profiles.settings" in result.stderr
+    assert "$ref" in result.stderr
+    assert "hint: use only in-document refs (#/$defs/...)" in result.stderr
+    assert SECRET not in result.stdout + result.stderr
+    written = [p.read_text(encoding="utf-8") for p in out.rglob("*") if p.is_file()]
+    assert not any(SECRET in text for text in written)
+
+
+@pytest.mark.postgres
+def test_generate_strips_code_generation_keys_and_keeps_in_document_refs(
+    pg_server: TempServer, fresh_db: str, tmp_path: Path
+) -> None:
+    schema = {
+        "type": "object",
+        "customBasePath": "this.s",
+        "properties": {
+            "theme": {"$ref": "#/$defs/Theme"},
+            "font": {"type": "string", "customTypePath": "this.s"},
+            "mode": {"type": "string", "x-python-type": "this.s"},
+        },
+        "$defs": {"Theme": {"type": "object", "x-python-import": {"module": "this", "name": "s"}}},
+    }
+    _profiles_with_schema(pg_server, fresh_db, schema)
+    out = tmp_path / "typed_pkg"
+
+    result = _generate(fresh_db, out)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    typed = (out / "jsonb" / "profiles_settings.py").read_text(encoding="utf-8")
+    assert "class Theme(TypedDict" in typed
+    made_by_the_tool = sorted(out.glob("**/jsonb/profiles_settings.py"))
+    assert len(made_by_the_tool) == 2  # the TypedDict and the Pydantic layer
+    for path in made_by_the_tool:
+        assert _imported_modules(path.read_text(encoding="utf-8")) <= SAFE_IMPORTS
+    imported = subprocess.run(
+        [sys.executable, "-c", _IMPORT_ALL, str(out)],
+        capture_output=True, text=True, check=False, cwd=tmp_path,
+    )  # fmt: skip
+    assert imported.returncode == 0, imported.stderr
+    assert json.loads(imported.stdout.splitlines()[-1]) == {"this": False}
+    assert "Zen of Python" not in imported.stdout
+
+
+@pytest.mark.parametrize(
+    "base", ["file://{tmp}/outside/", "http://sync-schema-test.invalid/s.json", "../outside/s.json"]
+)
+def test_an_id_or_schema_uri_is_never_fetched_or_read(base: str, tmp_path: Path) -> None:
+    base = base.format(tmp=tmp_path)
+    schema = {
+        "$schema": base,
+        "$id": base,
+        "type": "object",
+        "properties": {"a": {"$ref": "#/$defs/A"}, "b": {"$id": base, "type": "string"}},
+        "$defs": {"A": {"type": "integer"}},
+    }
+    (tmp_path / "project").mkdir()
+
+    outcome = _render_watched(schema, tmp_path / "project", "outside")
+
+    assert outcome["error"] is None, outcome["text"]
+    assert "a: A | None" in outcome["text"]
+    assert outcome["touched"] == []
