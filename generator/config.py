@@ -130,6 +130,8 @@ def _validate(table: dict[str, Any], known: dict[str, type], where: str) -> None
                 f"unknown key {key!r} in {where}",
                 hint=f"known keys: {', '.join(sorted(known))}",
             )
+        if key == "statement-timeout":
+            _validate_statement_timeout(value, where)
         expected = known[key]
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise ConfigError(
@@ -138,6 +140,15 @@ def _validate(table: dict[str, Any], known: dict[str, type], where: str) -> None
             )
         if isinstance(value, list) and not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{where}: {key} must be a list of strings", hint=f"fix {key}")
+
+
+def _validate_statement_timeout(value: object, where: str) -> None:
+    # 0 would mean "no limit" to the server: refused, so that no value can disable the limit.
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(
+            f"{where}: statement-timeout must be a positive integer, not {value!r}",
+            hint="use a positive number of milliseconds, e.g. statement-timeout = 30000",
+        )
 
 
 def load_settings(overrides: Overrides, cwd: Path | None = None) -> Settings:

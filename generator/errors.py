@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import re
 
-_PASSWORD_IN_URL = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]*(?P<tail>@)", re.I)
-_PASSWORD_KV = re.compile(r"(?P<head>\bpassword\s*=\s*)(?:'[^']*'|\S+)", re.I)
+_URL = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<rest>\S*)", re.I)
+# A URL's query parameter ends at `&` or `#`.
+_PASSWORD_PARAM = re.compile(r"(?P<head>[?&]password=)[^&#]*", re.I)
+# libpq's quoted values escape `'` and `\` with a backslash; an unquoted value ends at a space.
+# An unterminated quote runs to the end: better to hide too much than a password's tail.
+_PASSWORD_KV = re.compile(r"(?P<head>(?<![?&])\bpassword\s*=\s*)(?:'(?:[^'\\]|\\.?)*'?|\S+)", re.I)
+#: Shorter secrets are hidden only where they stand (in a URL or a key=value pair): replaced
+#: anywhere, the password "pg" turns "postgresql://" into "***ql://".
+MIN_LITERAL_SECRET = 6
 
 
 class SyncSchemaError(Exception):
@@ -47,10 +54,26 @@ class MigrationError(SyncSchemaError):
 
 
 def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """Remove passwords from DSNs and key=value strings, and any literal secret given."""
-    text = _PASSWORD_IN_URL.sub(r"\g<head>***\g<tail>", text)
+    """Remove passwords from URLs and key=value strings, and any long literal secret given."""
+    text = _URL.sub(_redact_url, text)
     text = _PASSWORD_KV.sub(r"\g<head>***", text)
     for secret in secrets:
-        if secret:
+        if len(secret) >= MIN_LITERAL_SECRET:
             text = text.replace(secret, "***")
     return text
+
+
+def _redact_url(match: re.Match[str]) -> str:
+    """`scheme://user:***@host...`; all of the credentials when they hold an `@` themselves."""
+    rest = _PASSWORD_PARAM.sub(r"\g<head>***", match["rest"])
+    # The credentials end at the last `@` before the query (a password may hold `?` too).
+    query = rest.find("?")
+    at = rest.rfind("@", 0, query if query >= 0 else len(rest))
+    if at < 0:
+        at = rest.rfind("@")
+    credentials = rest[:at]
+    if at < 0 or (":" not in credentials and "@" not in credentials):
+        return match["scheme"] + rest  # no credentials, or a user name alone
+    user, _, _password = credentials.partition(":")
+    shown = "***" if "@" in credentials or "/" in user else f"{user}:***"
+    return f"{match['scheme']}{shown}{rest[at:]}"

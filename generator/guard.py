@@ -18,7 +18,12 @@ from typing import Any
 from generator import ir
 from generator.drift import Change, SchemaSync, format_change
 from generator.errors import SyncSchemaError
-from generator.introspect import DEFAULT_STATEMENT_TIMEOUT_MS, introspect, introspect_connection
+from generator.introspect import (
+    DEFAULT_STATEMENT_TIMEOUT_MS,
+    check_statement_timeout,
+    introspect,
+    introspect_connection,
+)
 from generator.pipeline import Snapshot, read_snapshot_file
 from generator.render import SCHEMA_JSON, read_snapshot_head
 
@@ -65,6 +70,7 @@ def live_changes(
     statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS,
 ) -> SchemaDriftError | None:
     """None when the database matches the package, else the error assert_schema_matches raises."""
+    check_statement_timeout(statement_timeout_ms)
     label, folder = _locate(package)
     path = folder / SCHEMA_JSON
     try:

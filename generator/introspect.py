@@ -2,21 +2,64 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import operator
+import os
+import socket
+import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Any, Literal, cast
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 
 from generator import gcpause, ir, nodetree
-from generator.errors import DatabaseError, redact
+from generator.errors import ConfigError, DatabaseError, redact
 
 DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
+
+#: Session settings that change how the catalog prints constants, names and types (defaults,
+#: CHECKs, generated expressions): pinned for the introspection transaction, so the same
+#: database reads the same from any client, role or pooled connection.
+PINNED_SETTINGS = {
+    # Types and defaults print qualified by schema unless the schema is on the search_path:
+    # a fixed path makes them read the same on every server and role (Supabase's own adds
+    # `extensions`, which would drop that prefix).
+    "search_path": "pg_catalog, public",
+    "DateStyle": "ISO, MDY",
+    "IntervalStyle": "postgres",
+    "TimeZone": "UTC",
+    "extra_float_digits": "3",
+    "bytea_output": "hex",
+    "standard_conforming_strings": "on",
+    "quote_all_identifiers": "off",
+    "lc_monetary": "C",
+    # Every name and comment reaches the client, whatever the session's encoding can hold.
+    "client_encoding": "UTF8",
+}
+
+#: libpq settings a connection gets unless its URL sets them: a dead peer or link is noticed
+#: (keepalives, unacknowledged data) instead of waited on forever.
+CONNECTION_DEFAULTS: dict[str, str] = {
+    "connect_timeout": "10",
+    "keepalives": "1",
+    "keepalives_idle": "10",
+    "keepalives_interval": "5",
+    "keepalives_count": "3",
+    "application_name": "sync-schema",
+}
+TCP_USER_TIMEOUT_MS = "30000"  # libpq 12 and later
+
+_PERCENT_ENCODE_HINT = (
+    "percent-encode the password (and user and database name) in the URL: `@` is %40, "
+    "`/` is %2F, `:` is %3A; or give the password in PGPASSWORD or ~/.pgpass"
+)
 
 #: A catalog row: a namedtuple whose fields are the query's column names (cheaper than dicts).
 Row = Any
@@ -239,18 +282,72 @@ class QueryLog:
     build_seconds: float = 0.0
 
 
-def connect(dsn: str, *, connect_timeout: int = 10) -> psycopg.Connection[Any]:
+def connect(dsn: str) -> psycopg.Connection[Any]:
     """Open a connection, turning libpq's failure into an actionable DatabaseError."""
+    params = connection_params(dsn)
     try:
-        return psycopg.connect(
-            dsn, connect_timeout=connect_timeout, application_name="sync-schema", autocommit=False
-        )
+        return psycopg.connect(autocommit=False, **params)
     except psycopg.Error as exc:
+        secrets = (str(params["password"]),) if params.get("password") else ()
         raise DatabaseError(
-            f"cannot connect to the database: {_first_line(redact(str(exc), _secrets(dsn)))}",
+            f"cannot connect to the database: {_first_line(redact(str(exc), secrets))}",
             hint="check --db-url / DATABASE_URL (host, port, user, password, database) "
             "and that the server is reachable",
         ) from None
+
+
+def connection_params(dsn: str) -> dict[str, Any]:
+    """libpq's parameters for `dsn`: its own, over timeouts and keepalives.
+
+    A URL whose credentials libpq would split in the wrong place is refused, before any of
+    it can reach a host name or an error message.
+    """
+    if _misplaced_separator(dsn):
+        raise ConfigError(
+            "the database URL has an unencoded `@` or `/` in its user, password or database "
+            "name (the text after it would be read as the host)",
+            hint=_PERCENT_ENCODE_HINT,
+        )
+    try:
+        params = conninfo_to_dict(dsn)
+    except psycopg.Error:
+        # libpq quotes the text it could not parse, which may be part of the password.
+        raise ConfigError(
+            "the database URL (or key=value connection string) cannot be parsed",
+            hint="write postgresql://user:password@host:port/dbname with `@` as %40, `/` as "
+            "%2F and `:` as %3A inside each part, or key=value pairs quoted as 'like this'",
+        ) from None
+    defaults = dict(CONNECTION_DEFAULTS)
+    if psycopg.pq.version() >= 120000:
+        defaults["tcp_user_timeout"] = TCP_USER_TIMEOUT_MS
+    return {**defaults, **params}
+
+
+def _misplaced_separator(dsn: str) -> bool:
+    """Whether libpq would end a URL's credentials at the wrong `@` (or at a `/`).
+
+    libpq reads the user and password up to the first `@` before the first `/`: a second `@`
+    leaves the password's tail in the host, a `/` in the password leaves it in the path.
+    """
+    scheme, sep, rest = dsn.strip().partition("://")
+    if not sep or scheme.lower() not in ("postgresql", "postgres"):
+        return False
+    authority, slash, path = rest.partition("/")
+    return authority.count("@") > 1 or (bool(slash) and "@" in path.partition("?")[0])
+
+
+def check_statement_timeout(statement_timeout_ms: int) -> None:
+    """Refuse a timeout the server would read as "no limit" (0) or reject (negative)."""
+    if (
+        isinstance(statement_timeout_ms, bool)
+        or not isinstance(statement_timeout_ms, int)
+        or statement_timeout_ms < 1
+    ):
+        raise ConfigError(
+            f"the statement timeout must be a positive integer, not {statement_timeout_ms!r}",
+            hint="use a positive number of milliseconds (statement-timeout in "
+            "[tool.sync-schema], statement_timeout_ms= for the guard)",
+        )
 
 
 def introspect(
@@ -261,6 +358,7 @@ def introspect(
     log: QueryLog | None = None,
 ) -> ir.Database:
     """Connect to `dsn` and read `schemas` into a sorted Database."""
+    check_statement_timeout(statement_timeout_ms)
     with connect(dsn) as conn:
         return introspect_connection(
             conn, schemas, statement_timeout_ms=statement_timeout_ms, log=log
@@ -275,10 +373,16 @@ def introspect_connection(
     log: QueryLog | None = None,
 ) -> ir.Database:
     """Read `schemas` through an open connection, inside one READ ONLY transaction."""
+    check_statement_timeout(statement_timeout_ms)
     log = log if log is not None else QueryLog()
     params = {"schemas": list(schemas)}
+    watchdog = Watchdog(conn, _silence_limit(statement_timeout_ms))
     try:
-        with gcpause.paused(), read_only_transaction(conn, statement_timeout_ms):
+        with (
+            gcpause.paused(),
+            watchdog,
+            read_only_transaction(conn, statement_timeout_ms),
+        ):
             (
                 enums,
                 relations,
@@ -287,17 +391,9 @@ def introspect_connection(
                 domains,
                 functions,
                 function_args,
-            ) = _fetch_all(conn, CATALOG_QUERIES, params, log)
-    except psycopg.errors.QueryCanceled:
-        raise DatabaseError(
-            f"catalog query exceeded the statement timeout ({statement_timeout_ms} ms)",
-            hint="raise --statement-timeout, or check the server's load",
-        ) from None
+            ) = _fetch_all(conn, CATALOG_QUERIES, params, log, progress=watchdog.rearm)
     except psycopg.Error as exc:
-        raise DatabaseError(
-            f"introspection failed: {_first_line(str(exc))}",
-            hint="check that the role can connect and use the schemas",
-        ) from None
+        raise _introspection_error(exc, watchdog, statement_timeout_ms) from None
     start = time.perf_counter()
     with gcpause.paused():
         db = build_database(
@@ -307,22 +403,111 @@ def introspect_connection(
     return db
 
 
+def _introspection_error(
+    exc: psycopg.Error, watchdog: Watchdog, statement_timeout_ms: int
+) -> DatabaseError:
+    """The DatabaseError that explains `exc`."""
+    raise_it = (
+        f"raise statement-timeout in [tool.sync-schema] (milliseconds, now "
+        f"{statement_timeout_ms}; statement_timeout_ms= for the guard)"
+    )
+    if watchdog.fired:
+        return DatabaseError(
+            f"the server stopped answering: no reply for {watchdog.seconds:g} s "
+            "(the statement timeout plus a margin)",
+            hint="check the server and the network or proxy between; if the catalog is just "
+            f"slow to read, {raise_it}",
+        )
+    if isinstance(exc, psycopg.errors.QueryCanceled):
+        return DatabaseError(
+            f"catalog query exceeded the statement timeout ({statement_timeout_ms} ms)",
+            hint=f"{raise_it}, or check the server's load and locks",
+        )
+    return DatabaseError(
+        f"introspection failed: {_first_line(str(exc))}",
+        hint="check that the role can connect and use the schemas",
+    )
+
+
+def _silence_limit(statement_timeout_ms: int) -> float:
+    """How long the client waits for a reply: the server's own limit, plus a margin.
+
+    The margin (as long as the timeout, 2 to 10 s) covers the rows' transfer and a busy
+    client; past it, the server's statement timeout should long have answered.
+    """
+    seconds = statement_timeout_ms / 1000
+    return seconds + min(max(seconds, 2.0), 10.0)
+
+
+class Watchdog:
+    """A client-side deadline: no reply for `seconds` cancels the query and drops the link.
+
+    The server enforces statement_timeout, but a server that froze, a wedged proxy or a
+    network black hole never answers at all, and libpq would wait forever. The socket is
+    shut down (not closed: the waiting thread still owns it), which ends that wait with an
+    error.
+    """
+
+    def __init__(self, conn: psycopg.Connection[Any], seconds: float) -> None:
+        self.conn = conn
+        self.seconds = seconds
+        self.fired = False
+        self._deadline = time.monotonic() + seconds
+        self._done = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._watch, name="sync-schema-watchdog")
+        self._thread.daemon = True
+
+    def __enter__(self) -> Watchdog:
+        self.rearm()
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        with self._lock:  # from here on, the socket is the caller's again
+            self._done.set()
+        self._thread.join()
+
+    def rearm(self) -> None:
+        """A reply arrived: the next one has `seconds` again."""
+        self._deadline = time.monotonic() + self.seconds
+
+    def _watch(self) -> None:
+        while not self._done.wait(max(0.0, self._deadline - time.monotonic())):
+            if time.monotonic() >= self._deadline:
+                self._fire()
+                return
+
+    def _fire(self) -> None:
+        self.fired = True
+        # A courtesy to a server that is merely slow to answer: stop its query.
+        with contextlib.suppress(Exception):
+            self.conn.cancel_safe(timeout=2.0)
+        with self._lock, contextlib.suppress(OSError, psycopg.Error):
+            if not self._done.is_set():
+                with socket.socket(fileno=os.dup(self.conn.fileno())) as sock:
+                    sock.shutdown(socket.SHUT_RDWR)
+
+
 @contextmanager
 def read_only_transaction(
     conn: psycopg.Connection[Any], statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS
 ) -> Iterator[None]:
     """A READ ONLY transaction with a statement timeout: introspection can never write or hang."""
+    settings = {"statement_timeout": f"{int(statement_timeout_ms)}ms", **PINNED_SETTINGS}
     with conn.transaction():
-        # All are transaction-local, so a pooled or shared connection keeps its own settings.
+        # All are transaction-local (set after whatever the session carries), so a pooled or
+        # shared connection gets its own settings back when the transaction ends.
         # REPEATABLE READ: every catalog query sees the same snapshot of the schema.
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         conn.execute(
-            "SELECT pg_catalog.set_config('statement_timeout', %s, true),"
-            # Types and defaults print qualified by schema unless the schema is on the
-            # search_path: a fixed path makes them read the same on every server and role
-            # (Supabase's own adds `extensions`, which would drop that prefix).
-            " pg_catalog.set_config('search_path', 'pg_catalog, public', true)",
-            (f"{int(statement_timeout_ms)}ms",),
+            "SELECT " + ", ".join(["pg_catalog.set_config(%s, %s, true)"] * len(settings)),
+            [value for pair in settings.items() for value in pair],
         )
         yield
 
@@ -340,22 +525,39 @@ CATALOG_QUERIES = (
 
 
 def _fetch_all(
-    conn: psycopg.Connection[Any], queries: Sequence[str], params: dict[str, Any], log: QueryLog
+    conn: psycopg.Connection[Any],
+    queries: Sequence[str],
+    params: dict[str, Any],
+    log: QueryLog,
+    progress: Callable[[], None] = lambda: None,
 ) -> list[list[Row]]:
-    """Rows of each query, sent together in pipeline mode.
+    """Rows of each query, sent together in pipeline mode; `progress` runs after each.
 
     The server runs each query while the client is still decoding the rows of the one
     before, instead of waiting for a round trip per query.
     """
     start = time.perf_counter()
-    with conn.pipeline():
-        cursors = [conn.cursor(row_factory=psycopg.rows.namedtuple_row) for _ in queries]
-        for cur, sql in zip(cursors, queries, strict=True):
-            cur.execute(cast("Any", sql), params)
-        results = []
-        for cur in cursors:
-            results.append(cur.fetchall())
-            cur.close()
+    results: list[list[Row]] = []
+    failure: psycopg.Error | None = None
+    try:
+        with conn.pipeline():
+            try:
+                cursors = [conn.cursor(row_factory=psycopg.rows.namedtuple_row) for _ in queries]
+                for cur, sql in zip(cursors, queries, strict=True):
+                    cur.execute(cast("Any", sql), params)
+                for cur in cursors:
+                    results.append(cur.fetchall())
+                    cur.close()
+                    progress()
+            except psycopg.Error as exc:
+                # Leave the block normally: closing the pipeline then fetches the queries
+                # the failure aborted, instead of logging "error ignored terminating".
+                failure = exc
+    except psycopg.Error:
+        if failure is None:
+            raise
+    if failure is not None:
+        raise failure
     log.seconds += time.perf_counter() - start
     log.count += len(queries)
     log.statements += [sql.strip().split("\n", 1)[0] for sql in queries]
@@ -672,14 +874,6 @@ def _typmod_facts(name: str, schema: str, typmod: int) -> tuple[int | None, int 
             scale -= 0x800
         return None, (packed >> 16) & 0xFFFF, scale
     return None, None, None
-
-
-def _secrets(dsn: str) -> tuple[str, ...]:
-    try:
-        password = psycopg.conninfo.conninfo_to_dict(dsn).get("password")
-    except psycopg.Error:
-        return ()
-    return (str(password),) if password else ()
 
 
 def _first_line(text: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -28,11 +29,14 @@ def _generate(dsn: str, out: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
-def _check_hash_only(dsn: str, out: Path) -> subprocess.CompletedProcess[str]:
+def _check_hash_only(
+    dsn: str, out: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "generator", "check", "--hash-only", "--db-url", dsn,
          "--out", str(out)],
         capture_output=True, text=True, check=False, cwd=out.parent,
+        env={**os.environ, **(env or {})},
     )  # fmt: skip
 
 
@@ -112,3 +116,28 @@ def test_hash_only_with_a_wrong_password_exits_2_without_showing_it(
 
 def test_live_changes_is_none_in_sync(fresh_db: str, package: Path) -> None:
     assert live_changes(fresh_db, package) is None
+
+
+APP_SESSION = "-c TimeZone=America/New_York -c DateStyle=SQL,DMY -c IntervalStyle=sql_standard"
+
+
+def test_the_guard_accepts_a_matching_database_from_an_app_with_its_own_time_zone(
+    fresh_db: str, package: Path
+) -> None:
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute(
+            "create table stamped (id int primary key,"
+            " at timestamptz default '2024-01-02 03:04:05+00', on_date date default '2024-03-04',"
+            " span interval default '1 day 02:00:00' check (span < '10 years'),"
+            " check (on_date > '2000-01-31'))"
+        )
+    shutil.rmtree(package)
+    _generate(fresh_db, package)
+
+    with psycopg.connect(fresh_db, options=APP_SESSION) as conn:
+        assert_schema_matches(conn, package=package)
+        # The guard pinned its settings for its own transaction only.
+        shown = conn.execute("select current_setting('TimeZone'), current_setting('DateStyle')")
+        assert shown.fetchone() == ("America/New_York", "SQL, DMY")
+        assert conn.info.timezone.key == "America/New_York"
+    assert _check_hash_only(fresh_db, package, env={"PGOPTIONS": APP_SESSION}).returncode == 0

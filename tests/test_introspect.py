@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import threading
+from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from generator import ir
+from generator.errors import DatabaseError
 from generator.introspect import QueryLog, introspect, read_only_transaction
 from generator.pgserver import apply_migrations
 from tests.conftest import MIGRATIONS
@@ -288,3 +293,202 @@ def test_view_columns_are_not_null_only_where_the_query_proves_it(fresh_db: str)
     assert _not_null(db, "over_over") == {"name": True, "label": True}
     assert _not_null(db, "mat") == {"id": True, "label": True, "note": False}
     assert _not_null(db, 'weird "name"') == {"a b": True, "c\\d": True}
+
+
+# Every session setting a client can bring that changes how the catalog prints a constant.
+HOSTILE_SESSION = (
+    "-c DateStyle=SQL,DMY -c TimeZone=America/New_York -c IntervalStyle=sql_standard"
+    " -c extra_float_digits=0 -c bytea_output=escape -c quote_all_identifiers=on"
+    " -c standard_conforming_strings=off -c client_encoding=LATIN1 -c lc_monetary=C.utf8"
+)
+
+CONSTANTS_SQL = r"""
+create domain positive_span as interval default '1 day 02:03:04'
+    check (value > '00:00:00'::interval);
+create table "Constants" (
+    id int primary key,
+    "Starts" timestamptz not null default '2024-01-02 03:04:05+00',
+    on_date date default '2024-03-04' check (on_date > '2000-01-31'),
+    span interval default '1 year 2 mons 3 days 04:05:06.5' check (span < '10 years'),
+    ratio float8 default 0.1 check (ratio <> 1.0000000000000002),
+    small real default 0.3,
+    blob bytea default '\x00ff5c'::bytea check (blob <> '\xdeadbeef'::bytea),
+    at_time timetz default '04:05:06+02',
+    stamp timestamp default '2024-01-02 03:04:05.678',
+    price money default 12.34,
+    note text default E'back\\slash' check (note <> 'quote''s'),
+    shouted text generated always as (upper(note)) stored,
+    own_span positive_span,
+    check ("Starts" < '2100-01-01 00:00:00+00')
+);
+comment on table "Constants" is 'arrow → and ünïcode';
+"""
+
+
+def test_session_output_settings_change_neither_the_json_nor_the_hash(fresh_db: str) -> None:
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute(CONSTANTS_SQL)
+    hostile = make_conninfo(fresh_db, options=HOSTILE_SESSION)
+    with psycopg.connect(hostile) as conn:  # the settings do reach the session
+        assert conn.execute("select '2024-03-04'::date::text").fetchone() == ("04/03/2024",)
+
+    plain, odd = introspect(fresh_db), introspect(hostile)
+
+    assert ir.to_json(odd) == ir.to_json(plain)
+    assert ir.db_hash(odd) == ir.db_hash(plain)
+    defaults = {c.name: c.default for c in plain.tables[0].columns}
+    assert defaults["Starts"] == "'2024-01-02 03:04:05+00'::timestamp with time zone"
+    assert defaults["blob"] == "'\\x00ff5c'::bytea"
+
+
+class StallingProxy:
+    """A TCP front for the test server: relays replies up to the n-th ReadyForQuery, then none."""
+
+    def __init__(self, socket_path: str, ready_messages: int = 1) -> None:
+        self.socket_path = socket_path
+        self.ready_messages = ready_messages
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.dropped_bytes = 0
+        self._sockets: list[socket.socket] = [self.listener]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            server = socket.socket(socket.AF_UNIX)
+            server.connect(self.socket_path)
+            self._sockets += [client, server]
+            threading.Thread(target=self._requests, args=(client, server), daemon=True).start()
+            threading.Thread(target=self._replies, args=(server, client), daemon=True).start()
+
+    @staticmethod
+    def _requests(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+            dst.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    def _replies(self, src: socket.socket, dst: socket.socket) -> None:
+        pending, stalled, ready = b"", False, 0
+        try:
+            while data := src.recv(65536):
+                if stalled:
+                    self.dropped_bytes += len(data)
+                    continue
+                pending += data
+                # Whole messages (type byte, int32 length) up to the n-th ReadyForQuery.
+                while len(pending) >= 5 and len(pending) >= 1 + int.from_bytes(pending[1:5]):
+                    size = 1 + int.from_bytes(pending[1:5])
+                    message, pending = pending[:size], pending[size:]
+                    dst.sendall(message)
+                    ready += message[:1] == b"Z"
+                    if ready == self.ready_messages:
+                        stalled = True
+                        self.dropped_bytes += len(pending)
+                        break
+            if not stalled:
+                dst.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    def dsn(self, dbname: str) -> str:
+        """A URL through the proxy (no SSL or GSS negotiation: plain protocol messages only)."""
+        return (
+            f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
+            "?sslmode=disable&gssencmode=disable"
+        )
+
+    def close(self) -> None:
+        """Close the listener and every relayed socket."""
+        for sock in self._sockets:
+            sock.close()
+
+
+@pytest.fixture(params=[1, 4], ids=["after-startup", "amid-catalog-queries"])
+def stalling_proxy(fresh_db: str, request: pytest.FixtureRequest) -> tuple[StallingProxy, str]:
+    """(proxy, dsn through it) for fresh_db's server, with one table to introspect.
+
+    Replies stop after the connection's startup, or after BEGIN and the two SETs of the
+    read-only transaction, while the pipelined catalog queries wait for their rows.
+    """
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("create table t (id int primary key)")
+    params = conninfo_to_dict(fresh_db)
+    proxy = StallingProxy(f"{params['host']}/.s.PGSQL.{params['port']}", request.param)
+    yield proxy, proxy.dsn(str(params["dbname"]))
+    proxy.close()
+
+
+def test_a_server_that_stops_answering_ends_introspection_with_a_database_error(
+    stalling_proxy: tuple[StallingProxy, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    proxy, dsn = stalling_proxy
+    outcome: list[BaseException | ir.Database] = []
+
+    def run() -> None:
+        try:
+            outcome.append(introspect(dsn, statement_timeout_ms=500))
+        except BaseException as exc:  # handed to the test thread
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    with caplog.at_level("WARNING", logger="psycopg"):
+        worker.start()
+        worker.join(60)  # a safety net, not a measure of speed: the deadline is a few seconds
+
+    assert not worker.is_alive(), "introspection still waiting on a silent server"
+    assert proxy.dropped_bytes > 0  # the server did answer; the answers never arrived
+    [error] = outcome
+    assert isinstance(error, DatabaseError), error
+    assert "stopped answering" in error.message
+    assert "statement-timeout" in error.hint
+    assert [r.getMessage() for r in caplog.records] == []  # the pipeline closed quietly
+
+
+def test_check_against_a_silent_server_exits_2(
+    stalling_proxy: tuple[StallingProxy, str], tmp_path: Path
+) -> None:
+    _proxy, dsn = stalling_proxy
+    (tmp_path / "pyproject.toml").write_text("[tool.sync-schema]\nstatement-timeout = 500\n")
+    check = subprocess.Popen(
+        [sys.executable, "-m", "generator", "check", "--db-url", dsn, "--out", "schemas"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        _out, err = check.communicate(timeout=60)
+    finally:
+        check.kill()
+
+    assert check.returncode == 2, err
+    assert "stopped answering" in err
+    assert "hint:" in err
+    assert "Traceback" not in err
+    assert "error ignored" not in err
+
+
+def test_a_statement_timeout_exits_2_with_a_hint_to_raise_it(fresh_db: str, tmp_path: Path) -> None:
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute(
+            "create table a (id int primary key); create table g (x int, y int generated always"
+            " as (x + 1) stored); create table z (id int primary key)"
+        )
+    (tmp_path / "pyproject.toml").write_text("[tool.sync-schema]\nstatement-timeout = 500\n")
+    # A lock holder blocks the columns query (printing g's generated expression opens g):
+    # a timeout in the middle of the pipeline, every time.
+    with psycopg.connect(fresh_db) as locker:
+        locker.execute("lock table g in access exclusive mode")
+        result = subprocess.run(
+            [sys.executable, "-m", "generator", "check", "--db-url", fresh_db, "--out", "schemas"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+
+    assert result.returncode == 2, result.stderr
+    assert "statement timeout (500 ms)" in result.stderr
+    assert "statement-timeout in [tool.sync-schema]" in result.stderr.split("hint:", 1)[1]
+    assert "error ignored" not in result.stderr

@@ -14,10 +14,13 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from generator import ir
+from generator.config import Overrides, load_settings
+from generator.errors import ConfigError, SyncSchemaError, redact
+from generator.guard import assert_schema_matches
 from generator.introspect import introspect
 from generator.output import read_tree
 from generator.pgserver import TempServer, apply_migrations
-from tests.conftest import MIGRATIONS
+from tests.conftest import MIGRATIONS, ROLE_PASSWORD
 
 pytestmark = pytest.mark.postgres
 
@@ -190,3 +193,112 @@ def test_canonical_json_round_trips_after_all_migrations(fresh_db: str) -> None:
     apply_migrations(fresh_db, MIGRATIONS)
     db = introspect(fresh_db)
     assert ir.from_json(ir.to_json(db, indent=2)) == db
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "1.5", "true", '"30000"'])
+def test_statement_timeout_must_be_a_positive_number_of_milliseconds(
+    tmp_path: Path, value: str
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(f"[tool.sync-schema]\nstatement-timeout = {value}\n")
+
+    with pytest.raises(ConfigError) as raised:
+        load_settings(Overrides(), cwd=tmp_path)
+
+    assert "statement-timeout" in raised.value.message
+    assert "positive number of milliseconds" in raised.value.hint
+
+
+def test_the_guard_refuses_a_zero_statement_timeout(fresh_db: str, tmp_path: Path) -> None:
+    with pytest.raises(SyncSchemaError, match="statement timeout") as raised:
+        assert_schema_matches(fresh_db, tmp_path, statement_timeout_ms=0)
+    assert "positive number of milliseconds" in raised.value.hint
+
+
+def _at_in_password_url(fresh_db: str) -> str:
+    """fresh_db's URL with an unencoded `@` in its password, over TCP to a closed port."""
+    dbname = conninfo_to_dict(fresh_db)["dbname"]
+    return f"postgresql://postgres:ab@cdSECRETTAIL@127.0.0.1:9/{dbname}"
+
+
+def test_an_unencoded_at_in_the_password_is_refused_and_never_shown(
+    fresh_db: str, tmp_path: Path
+) -> None:
+    url = _at_in_password_url(fresh_db)
+    runs = [
+        _run("check", "--db-url", url, "--out", "schemas", cwd=tmp_path),
+        _run("check", "--out", "schemas", cwd=tmp_path, env_extra={"DATABASE_URL": url}),
+    ]
+    for code, out, err in runs:
+        assert code == 2, err
+        assert "percent-encode" in err
+        assert "SECRET" not in out + err
+        assert "cdS" not in out + err
+    with pytest.raises(SyncSchemaError) as raised:
+        introspect(url)
+    assert "SECRET" not in str(raised.value) + raised.value.hint
+    with pytest.raises(SyncSchemaError) as raised:
+        assert_schema_matches(url, tmp_path)
+    assert "SECRET" not in str(raised.value) + raised.value.hint
+
+
+def test_urls_are_redacted_up_to_the_last_at_of_their_authority() -> None:
+    text = "cannot use postgresql://postgres:ab@cdSECRETTAIL@127.0.0.1:5432/app here"
+    assert redact(text) == "cannot use postgresql://***@127.0.0.1:5432/app here"
+    assert redact("postgresql://me:pw@h/db") == "postgresql://me:***@h/db"
+    assert redact("postgresql://me@corp:secretpw@h/db") == "postgresql://***@h/db"
+
+
+def test_a_short_password_is_not_replaced_inside_other_words(
+    pg_server: TempServer, password_role: tuple[str, str], tmp_path: Path
+) -> None:
+    text = "postgresql://u:pg@h/db: cannot reach the database over postgresql"
+    assert redact(text, ("pg",)) == (
+        "postgresql://u:***@h/db: cannot reach the database over postgresql"
+    )
+    right, _wrong = password_role
+    short = right.replace(ROLE_PASSWORD, "base", 1)  # a wrong password, and part of "database"
+
+    code, out, err = _run("check", "--db-url", short, "--out", "schemas", cwd=tmp_path)
+
+    assert code == 2, err
+    assert "password authentication failed" in err
+    assert "database" in err
+    assert "***" not in out + err
+
+
+@pytest.mark.parametrize(
+    ("conninfo", "secret"),
+    [
+        ("host=h password='a long secret' user=u", "a long secret"),
+        (r"host=h password='it\'s a secret' user=u", r"it\'s a secret"),
+        ("host=h password = plainsecret user=u", "plainsecret"),
+        ("host=h password='unterminated secret", "unterminated secret"),
+        ("postgresql://h/db?password=querysecret&user=u", "querysecret"),
+    ],
+)
+def test_key_value_passwords_with_quotes_and_spaces_are_redacted(
+    conninfo: str, secret: str
+) -> None:
+    redacted = redact(f"error in {conninfo}")
+    assert "***" in redacted
+    for word in secret.split():
+        assert word.strip("'\\") not in redacted or len(word) < 4  # "a", "s": common letters
+    if "user=u" in conninfo:
+        assert "user=u" in redacted
+
+
+def test_a_wrong_quoted_password_never_reaches_an_exception(
+    password_role: tuple[str, str],
+) -> None:
+    right, _wrong = password_role
+    params = conninfo_to_dict(right)
+    secret = "wrong secret's value"
+    kv = make_conninfo(**{**params, "password": secret})
+    with pytest.raises(SyncSchemaError) as raised:
+        introspect(kv)
+    assert "password authentication failed" in str(raised.value)
+    assert "secret" not in str(raised.value) + raised.value.hint
+    malformed = kv.replace("password=", "password=unquoted secret ", 1)
+    with pytest.raises(SyncSchemaError) as raised:
+        introspect(malformed)
+    assert "secret" not in str(raised.value) + raised.value.hint
