@@ -1,5 +1,16 @@
-"""`python -m generator`."""
+"""`python -m generator`, and the `sync-schema` console script."""
 
-from generator.cli import main
+import sys
 
-main()
+
+def entry() -> None:
+    """Run the CLI; a Ctrl-C while it is still being imported exits 130 without a traceback."""
+    try:
+        from generator.cli import main  # noqa: PLC0415  (inside the try: the import takes a while)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    main()
+
+
+if __name__ == "__main__":
+    entry()

@@ -7,6 +7,7 @@ import gc
 import importlib.util
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -20,7 +21,7 @@ import click
 import typer
 from typer.core import TyperCommand
 
-from generator import __version__, ir, report
+from generator import __version__, forked, ir, report
 from generator.config import Overrides, Settings, load_settings
 from generator.drift import Change, SchemaSync, format_change
 from generator.errors import ConfigError, SyncSchemaError, redact
@@ -95,8 +96,12 @@ class Console:
         return f"\x1b[{code}m{text}\x1b[0m" if self.color else text
 
     def out(self, text: str = "") -> None:
-        """Print to stdout, secrets redacted."""
-        typer.echo(redact(text, self.secrets))
+        """Print to stdout, secrets redacted; once the reader is gone, print nothing more."""
+        try:
+            typer.echo(redact(text, self.secrets))
+        except BrokenPipeError:
+            # `check | head -1`: the command still runs to its end and exits with its own code.
+            _silence_stdout()
 
     def err(self, text: str) -> None:
         """Print to stderr, secrets redacted."""
@@ -196,6 +201,13 @@ def _overrides(ctx: typer.Context, **given: Any) -> Overrides:
     return replace(base, **values)
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the flush at exit does not fail again on the closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def _run(action: Callable[[Console], int], console: Console | None = None) -> NoReturn:
     """Run one command: errors become exit 2 with a hint, never a traceback or an 'in sync'."""
     console = console or Console.detect()
@@ -207,8 +219,8 @@ def _run(action: Callable[[Console], int], console: Console | None = None) -> No
         console.err("interrupted: nothing was written")
         raise typer.Exit(EXIT_ERROR) from None
     except BrokenPipeError:
-        # The reader went away (`| head`): stop quietly; the output was not read in full.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        # A pipe closed outside Console.out (a subprocess's output, say): stop quietly.
+        _silence_stdout()
         raise typer.Exit(EXIT_ERROR) from None
     except Exception as exc:
         _fail(console, exc)
@@ -912,4 +924,8 @@ def main() -> None:
     # gen-0 threshold (700) the cycle collector runs thousands of times for nothing, ~7% of a
     # big generate. Cycles are still collected, just less often.
     gc.set_threshold(100_000, 50, 1000)
+    # SIGTERM (timeout, docker stop, CI cancellation) unwinds like Ctrl-C, through every
+    # cleanup: the embedded server stopped, its temp dir and the staging dir removed. A second
+    # signal during that cleanup is ignored rather than cutting it short.
+    forked.interrupt_once_on(signal.SIGINT, signal.SIGTERM)
     app()

@@ -7,8 +7,13 @@ import json
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable
+from types import FrameType
 from typing import Any
+
+#: How long a cancelled child may take to clean up (its formatter's temp dir) before SIGKILL.
+CANCEL_GRACE_SECONDS = 5.0
 
 
 def available() -> bool:
@@ -40,6 +45,7 @@ class ForkedCall:
             os.close(read_fd)
             status = 1
             try:
+                interrupt_once_on(signal.SIGTERM, signal.SIGINT)
                 payload = json.dumps(work()).encode("utf-8")
                 with os.fdopen(write_fd, "wb") as pipe:
                     pipe.write(payload)
@@ -65,13 +71,48 @@ class ForkedCall:
             return None
 
     def cancel(self) -> None:
-        """Stop and reap the child if its result was never collected."""
+        """Stop and reap the child if its result was never collected.
+
+        SIGTERM first, so the child unwinds and removes its temp dirs; SIGKILL if it has not
+        exited after CANCEL_GRACE_SECONDS.
+        """
         if self._done:
             return
         self._done = True
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self._pid, signal.SIGKILL)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(self._pid, 0)
         with contextlib.suppress(OSError):
-            os.close(self._read_fd)
+            os.close(self._read_fd)  # a child blocked writing its result gets EPIPE and exits
+        if not self._exited_after(signal.SIGTERM, CANCEL_GRACE_SECONDS):
+            self._exited_after(signal.SIGKILL, None)
+
+    def _exited_after(self, signum: int, grace: float | None) -> bool:
+        """Send signum and reap the child; False if it still runs after grace seconds."""
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self._pid, signum)
+        deadline = None if grace is None else time.monotonic() + grace
+        while True:
+            try:
+                pid, _status = os.waitpid(self._pid, 0 if deadline is None else os.WNOHANG)
+            except ChildProcessError:
+                return True
+            if pid != 0:
+                return True
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            time.sleep(0.005)
+
+
+def interrupt_once_on(*signals: int) -> None:
+    """Make the first of these signals raise KeyboardInterrupt, and ignore the rest.
+
+    The unwinding then runs every cleanup (temp dirs) without a second signal cutting it short.
+    """
+    fired = False
+
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        nonlocal fired
+        if not fired:
+            fired = True
+            raise KeyboardInterrupt
+
+    for signum in signals:
+        signal.signal(signum, handler)

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
+from generator import leftovers
 from generator.errors import SyncSchemaError
 from generator.typemap import JSONB_MODELS_PACKAGE, JSONB_PACKAGE
 
@@ -82,6 +83,7 @@ class TreeFormatter:
     def __init__(self, *, fix_all: bool) -> None:
         self._fix_all = fix_all
         self._tmp = tempfile.TemporaryDirectory(prefix="sync-schema-fmt-")
+        leftovers.mark_owner(Path(self._tmp.name))  # so a run killed with -9 gets it reaped
         self._root = Path(self._tmp.name) / "tree"
         config = Path(self._tmp.name) / "ruff.toml"
         config.write_text(RUFF_CONFIG, encoding="utf-8")

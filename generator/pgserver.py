@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib.util
 import os
 import re
@@ -11,15 +12,18 @@ import shutil
 import signal
 import stat
 import subprocess
+import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import quote
 
+from generator import leftovers
 from generator.errors import DatabaseError, MigrationError, SyncSchemaError, redact
+from generator.psqlscan import meta_commands
 
 PG_BIN_ENV = "SYNC_SCHEMA_PG_BIN"
 SYSTEM_PG_ROOT = Path("/usr/lib/postgresql")
@@ -60,7 +64,21 @@ EMULATED_EXTENSIONS_DIR = Path(__file__).with_name("supabase_extensions")
 # The first major version with extension_control_path; older ones get a private share/ overlay.
 _CONTROL_PATH_MAJOR = 18
 
+#: Temp dir prefixes: the server's base dir and the formatter's work dir (generator/format.py).
+_BASE_PREFIX = "sync-schema-pg-"
+_FORMAT_PREFIX = "sync-schema-fmt-"
+#: The only variables a PostgreSQL tool inherits: no secrets, no PG* that would redirect it.
+_KEPT_ENV = frozenset(
+    {"PATH", "LANG", "LANGUAGE", "TZ", "TMPDIR", "LD_LIBRARY_PATH", "DYLD_LIBRARY_PATH"}
+)
+#: pg_dump's own; in psql they only forbid (further) meta-commands, so a dump may keep them.
+_ALLOWED_META_COMMANDS = frozenset({"\\restrict", "\\unrestrict"})
+#: The processes a run starts on its server's dirs, which the reaping of a dead run may stop.
+_OUR_TOOLS = frozenset({"postgres", "psql", "pg_ctl", "initdb"})
+_PR_SET_PDEATHSIG = 1
+
 _permissions_checked: set[Path] = set()
+_prctl: Callable[..., int] | None = None
 
 
 def embedded_pg_bin() -> Path:
@@ -157,6 +175,7 @@ def _run(
             user=user,
             group=user,
             extra_groups=[] if user is not None else None,
+            preexec_fn=_die_with_parent(),
         )
     except subprocess.TimeoutExpired as exc:
         raise DatabaseError(
@@ -170,21 +189,47 @@ def _run(
         ) from exc
 
 
+def _die_with_parent() -> Callable[[], None] | None:
+    """A preexec_fn that has Linux kill the child when this process dies, even by kill -9."""
+    global _prctl  # noqa: PLW0603  (loaded once, before any fork)
+    if not sys.platform.startswith("linux"):
+        return None
+    if _prctl is None:
+        _prctl = ctypes.CDLL(None, use_errno=True).prctl
+    prctl, parent = _prctl, os.getpid()
+
+    def preexec() -> None:
+        # Runs after the switch to the server user, which would otherwise clear the setting.
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return preexec
+
+
+def _scrubbed_env() -> dict[str, str]:
+    """The caller's locale and PATH only: secrets (SUPABASE_*, DATABASE_URL, AWS_*) stay out."""
+    return {k: v for k, v in os.environ.items() if k in _KEPT_ENV or k.startswith("LC_")}
+
+
 def _server_env() -> dict[str, str]:
-    # PGDATA/PGPORT etc. would otherwise override what the server is told on the command line.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    # PGDATA/PGPORT etc. would otherwise override what the server is told on the command line,
+    # and SQL can read the server's environment (COPY ... TO PROGRAM 'env').
+    env = _scrubbed_env()
     env["LC_ALL"] = "C"
     return env
 
 
 def _client_env() -> dict[str, str]:
-    env = dict(os.environ)
+    # A migration runs through psql; whatever psql can see, a migration could copy out.
+    env = _scrubbed_env()
     # Notices (e.g. "drop cascades to ...") are noise; warnings and errors still reach stderr.
-    env["PGOPTIONS"] = "-c client_min_messages=warning"
+    # standard_conforming_strings: what psqlscan assumes when it looks for meta-commands.
+    env["PGOPTIONS"] = "-c client_min_messages=warning -c standard_conforming_strings=on"
     # Migration files are UTF-8 whatever the caller's locale says.
     env["PGCLIENTENCODING"] = "UTF8"
-    env.setdefault("PGAPPNAME", "sync-schema")
-    env.setdefault("PGCONNECT_TIMEOUT", "10")
+    env["PGAPPNAME"] = "sync-schema"
+    env["PGCONNECT_TIMEOUT"] = "10"
     env.pop("LC_ALL", None)
     env["LC_MESSAGES"] = "C"
     return env
@@ -269,11 +314,79 @@ def _make_base_dir(for_other_user: bool) -> Path:
     parent = Path(tempfile.gettempdir())
     if for_other_user and not _others_can_traverse(parent):
         parent = _SHORT_TMP
-    base = Path(tempfile.mkdtemp(prefix="sync-schema-pg-", dir=parent))
+    base = Path(tempfile.mkdtemp(prefix=_BASE_PREFIX, dir=parent))
     if len(os.fsencode(base / f".s.PGSQL.{_PORT}")) >= _SOCKET_PATH_MAX:
         base.rmdir()
-        base = Path(tempfile.mkdtemp(prefix="sync-schema-pg-", dir=_SHORT_TMP))
+        base = Path(tempfile.mkdtemp(prefix=_BASE_PREFIX, dir=_SHORT_TMP))
+    # First thing: a run killed from here on leaves a dir the next run can tell is dead.
+    leftovers.mark_owner(base)
     return base
+
+
+def _command_line(pid: int) -> list[bytes]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return []
+
+
+def _tool_pids_on(base: Path) -> list[int]:
+    """Live postgres/psql/pg_ctl/initdb processes whose command line names a path in base."""
+    needle = os.fsencode(base) + b"/"
+    pids = []
+    with contextlib.suppress(OSError):
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            args = _command_line(int(entry.name))
+            if (
+                args
+                and Path(os.fsdecode(args[0])).name in _OUR_TOOLS
+                and any(needle in arg for arg in args)
+            ):
+                pids.append(int(entry.name))
+    return pids
+
+
+def _stop_leftover(base: Path) -> bool:
+    """Stop what a dead run left running on base; False when that cannot be checked here."""
+    if not _HAVE_PROC:
+        # Without /proc a pid cannot be tied to this dir: delete only when its server is gone.
+        try:
+            os.kill(int((base / "data" / "postmaster.pid").read_text().split("\n", 1)[0]), 0)
+        except (OSError, ValueError):
+            return True
+        return False
+    pids = _tool_pids_on(base)
+    with contextlib.suppress(OSError, ValueError):
+        postmaster = int((base / "data" / "postmaster.pid").read_text().split("\n", 1)[0])
+        if postmaster in pids:
+            os.kill(postmaster, signal.SIGQUIT)  # immediate shutdown: its backends go too
+            deadline = time.monotonic() + _QUIT_WAIT_SECONDS
+            while postmaster in _tool_pids_on(base) and time.monotonic() < deadline:
+                time.sleep(0.01)
+    for pid in _tool_pids_on(base):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    return True
+
+
+def reap_dead_runs() -> list[Path]:
+    """Stop the servers and delete the temp dirs that runs killed without cleanup left behind.
+
+    Only dirs marked by a process of this user that no longer exists are touched, and only
+    processes named postgres, psql, pg_ctl or initdb running on such a dir are stopped.
+    """
+    parents = [Path(tempfile.gettempdir()), _SHORT_TMP]
+    reaped = []
+    for base in leftovers.dead_dirs(_BASE_PREFIX, parents):
+        if _stop_leftover(base):
+            shutil.rmtree(base, ignore_errors=True)
+            reaped.append(base)
+    for work_dir in leftovers.dead_dirs(_FORMAT_PREFIX, parents):
+        shutil.rmtree(work_dir, ignore_errors=True)
+        reaped.append(work_dir)
+    return reaped
 
 
 def _postgres_pids_using(data_dir: Path) -> list[int]:
@@ -361,6 +474,11 @@ class TempServer:
         return self._base
 
     @property
+    def run_as(self) -> str | None:
+        """The system user the server runs as, when not the caller's (as root; after start)."""
+        return self._user
+
+    @property
     def data_dir(self) -> Path:
         """The cluster's data directory (gone after exit)."""
         return self.base_dir / "data"
@@ -403,6 +521,7 @@ class TempServer:
         self._cleanup()
 
     def _start(self) -> None:
+        reap_dead_runs()
         as_root = os.geteuid() == 0
         self._base = _make_base_dir(for_other_user=as_root)
         if as_root:
@@ -658,7 +777,10 @@ class TempServer:
 
 
 def _display_path(path: Path) -> str:
-    for candidate in (path.absolute(), path.resolve()):
+    candidates = [path.absolute()]
+    with contextlib.suppress(OSError, RuntimeError):  # RuntimeError: a symlink loop
+        candidates.append(path.resolve())
+    for candidate in candidates:
         with contextlib.suppress(ValueError):
             return str(candidate.relative_to(Path.cwd()))
     return str(path)
@@ -673,9 +795,17 @@ def _migration_files(migrations_dir: Path, limit: int | None) -> list[Path]:
         )
     # Dotfiles are editor backups and lock files, not migrations (the shell's *.sql skips them too).
     files = sorted(
-        (p for p in migrations_dir.glob("*.sql") if p.is_file() and not p.name.startswith(".")),
+        (p for p in migrations_dir.glob("*.sql") if not p.name.startswith(".")),
         key=lambda p: p.name,
     )
+    for file in files:
+        if not file.is_file():
+            # A dangling or looping link, a FIFO: skipping it would drop a migration silently.
+            what = "a dangling or looping symlink" if file.is_symlink() else "not a regular file"
+            raise SyncSchemaError(
+                f"migration {_display_path(file)} is {what}",
+                hint="fix or remove it (every *.sql in the migrations folder is applied)",
+            )
     if not files:
         raise SyncSchemaError(
             f"no .sql files in migrations directory {migrations_dir}",
@@ -688,12 +818,51 @@ def _migration_files(migrations_dir: Path, limit: int | None) -> list[Path]:
     return files
 
 
-def _apply(dsn: str, files: list[Path], pg_bin: Path) -> list[Path]:
-    env = _client_env()
+def _read_migration(file: Path) -> str:
+    """The text of a migration, refused when it holds a psql meta-command."""
+    try:
+        sql = file.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = file.read_bytes()[: exc.start].count(b"\n") + 1
+        raise MigrationError(
+            file=_display_path(file), line=line, pg_message="the file is not valid UTF-8"
+        ) from None
+    except OSError as exc:
+        raise SyncSchemaError(
+            f"cannot read migration {_display_path(file)}: {exc.strerror}",
+            hint="check the file's permissions",
+        ) from None
+    for command in meta_commands(sql):
+        if command.name not in _ALLOWED_META_COMMANDS:
+            error = MigrationError(
+                file=_display_path(file),
+                line=command.line,
+                pg_message=f"psql meta-command {command.name} is not allowed in a migration",
+            )
+            error.hint = (
+                f"replace it with plain SQL in {_display_path(file)}: migrations are sent to the"
+                " database as SQL, without psql's shell, file, environment and connection commands"
+            )
+            raise error
+    return sql
+
+
+def _psql_script(
+    dsn: str, pg_bin: Path, sql: str, *, user: str | None, cwd: Path | None
+) -> subprocess.CompletedProcess[str]:
+    """Run sql through psql in one transaction, from stdin, as user (no timeout)."""
+    # From stdin, so psql, which may run as the server user, needs no access to the caller's
+    # files; COPY ... FROM stdin still reads its data lines from the script.
+    args = [*_psql_args(pg_bin, dsn), "--single-transaction", "-f", "-"]
+    # No timeout: a migration may legitimately load a lot of data.
+    return _run(args, env=_client_env(), input_text=sql, timeout=None, user=user, cwd=cwd)
+
+
+def _apply(
+    dsn: str, files: list[Path], pg_bin: Path, *, user: str | None = None, cwd: Path | None = None
+) -> list[Path]:
     for file in files:
-        args = [*_psql_args(pg_bin, dsn), "--single-transaction", "-f", str(file.absolute())]
-        # No timeout: a migration may legitimately load a lot of data.
-        result = _run(args, env=env, timeout=None)
+        result = _psql_script(dsn, pg_bin, _read_migration(file), user=user, cwd=cwd)
         if result.returncode == 0:
             continue
         if result.returncode == 2:
@@ -717,15 +886,12 @@ def is_supabase_migrations(migrations_dir: Path) -> bool:
     )
 
 
-def apply_supabase_shim(dsn: str, *, pg_bin: Path | None = None) -> None:
+def apply_supabase_shim(
+    dsn: str, *, pg_bin: Path | None = None, user: str | None = None, cwd: Path | None = None
+) -> None:
     """Create what the Supabase platform provides (roles, auth, storage, extensions) in dsn."""
-    args = [
-        *_psql_args(find_pg_bin(pg_bin), dsn),
-        "--single-transaction",
-        "-f",
-        str(SUPABASE_SHIM_SQL),
-    ]
-    result = _run(args, env=_client_env(), timeout=None)
+    sql = SUPABASE_SHIM_SQL.read_text(encoding="utf-8")
+    result = _psql_script(dsn, find_pg_bin(pg_bin), sql, user=user, cwd=cwd)
     if result.returncode == 0:
         return
     line, message = _psql_error(result.stderr)
@@ -774,7 +940,9 @@ def embedded_database(
         supabase_shim = is_supabase_migrations(migrations_dir)
     with TempServer(pg_bin, emulate_extensions=supabase_shim) as server:
         dsn = server.create_database("app")
+        # As the server's user: psql can do no more than the server itself could.
+        user, cwd = server.run_as, server.base_dir
         if supabase_shim:
-            apply_supabase_shim(dsn, pg_bin=server.pg_bin)
-        _apply(dsn, files, server.pg_bin)
+            apply_supabase_shim(dsn, pg_bin=server.pg_bin, user=user, cwd=cwd)
+        _apply(dsn, files, server.pg_bin, user=user, cwd=cwd)
         yield dsn

@@ -9,6 +9,8 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +18,7 @@ from pathlib import Path
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from generator import ir, report
+from generator import forked, ir, report
 from generator.config import Settings
 from generator.drift import Change, Detail, SchemaSync, Severity, format_change, sort_changes
 from generator.output import TreeDiff
@@ -550,21 +552,104 @@ def test_a_statement_timeout_exits_2_naming_it_without_the_password(
     assert PASSWORD not in result.stdout + result.stderr
 
 
-@pytest.mark.postgres
-def test_output_into_a_closed_pipe_stops_quietly(cli: Cli, db_at_3: str) -> None:
-    generate = subprocess.Popen(
-        [sys.executable, "-m", "generator", "generate", *db_args(db_at_3, cli)],
+def run_with_stdout_closed(cli: Cli, *args: str) -> tuple[int, bytes]:
+    """Run the CLI with its stdout's reader gone before the first line, as `| head -0` does."""
+    run = subprocess.Popen(
+        [sys.executable, "-m", "generator", *args],
         cwd=cli.cwd,
         env=cli.env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    assert generate.stdout is not None
-    generate.stdout.close()  # the reader is gone before the first line, as with `| head -0`
-    _out, err = generate.communicate(timeout=60)
+    assert run.stdout is not None
+    run.stdout.close()
+    try:
+        _out, err = run.communicate(timeout=120)
+    finally:
+        run.kill()
+    return run.returncode, err
 
-    assert generate.returncode == 2
-    assert err == b""
+
+@pytest.mark.postgres
+def test_generate_into_a_closed_pipe_writes_and_exits_0_quietly(cli: Cli, db_at_3: str) -> None:
+    code, err = run_with_stdout_closed(cli, "generate", *db_args(db_at_3, cli))
+
+    assert (code, err) == (0, b"")
+    assert (cli.cwd / "schemas" / "schema.json").is_file()
+
+
+@pytest.mark.postgres
+def test_check_on_drift_into_a_closed_pipe_still_exits_1(cli: Cli, stale: list[str]) -> None:
+    code, err = run_with_stdout_closed(cli, "check", *stale)
+
+    assert (code, err) == (1, b"")
+
+
+def test_ctrl_c_while_the_cli_is_still_importing_exits_130_without_a_traceback(
+    cli: Cli,
+) -> None:
+    # The console script's own code, with a Ctrl-C arriving while typer is being imported.
+    script = (
+        "import builtins, os, signal\n"
+        "real = builtins.__import__\n"
+        "def hooked(name, *args, **kwargs):\n"
+        "    if name == 'typer':\n"
+        "        os.kill(os.getpid(), signal.SIGINT)\n"
+        "    return real(name, *args, **kwargs)\n"
+        "builtins.__import__ = hooked\n"
+        "from generator.__main__ import entry\n"
+        "entry()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, "check"],
+        cwd=cli.cwd,
+        env=cli.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 130
+    assert "Traceback" not in result.stderr
+    assert "KeyboardInterrupt" not in result.stderr
+
+
+@pytest.mark.postgres
+def test_a_getenv_in_a_migration_exits_2_and_the_secret_reaches_no_file(cli: Cli) -> None:
+    migrations = cli.cwd / "migrations"
+    migrations.mkdir()
+    (migrations / "001_init.sql").write_text(
+        "create table t (id int primary key);\n"
+        "\\getenv key SUPABASE_SERVICE_KEY\n"
+        "comment on table t is :'key';\n",
+        encoding="utf-8",
+    )
+
+    result = cli("generate", "--migrations", str(migrations), SUPABASE_SERVICE_KEY=SERVICE_KEY)
+
+    assert_error_with_hint(result)
+    assert "001_init.sql:2" in result.stderr
+    assert "\\getenv" in result.stderr
+    assert files_containing(cli.cwd, SERVICE_KEY) == []
+    assert not (cli.cwd / "schemas").exists()
+
+
+def test_a_cancelled_forked_child_removes_its_temp_dir(tmp_path: Path) -> None:
+    ready = tmp_path / "ready"
+
+    def work() -> None:
+        with tempfile.TemporaryDirectory(dir=tmp_path, prefix="work-"):
+            ready.touch()
+            time.sleep(120)
+
+    child = forked.ForkedCall.start(work)
+    deadline = time.monotonic() + 60
+    while not ready.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    child.cancel()
+
+    assert ready.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ready"]
 
 
 # --- update --commit ---------------------------------------------------------------------------

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from generator import pgserver
+from generator import leftovers, pgserver
 from generator.errors import DatabaseError, MigrationError, SyncSchemaError
 from generator.pgserver import TempServer, apply_migrations, embedded_database
 from tests.conftest import MIGRATIONS
@@ -280,3 +284,228 @@ def test_embedded_database_yields_migrated_app_database(pg_server: TempServer) -
 def test_major_version_matches_the_binaries(pg_server: TempServer) -> None:
     version = pg_server.psql("show server_version_num").strip()
     assert int(version) // 10000 == pg_server.major_version
+
+
+# --- psql meta-commands in migrations -----------------------------------------------------------
+
+REFUSED_META_COMMANDS = {
+    "shell": "\\! touch {marker}",
+    "getenv": "\\getenv key SUPABASE_SERVICE_KEY",
+    "setenv": "\\setenv PGOPTIONS x",
+    "output-file": "\\o {marker}",
+    "write-buffer": "\\w {marker}",
+    "copy-program": "\\copy (select 1) to program 'touch {marker}'",
+    "connect": "\\connect postgres",
+    "c": "\\c postgres",
+    "include": "\\i {marker}",
+    "include-relative": "\\ir other.sql",
+    "after-a-statement": "select 1; \\! touch {marker}",
+    # With standard strings the backslash is literal, so the quote ends the string.
+    "after-a-string-ending-in-a-backslash": "select 'a\\' \\! touch {marker}",
+    "after-a-copy-to-stdout": "copy (select 1) to stdout;\n\\! touch {marker}",
+}
+
+
+def _migration_folder(tmp_path: Path, sql: str) -> Path:
+    folder = tmp_path / "migrations"
+    folder.mkdir(exist_ok=True)
+    (folder / "001_first.sql").write_text(sql, encoding="utf-8")
+    return folder
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("command", list(REFUSED_META_COMMANDS), ids=list(REFUSED_META_COMMANDS))
+def test_a_psql_meta_command_in_a_migration_is_refused_with_its_line_and_runs_nothing(
+    pg_server: TempServer, fresh_db: str, tmp_path: Path, command: str
+) -> None:
+    marker = tmp_path / "marker"
+    text = REFUSED_META_COMMANDS[command].format(marker=marker)
+    folder = _migration_folder(tmp_path, f"create table t (id int);\n{text}\n")
+
+    with pytest.raises(MigrationError) as caught:
+        apply_migrations(fresh_db, folder, pg_bin=pg_server.pg_bin)
+
+    assert caught.value.file.endswith("001_first.sql")
+    assert caught.value.line == text.count("\n") + 2
+    assert "meta-command" in caught.value.message
+    assert "001_first.sql" in caught.value.hint
+    assert not marker.exists()
+    assert _query(pg_server, fresh_db, "select to_regclass('public.t')") == ""
+
+
+@pytest.mark.postgres
+def test_backslashes_in_literals_comments_and_dollar_quotes_are_sql(
+    pg_server: TempServer, fresh_db: str, tmp_path: Path
+) -> None:
+    sql = (
+        "create table t (note text);\n"
+        "insert into t values (E'\\\\! e-string'), (E'it\\'s \\\\getenv');\n"
+        "insert into t values ('C:\\path\\!'), ($$ \\! dollar $$), ($x$ \\o $x$);\n"
+        "-- \\! a line comment\n"
+        "/* \\! /* nested \\! */ \\getenv */ insert into t values ('after comments');\n"
+        'create table "\\!" (id int);\n'
+    )
+    apply_migrations(fresh_db, _migration_folder(tmp_path, sql), pg_bin=pg_server.pg_bin)
+
+    assert _query(pg_server, fresh_db, "select string_agg(note, '|' order by note) from t") == (
+        "\\! dollar | \\o |C:\\path\\!|\\! e-string|after comments|it's \\getenv"
+    )
+
+
+@pytest.mark.postgres
+def test_pg_dump_copy_from_stdin_data_loads_with_its_backslashes(
+    pg_server: TempServer, fresh_db: str, tmp_path: Path
+) -> None:
+    sql = (
+        "SET standard_conforming_strings = on;\n"
+        "CREATE TABLE public.items (id integer, note text);\n"
+        "COPY public.items (id, note) FROM stdin;\n"
+        "1\tback\\\\slash\n"
+        "2\t\\N\n"
+        "3\ttab\\there \\! not a command\n"
+        "\\.\n"
+        "CREATE TABLE public.after_copy (id integer);\n"
+    )
+    apply_migrations(fresh_db, _migration_folder(tmp_path, sql), pg_bin=pg_server.pg_bin)
+
+    rows = _query(
+        pg_server, fresh_db, "select string_agg(coalesce(note, 'NULL'), '|' order by id) from items"
+    )
+    assert rows == "back\\slash|NULL|tab\there ! not a command"  # COPY reads \\! as !
+    assert _query(pg_server, fresh_db, "select to_regclass('public.after_copy')") == "after_copy"
+
+
+@pytest.mark.postgres
+def test_the_server_and_psql_see_no_secret_from_the_callers_environment(
+    pg_server: TempServer, tmp_path: Path, short_tmpdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "sk-planted-c0ffee"
+    for name in ("SUPABASE_SERVICE_KEY", "DATABASE_URL", "AWS_SECRET_ACCESS_KEY", "PGPASSWORD"):
+        monkeypatch.setenv(name, secret)
+    shared = short_tmpdir / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)  # the server (another user, as root) writes here
+    sql = f"copy (select 1) to program 'env > {shared}/server-env';\n"
+
+    with embedded_database(_migration_folder(tmp_path, sql), pg_bin=pg_server.pg_bin):
+        pass
+
+    server_env = (shared / "server-env").read_text()
+    shutil.rmtree(shared)
+    assert "PATH=" in server_env
+    assert secret not in server_env
+    assert secret not in repr(pgserver._client_env())
+
+
+# --- migration files ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["dangling", "looping"])
+def test_a_broken_sql_symlink_in_the_migrations_folder_is_an_error(
+    tmp_path: Path, kind: str
+) -> None:
+    folder = _migration_folder(tmp_path, "create table t (id int);\n")
+    link = folder / "002_broken.sql"
+    link.symlink_to(folder / "missing.sql" if kind == "dangling" else link)
+
+    with pytest.raises(SyncSchemaError) as caught:
+        apply_migrations("postgresql:///never_reached", folder)
+
+    assert "002_broken.sql" in caught.value.message
+    assert kind in caught.value.message
+    assert caught.value.hint
+
+
+# --- interrupted and killed runs ------------------------------------------------------------------
+
+SLOW_MIGRATION = "create table a (id int primary key);\nselect pg_sleep(60);\n"
+
+
+def _cli_run(project: Path, migrations: Path, tmpdir: Path) -> subprocess.Popen[str]:
+    """`sync-schema generate` from migrations, with its temp dirs in tmpdir."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PG", "DATABASE_URL"))}
+    env["TMPDIR"] = str(tmpdir)
+    project.mkdir(exist_ok=True)
+    (project / "pyproject.toml").write_text('[tool.sync-schema]\nschemas = ["public"]\n')
+    return subprocess.Popen(
+        [sys.executable, "-m", "generator", "generate", "--migrations", str(migrations)],
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_for(condition: Callable[[], bool], what: str, limit: float = 90) -> None:
+    """Poll until condition holds; a safety net, not a measurement."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what}")
+        time.sleep(0.05)
+
+
+def _psql_running_under(tmpdir: Path) -> bool:
+    return any(b"psql" in _cmdline(pid) for pid in _pids_using(tmpdir))
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+@pytest.mark.postgres
+def test_sigterm_mid_migration_stops_the_server_and_removes_its_temp_dir(
+    tmp_path: Path, short_tmpdir: Path
+) -> None:
+    run = _cli_run(tmp_path / "project", _migration_folder(tmp_path, SLOW_MIGRATION), short_tmpdir)
+    try:
+        _wait_for(lambda: _psql_running_under(short_tmpdir), "the slow migration")
+        run.send_signal(signal.SIGTERM)
+        _out, err = run.communicate(timeout=60)
+    finally:
+        run.kill()
+
+    assert run.returncode == 2, err
+    assert "interrupted" in err
+    assert "Traceback" not in err
+    assert _pids_using(short_tmpdir) == []
+    assert list(short_tmpdir.iterdir()) == []
+    assert not (tmp_path / "project" / "schemas").exists()
+
+
+@pytest.mark.postgres
+def test_the_next_run_reaps_what_a_killed_run_left_and_spares_live_runs(
+    tmp_path: Path, short_tmpdir: Path
+) -> None:
+    run = _cli_run(tmp_path / "project", _migration_folder(tmp_path, SLOW_MIGRATION), short_tmpdir)
+    try:
+        _wait_for(lambda: _psql_running_under(short_tmpdir), "the slow migration")
+        run.kill()
+        run.communicate(timeout=60)
+    finally:
+        run.kill()
+    # psql dies with its parent; the postmaster, detached by pg_ctl, is left for the reaper.
+    _wait_for(lambda: not _psql_running_under(short_tmpdir), "psql to die with its parent")
+    (left,) = short_tmpdir.iterdir()
+    assert _pids_using(left)
+    dead_format_dir = short_tmpdir / "sync-schema-fmt-dead"
+    dead_format_dir.mkdir()
+    shutil.copy(left / leftovers.OWNER_FILE, dead_format_dir / leftovers.OWNER_FILE)
+    live = short_tmpdir / "sync-schema-pg-live"
+    live.mkdir()
+    leftovers.mark_owner(live)  # this test process: alive
+
+    fast = tmp_path / "fast"
+    fast.mkdir()
+    (fast / "001_a.sql").write_text("create table a (id int primary key);\n")
+    next_run = _cli_run(tmp_path / "project", fast, short_tmpdir)
+    _out, err = next_run.communicate(timeout=120)
+
+    assert next_run.returncode == 0, err
+    assert _pids_using(left) == []
+    # (Not the output lock file: another matter.)
+    assert [p.name for p in short_tmpdir.iterdir() if p.is_dir()] == ["sync-schema-pg-live"]
