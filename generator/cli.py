@@ -582,7 +582,8 @@ def generate_cmd(
                 _print_change(console, change, shown)
             _print_impact_summary(console, shown)
             for path in tree.paths():
-                console.out(f"  updated {_display(settings.out / path)}")
+                verb = "deleted" if path in tree.removed and path not in tree.added else "updated"
+                console.out(f"  {verb} {_display(settings.out / path)}")
         if commit:
             _commit(settings, changes, console, breaks=found.call_sites if found else 0)
         return EXIT_IN_SYNC

@@ -10,6 +10,7 @@ from typing import Any
 
 from generator.codemodel import Options
 from generator.errors import ConfigError
+from generator.output import resolve_out
 
 DEFAULT_MIGRATIONS = Path("supabase/migrations")
 DEFAULT_OUT = Path("schemas")
@@ -199,23 +200,31 @@ def load_settings(overrides: Overrides, cwd: Path | None = None) -> Settings:
     jsonb_schemas = _jsonb_schemas(root, section.get("jsonb", {}))
     timeout = section.get("statement-timeout", 30_000)
     schemas = overrides.schemas or tuple(project.get("schemas") or section.get("schemas") or ())
+    out = _path(root, overrides.out, project.get("out") or section.get("out"), DEFAULT_OUT)
+    migrations = _path(
+        root,
+        overrides.migrations,
+        project.get("migrations") or section.get("migrations"),
+        DEFAULT_MIGRATIONS,
+    )
+    templates = (
+        overrides.templates
+        if overrides.templates
+        else (root / section["templates"] if "templates" in section else None)
+    )
+    app_dirs = tuple(root / d for d in section.get("app-dirs", []))
+    # Before anything reads or writes it: `--force` must never be able to delete the project.
+    guarded = [root, cwd, Path.cwd(), migrations, *app_dirs]
+    guarded += [path for path in (pyproject, templates) if path is not None]
+    resolve_out(out, protected=guarded)
     return Settings(
         root=root,
-        out=_path(root, overrides.out, project.get("out") or section.get("out"), DEFAULT_OUT),
-        migrations=_path(
-            root,
-            overrides.migrations,
-            project.get("migrations") or section.get("migrations"),
-            DEFAULT_MIGRATIONS,
-        ),
+        out=out,
+        migrations=migrations,
         schemas=schemas or ("public",),
         db_url=db_url,
         db_url_origin=origin,
-        templates=(
-            overrides.templates
-            if overrides.templates
-            else (root / section["templates"] if "templates" in section else None)
-        ),
+        templates=templates,
         options=Options(
             typeddict_types=typeddict_types,
             relationship_tables=frozenset(section.get("relationship-tables", [])),
@@ -227,7 +236,7 @@ def load_settings(overrides: Overrides, cwd: Path | None = None) -> Settings:
         project_id=project_id,
         statement_timeout_ms=int(timeout),
         report_dir=_path(root, overrides.report_dir, section.get("report-dir"), Path()),
-        app_dirs=tuple(root / d for d in section.get("app-dirs", [])),
+        app_dirs=app_dirs,
         nullability=dict(nullability),
         supabase_shim=(
             overrides.supabase_shim

@@ -18,7 +18,7 @@ from generator import __version__, forked, ir, jsonschema
 from generator.config import Settings
 from generator.errors import SyncSchemaError
 from generator.format import RUFF_CONFIG, TreeFormatter, ruff_version
-from generator.output import read_tree
+from generator.output import read_file, scan_tree
 from generator.render import (
     SCHEMA_JSON,
     Manifest,
@@ -176,10 +176,11 @@ def apply_nullability(db: ir.Database, overrides: Mapping[str, bool]) -> ir.Data
 def read_snapshot_file(out: Path) -> Snapshot | None:
     """The committed schema.json, None when there is none yet."""
     path = out / SCHEMA_JSON
-    if not path.exists():
-        return None
     try:
-        version, data, manifest = read_snapshot(path.read_text(encoding="utf-8"))
+        raw = read_file(out, SCHEMA_JSON)  # never a FIFO's or a symlink's
+        if raw is None:
+            return None
+        version, data, manifest = read_snapshot(raw.decode("utf-8"))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise SyncSchemaError(
             f"cannot read {path}: {exc}",
@@ -231,8 +232,9 @@ def tree_is_current(
     if db_hash != previous.version.db_hash or manifest.inputs != inputs_fingerprint(settings):
         return False
     with stats.stage("verify files"):
-        on_disk = read_tree(settings.out)
-        if set(on_disk) != {*manifest.files, SCHEMA_JSON}:
+        tree = scan_tree(settings.out)
+        on_disk = tree.files
+        if tree.others or set(on_disk) != {*manifest.files, SCHEMA_JSON}:
             return False
         if any(hashlib.sha256(on_disk[rel]).hexdigest() != d for rel, d in manifest.files.items()):
             return False
@@ -361,9 +363,8 @@ def _render_and_format(
 
 def snapshot_version(out: Path) -> dict[str, object]:
     """SCHEMA_VERSION and hashes of the committed tree, for reports (empty if none)."""
-    path = out / SCHEMA_JSON
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(read_file(out, SCHEMA_JSON) or b"{}")
     except (OSError, ValueError):
         return {}
     return {k: document.get(k) for k in ("schema_version", "db_hash", "last_sync")}
