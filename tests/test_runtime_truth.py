@@ -1,0 +1,359 @@
+"""The generated types hold at run time: what Postgres hands back fits them, what they allow goes in.
+
+PostgREST itself is not run: no PostgREST binary is installable here. What it sends is built
+by the same server functions it uses, inside the real Postgres: a read is `json_agg` of the
+rows, a write is `json_to_recordset` of the body, declared
+with the columns it names. psycopg rows come from the real
+server through `dict_row`. Every check runs on every server the conftest provides.
+
+The layers promise:
+- TypedDicts, `typeddict-types = "json"` (default): PostgREST's JSON, validated strictly.
+- TypedDicts, `typeddict-types = "python"`: psycopg rows without registered adapters, strictly.
+- Pydantic models: PostgREST's JSON in, and `model_dump(mode="json")` out that Postgres stores
+  unchanged; psycopg rows too, except the kinds in PSYCOPG_MODEL_NARROWINGS.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.rows import dict_row
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+
+from generator import ir
+from generator.codemodel import Options, decide_names
+from generator.config import Overrides, load_settings
+from generator.introspect import introspect
+from generator.pgserver import TempServer
+from generator.pipeline import build_files
+
+FIXTURE = Path(__file__).parent / "fixtures" / "runtime_truth.sql"
+
+pytestmark = pytest.mark.postgres
+
+#: (relation, column) -> why a Pydantic model does not take psycopg's value (README: "What
+#: the types do not promise"). psycopg, without registered adapters, loads these as text.
+PSYCOPG_MODEL_NARROWINGS: dict[tuple[str, str], str] = {
+    ("arrays", "poss"): "array of a domain: psycopg gives its text form",
+    ("parcels", "price"): "composite: psycopg gives its text form",
+    ("parcels", "prices"): "array of composites: psycopg gives its text form",
+    ("feelings", "moods"): "enum array: psycopg gives its text form",
+    ("feelings", "moods_nn"): "enum array: psycopg gives its text form",
+    ("catalog", "moods"): "enum array: psycopg gives its text form",
+    ("ranges", "during"): "range: psycopg gives a Range, the model the text form",
+    ("ranges", "span"): "range: psycopg gives a Range, the model the text form",
+    ("ranges", "days"): "range: psycopg gives a Range, the model the text form",
+    ("ranges", "amounts"): "range: psycopg gives a Range, the model the text form",
+    ("ranges", "busy"): "multirange: psycopg gives a Multirange, the model the text form",
+}
+
+_PSYCOPG_CONFIG = ConfigDict(strict=True, arbitrary_types_allowed=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class Tree:
+    """The database, its IR and the two generated packages (json and python TypedDicts)."""
+
+    dsn: str
+    db: ir.Database
+    json_pkg: str
+    python_pkg: str
+
+    def module(self, package: str, name: str) -> ModuleType:
+        """A module of one of the generated packages."""
+        return importlib.import_module(f"{package}.{name}")
+
+    def relations(self) -> list[ir.Table]:
+        """Tables and views of the fixture, by name."""
+        return sorted(self.db.tables, key=lambda t: t.name)
+
+    def row(self, table: ir.Table, *, python: bool = False) -> Any:
+        """The Row TypedDict of a relation in the json (or python) package."""
+        names = decide_names(self.db, Options()).tables[table.qualified_name]
+        return getattr(
+            self.module(self.python_pkg if python else self.json_pkg, "database"), names.row
+        )
+
+    def td(self, table: ir.Table, variant: str) -> Any:
+        """The Insert or Update TypedDict of a table (json package)."""
+        names = decide_names(self.db, Options()).tables[table.qualified_name]
+        return getattr(self.module(self.json_pkg, "database"), getattr(names, variant))
+
+    def model(self, table: ir.Table, variant: str = "model") -> type[BaseModel]:
+        """A Pydantic model of a relation: "model", "model_insert" or "model_update"."""
+        names = decide_names(self.db, Options()).tables[table.qualified_name]
+        models = self.module(self.json_pkg, "generated.fastapi.models")
+        found: type[BaseModel] = getattr(models, getattr(names, variant))
+        return found
+
+
+def _write_tree(db: ir.Database, dsn: str, parent: Path, package: str, mode: str) -> None:
+    (parent / "pyproject.toml").write_text(
+        f'[tool.sync-schema]\ntypeddict-types = "{mode}"\n', encoding="utf-8"
+    )
+    root = parent / package
+    settings = load_settings(Overrides(db_url=dsn, out=root), cwd=parent)
+    for rel, text in build_files(settings, db, None).items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def tree(pg_server: TempServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tree]:
+    """The fixture database on this server and both generated packages, importable."""
+    name = f"truth_{uuid.uuid4().hex[:12]}"
+    dsn = pg_server.create_database(name)
+    pg_server.psql(FIXTURE.read_text(encoding="utf-8"), conninfo_to_dict(dsn)["dbname"])
+    db = introspect(dsn)
+    suffix = f"pg{pg_server.major_version}"
+    json_pkg, python_pkg = f"truth_json_{suffix}", f"truth_py_{suffix}"
+    parent = tmp_path_factory.mktemp("truth")
+    for package, mode in ((json_pkg, "json"), (python_pkg, "python")):
+        (parent / mode).mkdir()
+        _write_tree(db, dsn, parent / mode, package, mode)
+        sys.path.insert(0, str(parent / mode))
+    try:
+        yield Tree(dsn, db, json_pkg, python_pkg)
+    finally:
+        for mode in ("json", "python"):
+            sys.path.remove(str(parent / mode))
+        for mod in [m for m in sys.modules if m.split(".")[0] in (json_pkg, python_pkg)]:
+            del sys.modules[mod]
+        pg_server.psql(f'drop database if exists "{name}" with (force)')
+
+
+def _postgrest_json(conn: psycopg.Connection[Any], table: ir.Table) -> str:
+    """The body PostgREST sends for `select=*`: json_agg of the rows, built by the server."""
+    query = sql.SQL(
+        "select coalesce(json_agg(_pgrst_t order by _pgrst_t.id), '[]')::text from {} _pgrst_t"
+    ).format(sql.Identifier(table.schema, table.name))
+    row = conn.execute(query).fetchone()
+    assert row is not None
+    text: str = row[0]
+    return text
+
+
+def _errors(error: ValidationError, relation: str) -> dict[tuple[str, str], str]:
+    """(relation, column) -> the first message, for every error of a validation of rows."""
+    found: dict[tuple[str, str], str] = {}
+    for e in error.errors():
+        column = next((str(part) for part in e["loc"] if isinstance(part, str)), "?")
+        found.setdefault((relation, column), f"{e['msg']} (input {e.get('input')!r})")
+    return found
+
+
+def _report(failures: dict[tuple[str, str], str]) -> str:
+    """One line per failing (relation, column)."""
+    return "\n".join(f"{r}.{c}: {m}" for (r, c), m in sorted(failures.items()))
+
+
+def _validate(
+    adapter: TypeAdapter[Any], relation: str, **kwargs: Any
+) -> dict[tuple[str, str], str]:
+    try:
+        if "json" in kwargs:
+            adapter.validate_json(kwargs.pop("json"), **kwargs)
+        else:
+            adapter.validate_python(kwargs.pop("python"), **kwargs)
+    except ValidationError as error:
+        return _errors(error, relation)
+    return {}
+
+
+# --- (a) PostgREST's JSON -------------------------------------------------------------------
+
+
+def test_postgrest_json_validates_strictly_against_every_row_typeddict(tree: Tree) -> None:
+    failures: dict[tuple[str, str], str] = {}
+    with psycopg.connect(tree.dsn) as conn:
+        for table in tree.relations():
+            adapter: TypeAdapter[Any] = TypeAdapter(list[tree.row(table)])  # type: ignore[misc]
+            body = _postgrest_json(conn, table)
+            failures |= _validate(adapter, table.name, json=body, strict=True)
+    assert failures == {}, _report(failures)
+
+
+def test_postgrest_json_validates_against_every_model(tree: Tree) -> None:
+    failures: dict[tuple[str, str], str] = {}
+    with psycopg.connect(tree.dsn) as conn:
+        for table in tree.relations():
+            adapter: TypeAdapter[Any] = TypeAdapter(list[tree.model(table)])  # type: ignore[misc]
+            failures |= _validate(adapter, table.name, json=_postgrest_json(conn, table))
+    assert failures == {}, _report(failures)
+
+
+# --- (b) psycopg rows -------------------------------------------------------------------------
+
+
+def _psycopg_rows(conn: psycopg.Connection[Any], table: ir.Table) -> list[dict[str, Any]]:
+    query = sql.SQL("select * from {} order by id").format(sql.Identifier(table.schema, table.name))
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query).fetchall()
+
+
+def test_psycopg_rows_validate_strictly_against_the_python_mode_typeddicts(tree: Tree) -> None:
+    failures: dict[tuple[str, str], str] = {}
+    with psycopg.connect(tree.dsn) as conn:
+        for table in tree.relations():
+            row_type = tree.row(table, python=True)
+            adapter: TypeAdapter[Any] = TypeAdapter(list[row_type], config=_PSYCOPG_CONFIG)  # type: ignore[valid-type]
+            failures |= _validate(
+                adapter, table.name, python=_psycopg_rows(conn, table), strict=True
+            )
+    assert failures == {}, _report(failures)
+
+
+def test_psycopg_rows_validate_against_the_models_except_the_documented_kinds(
+    tree: Tree,
+) -> None:
+    failures: dict[tuple[str, str], str] = {}
+    with psycopg.connect(tree.dsn) as conn:
+        for table in tree.relations():
+            model = tree.model(table)
+            for row in _psycopg_rows(conn, table):
+                try:
+                    model.model_validate(row)
+                except ValidationError as error:
+                    failures |= _errors(error, table.name)
+    assert sorted(failures) == sorted(PSYCOPG_MODEL_NARROWINGS), _report(failures)
+
+
+# --- (c) writes, the way PostgREST writes -----------------------------------------------------
+
+
+def _record_columns(table: ir.Table, keys: list[str]) -> sql.Composable:
+    """`AS _(col type, ...)` for the keys of a body, as PostgREST declares them."""
+    types = {c.name: c.type.sql for c in table.columns}
+    return sql.SQL(", ").join(
+        sql.SQL("{} {}").format(sql.Identifier(k), sql.SQL(types[k])) for k in keys
+    )
+
+
+def _insert(
+    conn: psycopg.Connection[Any], table: ir.Table, value: dict[str, Any]
+) -> dict[str, Any]:
+    """Insert `value` as PostgREST does (its keys only, json_to_recordset); the stored row."""
+    columns = sql.SQL(", ").join(sql.Identifier(k) for k in value)
+    query = sql.SQL(
+        "with ins as (insert into {t} ({c}) select {c} from json_to_recordset(%s) as _({d})"
+        " returning *) select to_json(ins)::text from ins"
+    ).format(
+        t=sql.Identifier(table.schema, table.name),
+        c=columns,
+        d=_record_columns(table, list(value)),
+    )
+    row = conn.execute(query, [json.dumps([value])]).fetchone()
+    assert row is not None
+    stored: dict[str, Any] = json.loads(row[0])
+    return stored
+
+
+def _update(
+    conn: psycopg.Connection[Any], table: ir.Table, key: int, value: dict[str, Any]
+) -> dict[str, Any]:
+    """Update row `key` as PostgREST does (SET col = body.col from json_to_record)."""
+    target = sql.Identifier(table.schema, table.name)
+    sets = sql.SQL(", ").join(sql.SQL("{k} = _.{k}").format(k=sql.Identifier(k)) for k in value)
+    query = sql.SQL(
+        "with up as (update {t} set {s} from json_to_record(%s) as _({d})"
+        " where {t}.id = %s returning {t}.*) select to_json(up)::text from up"
+    ).format(t=target, s=sets, d=_record_columns(table, list(value)))
+    row = conn.execute(query, [json.dumps(value), key]).fetchone()
+    assert row is not None, f"no row {key} in {table.name}"
+    stored: dict[str, Any] = json.loads(row[0])
+    return stored
+
+
+def _tables(tree: Tree) -> list[ir.Table]:
+    return [t for t in tree.relations() if not t.is_view]
+
+
+def _differences(
+    table: ir.Table, sent: dict[str, Any], stored: dict[str, Any]
+) -> dict[tuple[str, str], str]:
+    return {
+        (table.name, k): f"sent {v!r}, stored {stored.get(k)!r}"
+        for k, v in sent.items()
+        if k != "id" and stored.get(k) != v
+    }
+
+
+def _insert_checked(
+    conn: psycopg.Connection[Any], table: ir.Table, sent: dict[str, Any], expected: dict[str, Any]
+) -> dict[tuple[str, str], str]:
+    """Insert `sent` in a savepoint; the columns stored unlike `expected`, or the error."""
+    try:
+        with conn.transaction():
+            return _differences(table, expected, _insert(conn, table, sent))
+    except psycopg.Error as error:
+        return {(table.name, "(insert)"): f"{type(error).__name__}: {error}".splitlines()[0]}
+
+
+def _update_checked(
+    conn: psycopg.Connection[Any],
+    table: ir.Table,
+    key: int,
+    sent: dict[str, Any],
+    expected: dict[str, Any],
+) -> dict[tuple[str, str], str]:
+    """Update row `key` with `sent` in a savepoint; the columns stored unlike `expected`."""
+    try:
+        with conn.transaction():
+            return _differences(table, expected, _update(conn, table, key, sent))
+    except psycopg.Error as error:
+        column = ",".join(sent)
+        return {(table.name, column): f"{type(error).__name__}: {error}".splitlines()[0]}
+
+
+def test_rows_read_back_are_insert_typeddict_values_postgres_stores_unchanged(tree: Tree) -> None:
+    failures: dict[tuple[str, str], str] = {}
+    with psycopg.connect(tree.dsn) as conn, conn.transaction(force_rollback=True):
+        for table in _tables(tree):
+            adapter: TypeAdapter[Any] = TypeAdapter(tree.td(table, "insert"))
+            for row in json.loads(_postgrest_json(conn, table)):
+                value = {**row, "id": row["id"] + 1000}
+                failures |= _validate(adapter, table.name, python=value, strict=True)
+                failures |= _insert_checked(conn, table, value, value)
+    assert failures == {}, _report(failures)
+
+
+def test_model_dumps_of_rows_read_back_are_stored_unchanged_on_insert_and_update(
+    tree: Tree,
+) -> None:
+    failures: dict[tuple[str, str], str] = {}
+    with psycopg.connect(tree.dsn) as conn, conn.transaction(force_rollback=True):
+        for table in _tables(tree):
+            insert_model = tree.model(table, "model_insert")
+            update_model = tree.model(table, "model_update")
+            for row in json.loads(_postgrest_json(conn, table)):
+                value = {**row, "id": row["id"] + 1000}
+                try:
+                    model = insert_model.model_validate_json(json.dumps(value))
+                except ValidationError as error:
+                    failures |= _errors(error, table.name)
+                    continue
+                dumped = model.model_dump(mode="json", exclude_unset=True)
+                failures |= _insert_checked(conn, table, dumped, value)
+                for column, cell in row.items():
+                    if column == "id":
+                        continue
+                    try:
+                        patch = update_model.model_validate_json(json.dumps({column: cell}))
+                    except ValidationError as error:
+                        failures |= _errors(error, table.name)
+                        continue
+                    body = patch.model_dump(mode="json", exclude_unset=True)
+                    failures |= _update_checked(conn, table, row["id"], body, {column: cell})
+    assert failures == {}, _report(failures)
