@@ -158,8 +158,21 @@ class Names:
 
 
 def rpc_callable(function: ir.Function) -> bool:
-    """PostgREST passes arguments by name: a function with an unnamed one gets no Args class."""
-    return all(a.name for a in function.arguments if a.mode in ("in", "inout", "variadic"))
+    """PostgREST passes arguments by name, or the whole body to a single unnamed json one."""
+    inputs = [a for a in function.arguments if a.mode in ("in", "inout", "variadic")]
+    return all(a.name for a in inputs) or takes_body(function)
+
+
+def takes_body(function: ir.Function) -> bool:
+    """The function's one argument is an unnamed json/jsonb: PostgREST passes it the body."""
+    inputs = [a for a in function.arguments if a.mode in ("in", "inout", "variadic")]
+    return (
+        len(inputs) == 1
+        and not inputs[0].name
+        and inputs[0].type.schema == "pg_catalog"
+        and inputs[0].type.name in ("json", "jsonb")
+        and inputs[0].type.array_dims == 0
+    )
 
 
 def table_group(table: ir.Table, options: Options) -> str:
@@ -692,7 +705,22 @@ class TreeBuilder:
         aliases: list[TypeAliasDef] = []
         for function, args, columns, returned in pending:
             args_name, returns_name, result_name = self.names.functions[function.signature]
-            inputs = [a for a in function.arguments if a.mode in ("in", "inout", "variadic")]
+            if takes_body(function):
+                aliases.append(
+                    TypeAliasDef(
+                        name=args_name,
+                        annotation=args[""].annotation,
+                        comment=tuple(
+                            pytext.comment(
+                                f"The body `{function.signature}` takes: PostgREST passes the"
+                                " whole of `supabase.rpc(name, body)`'s body to its one argument."
+                            )
+                        ),
+                    )
+                )
+            inputs = [
+                a for a in function.arguments if a.mode in ("in", "inout", "variadic") and a.name
+            ]
             fields = [
                 (
                     ir.Column(name=a.name, type=a.type, nullable=False),
@@ -703,9 +731,10 @@ class TreeBuilder:
                 for a in inputs
             ]
             doc = f"Arguments of `{function.signature}`, as `supabase.rpc({pytext.string_literal(function.name)}, args)` takes them."
-            classes.append(
-                self._td(args_name, doc, function.comment, fields, module_names, total=True)
-            )
+            if not takes_body(function):
+                classes.append(
+                    self._td(args_name, doc, function.comment, fields, module_names, total=True)
+                )
             if columns:
                 result_fields = [
                     (c, _nullable(columns[c.name].annotation, nullable=True))
@@ -733,7 +762,9 @@ class TreeBuilder:
                 )
             )
         if classes:
-            imports.add(("typing_extensions", "TypedDict"), ("typing", "TypeAlias"))
+            imports.add(("typing_extensions", "TypedDict"))
+        if aliases:
+            imports.add(("typing", "TypeAlias"))
         if any(f.annotation.startswith("NotRequired[") for c in classes for f in c.fields):
             imports.add(("typing", "NotRequired"))
         return {"classes": classes, "aliases": aliases, "imports": imports.lines(2 + self.depth)}

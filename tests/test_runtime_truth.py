@@ -357,3 +357,96 @@ def test_model_dumps_of_rows_read_back_are_stored_unchanged_on_insert_and_update
                     body = patch.model_dump(mode="json", exclude_unset=True)
                     failures |= _update_checked(conn, table, row["id"], body, {column: cell})
     assert failures == {}, _report(failures)
+
+
+# --- functions, as `.rpc()` calls them ---------------------------------------------------------
+
+#: function -> (Args value, SQL call with %s for the JSON body, as PostgREST binds it)
+RPC_CALLS: dict[str, tuple[Any, str]] = {
+    "ingest": ([1, {"a": None}, "x"], "select to_json(public.ingest(%s::json))::text"),
+    "ingest_b": ({"k": [1, 2.5]}, "select to_json(public.ingest_b(%s::jsonb))::text"),
+    "moods_of": (
+        {"person": 1},
+        "select to_json(public.moods_of(person => (%s::json ->> 'person')::integer))::text",
+    ),
+    "grid_for": (
+        {"n": 3},
+        "select to_json(public.grid_for(n => (%s::json ->> 'n')::integer))::text",
+    ),
+}
+
+
+def test_rpc_args_are_accepted_and_results_fit_the_returns_aliases(tree: Tree) -> None:
+    functions = tree.module(tree.json_pkg, "database.functions")
+    names = decide_names(tree.db, Options()).functions
+    by_name = {f.name: names[f.signature] for f in tree.db.functions}
+    assert set(by_name) == set(RPC_CALLS)
+    with psycopg.connect(tree.dsn) as conn:
+        for name, (args, call) in RPC_CALLS.items():
+            args_name, returns_name, _result = by_name[name]
+            TypeAdapter(getattr(functions, args_name)).validate_python(args, strict=True)
+            row = conn.execute(call, [json.dumps(args)]).fetchone()
+            assert row is not None
+            returns = TypeAdapter(getattr(functions, returns_name))
+            returns.validate_json(row[0], strict=True)
+
+
+def test_a_function_taking_the_body_as_one_unnamed_json_argument_gets_a_json_args_alias(
+    tree: Tree,
+) -> None:
+    functions = tree.module(tree.json_pkg, "database.functions")
+    assert functions.IngestArgs.__name__ == "Json"
+    assert functions.IngestBArgs.__name__ == "Json"
+
+
+# --- writes the types refuse ------------------------------------------------------------------
+
+
+def _table(tree: Tree, name: str) -> ir.Table:
+    return next(t for t in tree.db.tables if t.name == name)
+
+
+def test_write_models_refuse_none_for_not_null_columns_and_leave_unset_ones_out(
+    tree: Tree,
+) -> None:
+    texts, jsons = _table(tree, "texts"), _table(tree, "jsons")
+    for model, values in (
+        (tree.model(texts, "model_insert"), {"id": 9, "title": "x", "active": None}),
+        (tree.model(texts, "model_update"), {"title": None}),
+        (tree.model(jsons, "model_insert"), {"id": 9, "settings": None}),
+        (tree.model(jsons, "model_update"), {"raw": None}),
+    ):
+        with pytest.raises(ValidationError):
+            model.model_validate(values)
+    insert = tree.model(texts, "model_insert").model_validate({"id": 9, "title": "x"})
+    assert insert.model_dump(mode="json", exclude_unset=True) == {"id": 9, "title": "x"}
+    update = tree.model(texts, "model_update").model_validate({"t": None})
+    assert update.model_dump(mode="json", exclude_unset=True) == {"t": None}
+    with psycopg.connect(tree.dsn) as conn, conn.transaction(force_rollback=True):
+        stored = _insert(conn, texts, insert.model_dump(mode="json", exclude_unset=True))
+    assert stored["active"] is True  # the column's default applied
+
+
+def test_insert_typeddicts_refuse_a_json_null_for_a_not_null_json_column(tree: Tree) -> None:
+    jsons = _table(tree, "jsons")
+    insert = TypeAdapter(tree.td(jsons, "insert"))
+    insert.validate_python({"id": 9, "jb": None, "settings": {"a": [None]}}, strict=True)
+    with pytest.raises(ValidationError):
+        insert.validate_python({"id": 9, "settings": None}, strict=True)
+    with psycopg.connect(tree.dsn) as conn, pytest.raises(psycopg.errors.NotNullViolation):
+        _insert(conn, jsons, {"id": 9, "settings": None})
+
+
+# --- enums ------------------------------------------------------------------------------------
+
+
+def test_enum_members_format_as_their_labels_so_filters_send_the_label(tree: Tree) -> None:
+    mood = tree.module(tree.json_pkg, "enums").Mood
+    assert (str(mood.HAPPY), f"{mood.HAPPY}", format(mood.HAPPY, ">6")) == (
+        "happy",
+        "happy",
+        " happy",
+    )
+    assert json.dumps({"m": mood.OK}) == '{"m": "ok"}'
+    assert mood("sad") is mood.SAD
+    assert mood.SAD == "sad"
