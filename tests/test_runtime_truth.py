@@ -450,3 +450,104 @@ def test_enum_members_format_as_their_labels_so_filters_send_the_label(tree: Tre
     assert json.dumps({"m": mood.OK}) == '{"m": "ok"}'
     assert mood("sad") is mood.SAD
     assert mood.SAD == "sad"
+
+
+# --- thousands of generated values ------------------------------------------------------------
+
+BULK_ROWS = 3000
+_H = "hashtext(g::text)"  # a spread of int4 values, the same on every server
+#: table -> the select list of one generated row per `g` (ids above the fixture's rows)
+BULK: dict[str, str] = {
+    "numbers": f"""100000 + g, ({_H} % 32768)::int2, {_H}, hashtextextended(g::text, 0),
+        round(({_H} % 1000000000)::numeric / 100, 2), hashtextextended(g::text, 1)::numeric / 997,
+        {_H}::float4 / 3, {_H}::float8 / 7 * 1e-5, (abs({_H}) + 1)::int, g""",
+    "texts": """100000 + g, md5(g::text) || repeat(chr(192 + g % 500), g % 5),
+        left(md5(g::text), g % 11), chr(65 + g % 26), left(md5(g::text), g % 21), g % 3 = 0,
+        md5(g::text)::uuid,
+        case when g % 2 = 0 then ('10.' || g % 256 || '.' || g / 256 % 256 || '.1/' || 8 + g % 25)
+             else '2001:db8::' || to_hex(g) end::inet,
+        case when g % 2 = 0 then ('10.' || g % 256 || '.0.0/16') else '2001:db8::/32' end::cidr,
+        g::oid, 'public.numbers'::regclass, md5(g::text), g % 2 = 0""",
+    "times": f"""100000 + g, date '0001-01-01' + abs({_H}) % 3652058,
+        time '00:00' + abs({_H}) % 86400000000 * interval '1 microsecond',
+        ((time '00:00' + abs({_H}) % 86400 * interval '1 second')::text
+          || (array['+00', '+02', '-05:30', '+05:45', '+14', '-12', '+01:00'])[g % 7 + 1])::timetz,
+        timestamp '0001-01-01' + abs({_H}) % 3652058 * interval '1 day' + g * interval '1.5 s',
+        timestamptz '1900-01-01 00:00+00' + {_H} * interval '1 second',
+        make_interval(years => g % 7 - 3, months => g % 13 - 6, days => g % 61 - 30,
+                      secs => ({_H} % 100000000) / 1000.0),
+        make_interval(months => g % 400 - 200), timestamptz '2024-01-01 00:00+00'""",
+    "blobs": """100000 + g, decode(md5(g::text), 'hex') || '\\x005c78'::bytea,
+        decode(repeat(md5(g::text), g % 4), 'hex')""",
+    "jsons": f"""100000 + g, json_build_object('g', g, 'a', json_build_array(g, null, md5(g::text))),
+        (array['null'::jsonb, to_jsonb(g), to_jsonb(md5(g::text)),
+               jsonb_build_object('f', g / 7.0, 'b', g % 2 = 0)])[g % 4 + 1],
+        jsonb_build_array(g, 'x'), to_json({_H} / 3.0)""",
+    "feelings": """100000 + g, (array['sad', 'ok', 'happy'])[g % 3 + 1]::mood,
+        (array['happy', 'sad', 'ok'])[g % 3 + 1]::mood,
+        (array['{}', '{sad}', '{ok,happy}', '{happy,happy,sad}'])[g % 4 + 1]::mood[],
+        (array['{ok}', '{}'])[g % 2 + 1]::mood[]""",
+    "arrays": f"""100000 + g, array[g, -g, {_H}], array[hashtextextended(g::text, 0)],
+        array[md5(g::text), '', 'NULL'], array[[g, g + 1], [{_H}, 0]], array[g]::int_list,
+        array[g, g]::nn_list, array[g / 7.0, 1e-20], array[timestamptz '2024-01-01' + g * interval '1 h'],
+        array[md5(g::text)::uuid], array[g % 2 = 0], array[g + 1]::positive_int[]""",
+    "parcels": """100000 + g, row(g / 100.0, 'EUR')::money_pair,
+        array[row(g, 'USD'), row(null, 'a,"b")')]::money_pair[]""",
+    "ranges": """100000 + g, int4range(g, g + g % 5), tstzrange(timestamptz '2024-01-01 00:00+00',
+        timestamptz '2024-01-01 00:00+00' + g * interval '1 h', (array['[)', '(]', '()', '[]'])[g % 4 + 1]),
+        daterange(date '2024-01-01' + g, case when g % 3 = 0 then null else date '2024-01-01' + 2 * g end),
+        numrange(g / 3.0, g / 2.0), int8multirange(int8range(g, g + 10), int8range(g + 20, null))""",
+}
+
+
+def test_thousands_of_generated_rows_per_type_validate_and_store_without_a_failure(
+    tree: Tree,
+) -> None:
+    failures: dict[tuple[str, str], str] = {}
+    checked = 0
+    with psycopg.connect(tree.dsn) as conn, conn.transaction(force_rollback=True):
+        for name, select in BULK.items():
+            table = _table(tree, name)
+            target = sql.Identifier(table.schema, table.name)
+            conn.execute(
+                sql.SQL("insert into {} select {} from generate_series(1, {}) g").format(
+                    target, sql.SQL(select), BULK_ROWS
+                )
+            )
+        for table in tree.relations():
+            body = _postgrest_json(conn, table)
+            rows = json.loads(body)
+            checked += len(rows)
+            row_type = tree.row(table)
+            failures |= _validate(TypeAdapter(list[row_type]), table.name, json=body, strict=True)  # type: ignore[valid-type]
+            failures |= _validate(TypeAdapter(list[tree.model(table)]), table.name, json=body)  # type: ignore[misc]
+            python_row = tree.row(table, python=True)
+            adapter: TypeAdapter[Any] = TypeAdapter(list[python_row], config=_PSYCOPG_CONFIG)  # type: ignore[valid-type]
+            failures |= _validate(
+                adapter, table.name, python=_psycopg_rows(conn, table), strict=True
+            )
+            if table.is_view:
+                continue
+            # Every row, dumped by the Insert model, goes back in unchanged (one set-based insert).
+            insert_model = tree.model(table, "model_insert")
+            models = TypeAdapter(list[insert_model]).validate_json(  # type: ignore[valid-type]
+                json.dumps([{**r, "id": r["id"] + 1_000_000} for r in rows])
+            )
+            dumped = [m.model_dump(mode="json", exclude_unset=True) for m in models]
+            columns = sql.SQL(", ").join(
+                sql.Identifier(c.name) for c in table.columns if c.name in dumped[0]
+            )
+            query = sql.SQL(
+                "with ins as (insert into {t} ({c}) select {c} from json_to_recordset(%s) as _({d})"
+                " returning *) select coalesce(json_agg(ins order by ins.id), '[]')::text from ins"
+            ).format(
+                t=sql.Identifier(table.schema, table.name),
+                c=columns,
+                d=_record_columns(table, [c.name for c in table.columns if c.name in dumped[0]]),
+            )
+            stored = conn.execute(query, [json.dumps(dumped)]).fetchone()
+            assert stored is not None
+            for sent, back in zip(rows, json.loads(stored[0]), strict=True):
+                failures |= _differences(table, sent, back)
+    assert checked > BULK_ROWS * len(BULK)
+    assert failures == {}, _report(failures)
