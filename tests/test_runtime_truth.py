@@ -31,6 +31,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from typing_extensions import TypedDict
 
 from generator import ir
 from generator.codemodel import Options, decide_names
@@ -76,8 +77,8 @@ class Tree:
         return importlib.import_module(f"{package}.{name}")
 
     def relations(self) -> list[ir.Table]:
-        """Tables and views of the fixture, by name."""
-        return sorted(self.db.tables, key=lambda t: t.name)
+        """Tables and views of the fixture, by name, but `narrowed`."""
+        return sorted((t for t in self.db.tables if t.name != "narrowed"), key=lambda t: t.name)
 
     def row(self, table: ir.Table, *, python: bool = False) -> Any:
         """The Row TypedDict of a relation in the json (or python) package."""
@@ -551,3 +552,53 @@ def test_thousands_of_generated_rows_per_type_validate_and_store_without_a_failu
                 failures |= _differences(table, sent, back)
     assert checked > BULK_ROWS * len(BULK)
     assert failures == {}, _report(failures)
+
+
+# --- what the types do not promise --------------------------------------------------------------
+
+
+def _narrowed_failures(tree: Tree) -> dict[str, list[str]]:
+    """check -> the columns of `narrowed` it fails on (each one a README row)."""
+    table = _table(tree, "narrowed")
+    found: dict[str, dict[tuple[str, str], str]] = {}
+    with psycopg.connect(tree.dsn) as conn:
+        body = _postgrest_json(conn, table)
+        row_type, model = tree.row(table), tree.model(table)
+        found["json row"] = _validate(
+            TypeAdapter(list[row_type]), "narrowed", json=body, strict=True
+        )  # type: ignore[valid-type]
+        found["model"] = _validate(TypeAdapter(list[model]), "narrowed", json=body)  # type: ignore[valid-type]
+        insert = TypeAdapter(tree.td(table, "insert"))
+        found["json insert"] = {}
+        for row in json.loads(body):
+            found["json insert"] |= _validate(insert, "narrowed", python=row, strict=True)
+        with conn.cursor(row_factory=dict_row) as cur:
+            # psycopg cannot load infinity or a year outside 1-9999, nor 24:00: it raises.
+            rows = cur.execute(
+                "select id, ints, n, d, doc from public.narrowed order by id"
+            ).fetchall()
+        python_row = tree.row(table, python=True)
+        fields = {k: v for k, v in python_row.__annotations__.items() if k in rows[0]}
+        partial = TypedDict("Partial", fields)  # type: ignore[operator]
+        adapter: TypeAdapter[Any] = TypeAdapter(list[partial], config=_PSYCOPG_CONFIG)  # type: ignore[valid-type]
+        found["python row"] = _validate(adapter, "narrowed", python=rows, strict=True)
+    return {check: sorted(c for _r, c in failures) for check, failures in found.items()}
+
+
+def test_documented_narrowings_fail_exactly_where_the_readme_says(tree: Tree) -> None:
+    assert _narrowed_failures(tree) == {
+        # M3: NULL array elements; M5: NaN and Infinity arrive as JSON strings.
+        "json row": ["d", "ints", "n"],
+        # M9: infinity, BC and year 10000; time 24:00; Decimal NaN/Infinity (allow_inf_nan).
+        "model": ["born", "closes", "ints", "n", "until"],
+        # The same, written back; and a JSON null in a NOT NULL json column is SQL NULL.
+        "json insert": ["d", "doc", "ints", "n"],
+        "python row": ["ints", "n"],
+    }
+
+
+def test_psycopg_cannot_load_infinite_or_out_of_range_dates_and_times(tree: Tree) -> None:
+    with psycopg.connect(tree.dsn) as conn:
+        for column in ("until", "born", "closes"):
+            with pytest.raises(psycopg.DataError):
+                conn.execute(f"select {column} from public.narrowed order by id").fetchall()
