@@ -983,6 +983,15 @@ def _attr_names(columns: tuple[ir.Column, ...], reserved: frozenset[str]) -> dic
     return names
 
 
+def _decimal_limits(precision: int, scale: int) -> list[str]:
+    """Pydantic's limits for numeric(precision, scale), PostgreSQL 15's typmods included."""
+    if scale < 0:
+        # numeric(5,-2) holds 9999900: up to precision - scale digits, none after the point.
+        return [f"max_digits={precision - scale}"]
+    # Pydantic counts the zeros after the point as digits: 0.00012 in numeric(3,5) has 5.
+    return [f"max_digits={max(precision, scale)}", f"decimal_places={scale}"]
+
+
 def _model_field(column: ir.Column, attr: str, pytype: PyType, variant: str) -> ModelField:
     annotation = pytype.annotation
     args: list[str] = []
@@ -992,9 +1001,7 @@ def _model_field(column: ir.Column, attr: str, pytype: PyType, variant: str) -> 
         if column.type.max_length is not None and annotation == "str":
             args.append(f"max_length={column.type.max_length}")
         if column.type.precision is not None and annotation == "Decimal":
-            args.append(f"max_digits={column.type.precision}")
-            if column.type.scale is not None and column.type.scale >= 0:
-                args.append(f"decimal_places={column.type.scale}")
+            args += _decimal_limits(column.type.precision, column.type.scale or 0)
     if column.comment:
         args.append(f"description={pytext.string_literal(column.comment)}")
     optional = variant == "update" or (variant == "insert" and _optional_on_insert(column))
