@@ -24,7 +24,8 @@ _IMPORTED_NAMES = frozenset(
     {
         "Decimal", "UUID", "date", "datetime", "time", "timedelta", "Range", "Multirange", "JsonValue",
         "IPvAnyInterface", "IPvAnyNetwork", "IPv4Address", "IPv6Address", "IPv4Interface",
-        "IPv6Interface", "IPv4Network", "IPv6Network",
+        "IPv6Interface", "IPv4Network", "IPv6Network", "Bytea", "Interval", "TimeTz",
+        "JsonNotNull",
     }
 )  # fmt: skip
 _PYDANTIC_BASE = "SchemaModel"
@@ -32,9 +33,10 @@ _FROZEN_ROW_BASE = "SchemaRowModel"
 _ENUM_BASE = "_LabelEnum"
 #: Every name the templates bind at module level besides the objects' classes: no class may
 #: take one, or it would shadow it (even through a [tool.sync-schema.naming] override).
+#: Enum is no longer bound (StrEnum is), but stays taken: freeing it would rename classes.
 _TEMPLATE_NAMES = frozenset(
     {
-        *_TYPING_NAMES, *_IMPORTED_NAMES, "TYPE_CHECKING", "Enum", _ENUM_BASE, "Json",
+        *_TYPING_NAMES, *_IMPORTED_NAMES, "TYPE_CHECKING", "Enum", "StrEnum", _ENUM_BASE, "Json",
         "BaseModel", "ConfigDict", "Field", _PYDANTIC_BASE, _FROZEN_ROW_BASE,
         "SCHEMA_VERSION", "LAST_SYNC", "DB_HASH", "GENERATOR_VERSION",
     }
@@ -156,8 +158,21 @@ class Names:
 
 
 def rpc_callable(function: ir.Function) -> bool:
-    """PostgREST passes arguments by name: a function with an unnamed one gets no Args class."""
-    return all(a.name for a in function.arguments if a.mode in ("in", "inout", "variadic"))
+    """PostgREST passes arguments by name, or the whole body to a single unnamed json one."""
+    inputs = [a for a in function.arguments if a.mode in ("in", "inout", "variadic")]
+    return all(a.name for a in inputs) or takes_body(function)
+
+
+def takes_body(function: ir.Function) -> bool:
+    """The function's one argument is an unnamed json/jsonb: PostgREST passes it the body."""
+    inputs = [a for a in function.arguments if a.mode in ("in", "inout", "variadic")]
+    return (
+        len(inputs) == 1
+        and not inputs[0].name
+        and inputs[0].type.schema == "pg_catalog"
+        and inputs[0].type.name in ("json", "jsonb")
+        and inputs[0].type.array_dims == 0
+    )
 
 
 def table_group(table: ir.Table, options: Options) -> str:
@@ -520,7 +535,7 @@ class TreeBuilder:
             )
         imports = ImportSet()
         if classes:
-            imports.add(("enum", "Enum"), ("typing", "Literal"), ("typing", "TYPE_CHECKING"))
+            imports.add(("enum", "StrEnum"), ("typing", "Literal"), ("typing", "TYPE_CHECKING"))
         if any(not e.labels for e in self.objects.enums):
             imports.add(("typing", "Never"))
         return {"enums": classes, "imports": imports.lines(1 + self.depth), "base": _ENUM_BASE}
@@ -530,8 +545,8 @@ class TreeBuilder:
         """Context of database/{entities,relationships,views}.py."""
         mapper = self._mapper(self.options.typeddict_types)
         imports = ImportSet()
-        imports.add(("typing", "TypedDict"))
-        pending: list[tuple[ir.Table, TableNames, dict[str, PyType]]] = []
+        imports.add(("typing_extensions", "TypedDict"))
+        pending: list[tuple[ir.Table, TableNames, dict[str, PyType], dict[str, PyType]]] = []
         for table in self.objects.tables:
             tn = self.names.tables[table.qualified_name]
             if tn.group != group:
@@ -539,23 +554,24 @@ class TreeBuilder:
             types = {
                 c.name: mapper.column(c, f"{table.qualified_name}.{c.name}") for c in table.columns
             }
-            for t in types.values():
+            writes = _write_types(mapper, table) if tn.insert else {}
+            for t in (*types.values(), *writes.values()):
                 imports.add(*t.imports)
-            pending.append((table, tn, types))
+            pending.append((table, tn, types, writes))
         # A key that names something the annotations use would shadow it in class syntax.
         module_names = _all_identifiers(
-            t.annotation for _tbl, _tn, ts in pending for t in ts.values()
+            t.annotation for _tbl, _tn, ts, ws in pending for t in (*ts.values(), *ws.values())
         ) | {"TypedDict", "NotRequired", "Json"}
         classes: list[TDClass] = []
-        for table, tn, types in pending:
+        for table, tn, types, writes in pending:
             classes.append(self._row_td(table, tn.row, types, module_names))
             if tn.insert:
-                insert = self._insert_td(table, tn.insert, types, module_names)
+                insert = self._insert_td(table, tn.insert, writes, module_names)
                 classes.append(insert)
                 if any(f.annotation.startswith("NotRequired[") for f in insert.fields):
                     imports.add(("typing", "NotRequired"))
             if tn.update:
-                classes.append(self._update_td(table, tn.update, types, module_names))
+                classes.append(self._update_td(table, tn.update, writes, module_names))
         if not classes:
             imports = ImportSet()
         return {"classes": classes, "imports": imports.lines(2 + self.depth), "group": group}
@@ -650,7 +666,7 @@ class TreeBuilder:
             for c, types in typed
         ]
         if classes:
-            imports.add(("typing", "TypedDict"))
+            imports.add(("typing_extensions", "TypedDict"))
         return {"classes": classes, "imports": imports.lines(2 + self.depth)}
 
     def _composite_doc(self, composite: ir.CompositeType) -> str:
@@ -689,7 +705,22 @@ class TreeBuilder:
         aliases: list[TypeAliasDef] = []
         for function, args, columns, returned in pending:
             args_name, returns_name, result_name = self.names.functions[function.signature]
-            inputs = [a for a in function.arguments if a.mode in ("in", "inout", "variadic")]
+            if takes_body(function):
+                aliases.append(
+                    TypeAliasDef(
+                        name=args_name,
+                        annotation=args[""].annotation,
+                        comment=tuple(
+                            pytext.comment(
+                                f"The body `{function.signature}` takes: PostgREST passes the"
+                                " whole of `supabase.rpc(name, body)`'s body to its one argument."
+                            )
+                        ),
+                    )
+                )
+            inputs = [
+                a for a in function.arguments if a.mode in ("in", "inout", "variadic") and a.name
+            ]
             fields = [
                 (
                     ir.Column(name=a.name, type=a.type, nullable=False),
@@ -700,9 +731,10 @@ class TreeBuilder:
                 for a in inputs
             ]
             doc = f"Arguments of `{function.signature}`, as `supabase.rpc({pytext.string_literal(function.name)}, args)` takes them."
-            classes.append(
-                self._td(args_name, doc, function.comment, fields, module_names, total=True)
-            )
+            if not takes_body(function):
+                classes.append(
+                    self._td(args_name, doc, function.comment, fields, module_names, total=True)
+                )
             if columns:
                 result_fields = [
                     (c, _nullable(columns[c.name].annotation, nullable=True))
@@ -730,7 +762,9 @@ class TreeBuilder:
                 )
             )
         if classes:
-            imports.add(("typing", "TypedDict"), ("typing", "TypeAlias"))
+            imports.add(("typing_extensions", "TypedDict"))
+        if aliases:
+            imports.add(("typing", "TypeAlias"))
         if any(f.annotation.startswith("NotRequired[") for c in classes for f in c.fields):
             imports.add(("typing", "NotRequired"))
         return {"classes": classes, "aliases": aliases, "imports": imports.lines(2 + self.depth)}
@@ -777,6 +811,10 @@ class TreeBuilder:
             types = {
                 c.name: mapper.column(c, f"{relation.qualified_name}.{c.name}") for c in columns
             }
+            if isinstance(relation, ir.Table) and not relation.is_view:
+                # Insert and Update models, keyed apart from the Row's columns.
+                writes = _write_types(mapper, relation)
+                types |= {_WRITE + name: t for name, t in writes.items()}
             for t in types.values():
                 imports.add(*t.imports)
             per_table.append((relation, types))
@@ -838,7 +876,8 @@ class TreeBuilder:
             for cls_name, variant, columns, doc in variants:
                 fields = []
                 for c in columns:
-                    f = _model_field(c, attrs[c.name], types[c.name], variant)
+                    pytype = types[c.name] if variant == "row" else types[_WRITE + c.name]
+                    f = _model_field(c, attrs[c.name], pytype, variant)
                     uses_field = uses_field or "Field(" in f.value
                     fields.append(f)
                 text = (
@@ -859,7 +898,11 @@ class TreeBuilder:
                 )
         if uses_field:
             imports.add(("pydantic", "Field"))
+        unset = any(_UNSET in f.value for c in classes for f in c.fields)
+        if unset:
+            imports.add(("typing", "Any"))
         return {
+            "unset": _UNSET if unset else None,
             "classes": classes,
             "imports": imports.lines(3 + self.depth),
             "base": _PYDANTIC_BASE,
@@ -906,6 +949,21 @@ def _writable(table: ir.Table) -> tuple[ir.Column, ...]:
     return tuple(c for c in table.columns if not c.generated and c.identity != "always")
 
 
+#: Prefix of the write types among a relation's model types (a column name never has it: NUL).
+_WRITE = "\0write:"
+#: The default of a NOT NULL column a write model leaves unset: typed Any so that `bool` keeps
+#: refusing None, never validated, and left out by `model_dump(exclude_unset=True)`.
+_UNSET = "_UNSET"
+
+
+def _write_types(mapper: TypeMapper, table: ir.Table) -> dict[str, PyType]:
+    """The types an Insert or Update takes per writable column: a json value then takes no null."""
+    return {
+        c.name: mapper.column(c, f"{table.qualified_name}.{c.name}", write=True)
+        for c in _writable(table)
+    }
+
+
 def _optional_on_insert(column: ir.Column) -> bool:
     return column.nullable or column.default is not None or column.identity is not None
 
@@ -925,6 +983,15 @@ def _attr_names(columns: tuple[ir.Column, ...], reserved: frozenset[str]) -> dic
     return names
 
 
+def _decimal_limits(precision: int, scale: int) -> list[str]:
+    """Pydantic's limits for numeric(precision, scale), PostgreSQL 15's typmods included."""
+    if scale < 0:
+        # numeric(5,-2) holds 9999900: up to precision - scale digits, none after the point.
+        return [f"max_digits={precision - scale}"]
+    # Pydantic counts the zeros after the point as digits: 0.00012 in numeric(3,5) has 5.
+    return [f"max_digits={max(precision, scale)}", f"decimal_places={scale}"]
+
+
 def _model_field(column: ir.Column, attr: str, pytype: PyType, variant: str) -> ModelField:
     annotation = pytype.annotation
     args: list[str] = []
@@ -934,15 +1001,15 @@ def _model_field(column: ir.Column, attr: str, pytype: PyType, variant: str) -> 
         if column.type.max_length is not None and annotation == "str":
             args.append(f"max_length={column.type.max_length}")
         if column.type.precision is not None and annotation == "Decimal":
-            args.append(f"max_digits={column.type.precision}")
-            if column.type.scale is not None and column.type.scale >= 0:
-                args.append(f"decimal_places={column.type.scale}")
+            args += _decimal_limits(column.type.precision, column.type.scale or 0)
     if column.comment:
         args.append(f"description={pytext.string_literal(column.comment)}")
     optional = variant == "update" or (variant == "insert" and _optional_on_insert(column))
-    annotation = _nullable(annotation, nullable=column.nullable or optional)
+    annotation = _nullable(annotation, nullable=column.nullable)
     if optional:
-        value = f"Field(default=None, {', '.join(args)})" if args else "None"
+        # A NOT NULL column refuses None: Postgres would reject it; unset, its default applies.
+        default = "None" if column.nullable else _UNSET
+        value = f"Field(default={default}, {', '.join(args)})" if args else default
     else:
         value = f"Field({', '.join(args)})" if args else ""
     return ModelField(attr=attr, annotation=annotation, value=value, comment=())

@@ -52,6 +52,7 @@ PY_FILES: dict[str, str] = {
     "__init__.py": "__init__.py.jinja",
     "schema_version.py": "schema_version.py.jinja",
     "json_types.py": "json_types.py.jinja",
+    "generated/fastapi/pg_types.py": "generated/fastapi/pg_types.py.jinja",
     "enums.py": "enums.py.jinja",
     "database/__init__.py": "database/__init__.py.jinja",
     "generated/__init__.py": "generated/__init__.py.jinja",
@@ -189,7 +190,7 @@ def _jsonb_files(
 
 
 #: Files only the root package has; every schema's subpackage has the others.
-ROOT_ONLY_FILES = frozenset({"schema_version.py", "json_types.py"})
+ROOT_ONLY_FILES = frozenset({"schema_version.py", "json_types.py", "generated/fastapi/pg_types.py"})
 _DATABASE_MODULES = ("entities", "functions", "relationships", "types", "views")
 
 
@@ -232,7 +233,7 @@ def _context(
         return builder.enums()
     if rel == "generated/fastapi/__init__.py":
         return {"names": builder.model_exports()}
-    if rel in ("json_types.py", "generated/__init__.py"):
+    if rel in ("json_types.py", "generated/__init__.py", "generated/fastapi/pg_types.py"):
         return {}
     exports = builder.exports()
     database_modules = [(m, exports[m]) for m in _DATABASE_MODULES]

@@ -17,6 +17,8 @@ Import = tuple[
 ]  # (module, name); a module starting with "@" is one of the generated tree's
 
 JSON_MODULE = "@json_types"
+#: Pydantic types of the values whose JSON form Pydantic's own types misread (root only).
+PG_TYPES_MODULE = "@generated.fastapi.pg_types"
 #: Where the models of JSON-Schema-typed columns live, one module per column.
 JSONB_PACKAGE = "jsonb"
 JSONB_MODELS_PACKAGE = "generated.fastapi.jsonb"
@@ -54,7 +56,7 @@ _ANY = PyType("Any", frozenset({("typing", "Any")}), known=False)
 
 # name -> (json layer, python/pydantic layer). Element types only; arrays are wrapped later.
 _SCALARS_JSON: dict[str, str] = {
-    **dict.fromkeys(["int2", "int4", "int8", "oid", "xid", "cid", "regclass", "regtype"], "int"),
+    **dict.fromkeys(["int2", "int4", "int8"], "int"),
     **dict.fromkeys(["float4", "float8", "numeric"], "float"),
     "bool": "bool",
     **dict.fromkeys(
@@ -63,6 +65,8 @@ _SCALARS_JSON: dict[str, str] = {
             "timetz", "timestamp", "timestamptz", "interval", "bytea", "inet", "cidr",
             "macaddr", "macaddr8", "money", "xml", "tsvector", "tsquery", "bit", "varbit",
             "point", "line", "lseg", "box", "path", "polygon", "circle", "pg_lsn", "jsonpath",
+            # to_json writes only int2/int4/int8/float/numeric as JSON numbers: oid is "42".
+            "oid", "xid", "cid", "regclass", "regtype",
         ],
         "str",
     ),
@@ -90,6 +94,14 @@ _PY: dict[str, tuple[str, str | None]] = {
     "interval": ("timedelta", "datetime"),
     "bytea": ("bytes", None),
 }  # fmt: skip
+
+# Where the Pydantic layer reads PostgREST's text form and dumps what Postgres accepts:
+# Pydantic's bytes takes "\\x..." as its text, timedelta has no months, time refuses "+02".
+_PYDANTIC_OVERRIDES: dict[str, str] = {
+    "bytea": "Bytea",
+    "interval": "Interval",
+    "timetz": "TimeTz",
+}
 
 # Extension types that reach clients as text: citext, and pgvector's vectors ("[1,2,3]"),
 # which PostgREST returns and psycopg loads (without pgvector's adapter) as strings.
@@ -145,14 +157,25 @@ class TypeMapper:
     def __post_init__(self) -> None:
         self._domains = {d.qualified_name: d for d in self.db.domains}
 
-    def column(self, column: ir.Column, where: str) -> PyType:
-        """The annotation for a column value (without None); `where` is "schema.table.column"."""
+    def column(self, column: ir.Column, where: str, *, write: bool = False) -> PyType:
+        """The annotation for a column value (without None); `where` is "schema.table.column".
+
+        With `write`, a json/jsonb column takes no JSON null: PostgREST stores it as SQL NULL.
+        """
         typed = self.jsonb_models.get(where)
         if typed is not None:
             module, name = typed
             package = JSONB_MODELS_PACKAGE if self.layer == "pydantic" else JSONB_PACKAGE
             return PyType(name, frozenset({(f"@{package}.{module}", name)}))
+        if write and self._is_json_value(column.type):
+            return PyType("JsonNotNull", frozenset({(JSON_MODULE, "JsonNotNull")}))
         return self.type(column.type, where)
+
+    def _is_json_value(self, ref: ir.TypeRef) -> bool:
+        """A single json/jsonb value, directly or through domains."""
+        while ref.kind == "domain" and ref.array_dims == 0 and ref.qualified_name in self._domains:
+            ref = self._domains[ref.qualified_name].base
+        return ref.array_dims == 0 and ref.schema == "pg_catalog" and ref.name in ("json", "jsonb")
 
     def type(self, ref: ir.TypeRef, where: str) -> PyType:
         """The annotation for a value of `ref`, arrays included."""
@@ -160,14 +183,18 @@ class TypeMapper:
         if known is not None:
             return known
         self._warned = False
-        if ref.kind == "composite" and self.layer == "python":
-            # psycopg returns an unregistered composite (or an array of them) as its text form.
+        result = self._full(ref, where)
+        if not self._warned:  # an unmapped type warns once per column, naming each one
+            self._known[ref] = result
+        return result
+
+    def _full(self, ref: ir.TypeRef, where: str) -> PyType:
+        """The annotation for `ref` with its array dimensions, uncached."""
+        if self.layer == "python" and _psycopg_loads_as_text(ref):
             return PyType("str")
         result = self._element(ref, where)
         for _ in range(ref.array_dims):
             result = result.wrap("list[{}]")
-        if not self._warned:  # an unmapped type warns once per column, naming each one
-            self._known[ref] = result
         return result
 
     def _element(self, ref: ir.TypeRef, where: str) -> PyType:
@@ -175,7 +202,8 @@ class TypeMapper:
             domain = self._domains.get(ref.qualified_name)
             if domain is None:
                 return self._unknown(ref, where)
-            return self._element(domain.base, where)
+            # The base keeps its own dimensions: a domain over integer[] holds lists.
+            return self._full(domain.base, where)
         if ref.kind == "enum":
             names = self.enum_names.get(ref.qualified_name)
             if names is None:
@@ -232,6 +260,9 @@ class TypeMapper:
                 where,
             )
             return inner.wrap("Range[{}]", ("psycopg.types.range", "Range"))
+        if self.layer == "pydantic" and ref.name in _PYDANTIC_OVERRIDES:
+            name = _PYDANTIC_OVERRIDES[ref.name]
+            return PyType(name, frozenset({(PG_TYPES_MODULE, name)}))
         if ref.name in _PY:
             py_name, py_module = _PY[ref.name]
             return PyType(py_name, frozenset({(py_module, py_name)}) if py_module else frozenset())
@@ -241,3 +272,14 @@ class TypeMapper:
         self._warned = True
         self.warn(f"{where}: no Python type for {ref.sql!r}; typed as Any")
         return _ANY
+
+
+def _psycopg_loads_as_text(ref: ir.TypeRef) -> bool:
+    """psycopg, without registered adapters, returns a value of `ref` as its text form.
+
+    It knows pg_catalog's types and arrays of them. A composite, and an array of anything
+    else (enums, domains, extension types), has an OID it has no loader for.
+    """
+    if ref.kind == "composite":
+        return True
+    return ref.array_dims > 0 and (ref.kind in ("enum", "domain") or ref.schema != "pg_catalog")

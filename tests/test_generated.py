@@ -194,11 +194,22 @@ def test_rows_read_with_psycopg_validate_against_pydantic_row_models(
     assert checked >= 8
 
 
+def _is_json(value: Any) -> bool:
+    """Whether a decoded value is made of JSON's types only."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_json(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_is_json(v) for v in value)
+    return value is None or isinstance(value, str | int | float | bool)
+
+
 def _matches(value: Any, annotation: Any) -> bool:
     """Whether a decoded JSON value fits a TypedDict annotation (json mode)."""
     origin = typing.get_origin(annotation)
     if annotation is Any:
         return True
+    if type(annotation).__name__ == "TypeAliasType":  # Json, JsonNotNull: a recursive alias
+        return _is_json(value) and (value is not None or annotation.__name__ == "Json")
     if origin is typing.Union or type(annotation).__name__ == "UnionType":
         return any(_matches(value, arg) for arg in typing.get_args(annotation))
     if annotation is type(None):

@@ -3,11 +3,17 @@
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from ...enums import MemberRole, OrgType, ProjectStatus
+from ...json_types import JsonNotNull
+
+#: The default of a NOT NULL column an Insert or Update model leaves unset: never validated,
+#: and left out by `model_dump(exclude_unset=True)`, so Postgres applies the column's default.
+_UNSET: Any = None
 
 
 class SchemaModel(BaseModel):
@@ -41,37 +47,37 @@ class Document(SchemaModel):
 class DocumentInsert(SchemaModel):
     """Values to insert into `public.documents`; dump with `exclude_unset=True` to let defaults apply."""
 
-    id: UUID | None = None
+    id: UUID = _UNSET
     requirement_id: int | None = Field(
         default=None,
         description="The requirement the file was first uploaded to; kept when it is deleted.",
     )
     file_name: str
     size_bytes: int
-    metadata: JsonValue | None = Field(
+    metadata: JsonNotNull | None = Field(
         default=None, description="Content type, checksum and storage object path."
     )
     uploaded_by: UUID | None = None
-    uploaded_at: datetime | None = None
-    is_public: bool | None = None
+    uploaded_at: datetime = _UNSET
+    is_public: bool = _UNSET
 
 
 class DocumentUpdate(SchemaModel):
     """Values to update in `public.documents`; dump with `exclude_unset=True`."""
 
-    id: UUID | None = None
+    id: UUID = _UNSET
     requirement_id: int | None = Field(
         default=None,
         description="The requirement the file was first uploaded to; kept when it is deleted.",
     )
-    file_name: str | None = None
-    size_bytes: int | None = None
-    metadata: JsonValue | None = Field(
+    file_name: str = _UNSET
+    size_bytes: int = _UNSET
+    metadata: JsonNotNull | None = Field(
         default=None, description="Content type, checksum and storage object path."
     )
     uploaded_by: UUID | None = None
-    uploaded_at: datetime | None = None
-    is_public: bool | None = None
+    uploaded_at: datetime = _UNSET
+    is_public: bool = _UNSET
 
 
 class OrganizationMember(SchemaModel):
@@ -93,23 +99,23 @@ class OrganizationMemberInsert(SchemaModel):
 
     organization_id: UUID
     profile_id: UUID
-    role: MemberRole | None = Field(
-        default=None,
+    role: MemberRole = Field(
+        default=_UNSET,
         description="Owners and admins manage members; viewers are read-only.",
     )
-    joined_at: datetime | None = None
+    joined_at: datetime = _UNSET
 
 
 class OrganizationMemberUpdate(SchemaModel):
     """Values to update in `public.organization_members`; dump with `exclude_unset=True`."""
 
-    organization_id: UUID | None = None
-    profile_id: UUID | None = None
-    role: MemberRole | None = Field(
-        default=None,
+    organization_id: UUID = _UNSET
+    profile_id: UUID = _UNSET
+    role: MemberRole = Field(
+        default=_UNSET,
         description="Owners and admins manage members; viewers are read-only.",
     )
-    joined_at: datetime | None = None
+    joined_at: datetime = _UNSET
 
 
 class OrganizationStat(SchemaModel):
@@ -153,23 +159,23 @@ class Organization(SchemaModel):
 class OrganizationInsert(SchemaModel):
     """Values to insert into `public.organizations`; dump with `exclude_unset=True` to let defaults apply."""
 
-    id: UUID | None = None
+    id: UUID = _UNSET
     name: str
     slug: str = Field(
         max_length=64,
         description="URL handle, unique across all tenants (lowercase, digits and dashes).",
     )
-    type: OrgType | None = None
+    type: OrgType = _UNSET
     billing_email: str | None = Field(
         default=None, description="Where invoices go; null means the owner's email."
     )
-    created_at: datetime | None = None
-    settings: JsonValue | None = Field(
-        default=None,
+    created_at: datetime = _UNSET
+    settings: JsonNotNull = Field(
+        default=_UNSET,
         description='Preferences as JSON, e.g. {"theme": "dark", "locale": "en"}.\nExports land under C:\\Exports\\Requirements on Windows agents.',
     )
-    billing_cycle: str | None = Field(
-        default=None,
+    billing_cycle: str = Field(
+        default=_UNSET,
         max_length=16,
         description="How often the organization is invoiced.",
     )
@@ -181,24 +187,24 @@ class OrganizationInsert(SchemaModel):
 class OrganizationUpdate(SchemaModel):
     """Values to update in `public.organizations`; dump with `exclude_unset=True`."""
 
-    id: UUID | None = None
-    name: str | None = None
-    slug: str | None = Field(
-        default=None,
+    id: UUID = _UNSET
+    name: str = _UNSET
+    slug: str = Field(
+        default=_UNSET,
         max_length=64,
         description="URL handle, unique across all tenants (lowercase, digits and dashes).",
     )
-    type: OrgType | None = None
+    type: OrgType = _UNSET
     billing_email: str | None = Field(
         default=None, description="Where invoices go; null means the owner's email."
     )
-    created_at: datetime | None = None
-    settings: JsonValue | None = Field(
-        default=None,
+    created_at: datetime = _UNSET
+    settings: JsonNotNull = Field(
+        default=_UNSET,
         description='Preferences as JSON, e.g. {"theme": "dark", "locale": "en"}.\nExports land under C:\\Exports\\Requirements on Windows agents.',
     )
-    billing_cycle: str | None = Field(
-        default=None,
+    billing_cycle: str = Field(
+        default=_UNSET,
         max_length=16,
         description="How often the organization is invoiced.",
     )
@@ -230,19 +236,19 @@ class ProfileInsert(SchemaModel):
         default=None,
         description="Display name as typed by the user — e.g. José Müller, Zoë Ødegård or 山田太郎.",
     )
-    created_at: datetime | None = None
+    created_at: datetime = _UNSET
 
 
 class ProfileUpdate(SchemaModel):
     """Values to update in `public.profiles`; dump with `exclude_unset=True`."""
 
-    id: UUID | None = None
-    email: str | None = Field(default=None, max_length=320)
+    id: UUID = _UNSET
+    email: str = Field(default=_UNSET, max_length=320)
     full_name: str | None = Field(
         default=None,
         description="Display name as typed by the user — e.g. José Müller, Zoë Ødegård or 山田太郎.",
     )
-    created_at: datetime | None = None
+    created_at: datetime = _UNSET
 
 
 class ProjectOverview(SchemaModel):
@@ -285,41 +291,41 @@ class ProjectInsert(SchemaModel):
 
     organization_id: UUID
     name: str
-    status: ProjectStatus | None = None
+    status: ProjectStatus = _UNSET
     budget: Decimal | None = Field(
         default=None,
         max_digits=12,
         decimal_places=2,
         description="Approved budget in the organization's billing currency.",
     )
-    tags: list[str] | None = Field(
-        default=None, description="Free-form labels used for filtering."
+    tags: list[str] = Field(
+        default=_UNSET, description="Free-form labels used for filtering."
     )
     starts_on: date | None = Field(
         default=None, description="Planned kick-off date; null while unscheduled."
     )
-    created_at: datetime | None = None
+    created_at: datetime = _UNSET
 
 
 class ProjectUpdate(SchemaModel):
     """Values to update in `public.projects`; dump with `exclude_unset=True`."""
 
-    organization_id: UUID | None = None
-    name: str | None = None
-    status: ProjectStatus | None = None
+    organization_id: UUID = _UNSET
+    name: str = _UNSET
+    status: ProjectStatus = _UNSET
     budget: Decimal | None = Field(
         default=None,
         max_digits=12,
         decimal_places=2,
         description="Approved budget in the organization's billing currency.",
     )
-    tags: list[str] | None = Field(
-        default=None, description="Free-form labels used for filtering."
+    tags: list[str] = Field(
+        default=_UNSET, description="Free-form labels used for filtering."
     )
     starts_on: date | None = Field(
         default=None, description="Planned kick-off date; null while unscheduled."
     )
-    created_at: datetime | None = None
+    created_at: datetime = _UNSET
 
 
 class RequirementDocument(SchemaModel):
@@ -342,8 +348,8 @@ class RequirementDocumentInsert(SchemaModel):
 class RequirementDocumentUpdate(SchemaModel):
     """Values to update in `public.requirement_documents`; dump with `exclude_unset=True`."""
 
-    requirement_id: int | None = None
-    document_id: UUID | None = None
+    requirement_id: int = _UNSET
+    document_id: UUID = _UNSET
 
 
 class Requirement(SchemaModel):
@@ -373,12 +379,12 @@ class Requirement(SchemaModel):
 class RequirementInsert(SchemaModel):
     """Values to insert into `public.requirements`; dump with `exclude_unset=True` to let defaults apply."""
 
-    id: int | None = None
+    id: int = _UNSET
     project_id: int
     title: str = Field(max_length=200)
     body: str | None = None
-    priority: int | None = Field(
-        default=None, description="1 (must have) to 5 (nice to have)."
+    priority: int = Field(
+        default=_UNSET, description="1 (must have) to 5 (nice to have)."
     )
     estimate_hours: Decimal | None = Field(default=None, max_digits=6, decimal_places=1)
     score: float | None = Field(
@@ -388,18 +394,18 @@ class RequirementInsert(SchemaModel):
         default=None,
         description="Traceability matrix: one row per acceptance criterion, one column per test run.",
     )
-    created_at: datetime | None = None
+    created_at: datetime = _UNSET
 
 
 class RequirementUpdate(SchemaModel):
     """Values to update in `public.requirements`; dump with `exclude_unset=True`."""
 
-    id: int | None = None
-    project_id: int | None = None
-    title: str | None = Field(default=None, max_length=200)
+    id: int = _UNSET
+    project_id: int = _UNSET
+    title: str = Field(default=_UNSET, max_length=200)
     body: str | None = None
-    priority: int | None = Field(
-        default=None, description="1 (must have) to 5 (nice to have)."
+    priority: int = Field(
+        default=_UNSET, description="1 (must have) to 5 (nice to have)."
     )
     estimate_hours: Decimal | None = Field(default=None, max_digits=6, decimal_places=1)
     score: float | None = Field(
@@ -409,4 +415,4 @@ class RequirementUpdate(SchemaModel):
         default=None,
         description="Traceability matrix: one row per acceptance criterion, one column per test run.",
     )
-    created_at: datetime | None = None
+    created_at: datetime = _UNSET

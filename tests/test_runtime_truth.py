@@ -1,0 +1,604 @@
+"""The generated types hold at run time: what Postgres hands back fits them, what they allow goes in.
+
+PostgREST itself is not run: no PostgREST binary is installable here. What it sends is built
+by the same server functions it uses, inside the real Postgres: a read is `json_agg` of the
+rows, a write is `json_to_recordset` of the body, declared
+with the columns it names. psycopg rows come from the real
+server through `dict_row`. Every check runs on every server the conftest provides.
+
+The layers promise:
+- TypedDicts, `typeddict-types = "json"` (default): PostgREST's JSON, validated strictly.
+- TypedDicts, `typeddict-types = "python"`: psycopg rows without registered adapters, strictly.
+- Pydantic models: PostgREST's JSON in, and `model_dump(mode="json")` out that Postgres stores
+  unchanged; psycopg rows too, except the kinds in PSYCOPG_MODEL_NARROWINGS.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.rows import dict_row
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from typing_extensions import TypedDict
+
+from generator import ir
+from generator.codemodel import Options, decide_names
+from generator.config import Overrides, load_settings
+from generator.introspect import introspect
+from generator.pgserver import TempServer
+from generator.pipeline import build_files
+
+FIXTURE = Path(__file__).parent / "fixtures" / "runtime_truth.sql"
+
+pytestmark = pytest.mark.postgres
+
+#: (relation, column) -> why a Pydantic model does not take psycopg's value (README: "What
+#: the types do not promise"). psycopg, without registered adapters, loads these as text.
+PSYCOPG_MODEL_NARROWINGS: dict[tuple[str, str], str] = {
+    ("arrays", "poss"): "array of a domain: psycopg gives its text form",
+    ("parcels", "price"): "composite: psycopg gives its text form",
+    ("parcels", "prices"): "array of composites: psycopg gives its text form",
+    ("feelings", "moods"): "enum array: psycopg gives its text form",
+    ("feelings", "moods_nn"): "enum array: psycopg gives its text form",
+    ("catalog", "moods"): "enum array: psycopg gives its text form",
+    ("ranges", "during"): "range: psycopg gives a Range, the model the text form",
+    ("ranges", "span"): "range: psycopg gives a Range, the model the text form",
+    ("ranges", "days"): "range: psycopg gives a Range, the model the text form",
+    ("ranges", "amounts"): "range: psycopg gives a Range, the model the text form",
+    ("ranges", "busy"): "multirange: psycopg gives a Multirange, the model the text form",
+}
+
+_PSYCOPG_CONFIG = ConfigDict(strict=True, arbitrary_types_allowed=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class Tree:
+    """The database, its IR and the two generated packages (json and python TypedDicts)."""
+
+    dsn: str
+    db: ir.Database
+    json_pkg: str
+    python_pkg: str
+
+    def module(self, package: str, name: str) -> ModuleType:
+        """A module of one of the generated packages."""
+        return importlib.import_module(f"{package}.{name}")
+
+    def relations(self) -> list[ir.Table]:
+        """Tables and views of the fixture, by name, but `narrowed`."""
+        return sorted((t for t in self.db.tables if t.name != "narrowed"), key=lambda t: t.name)
+
+    def row(self, table: ir.Table, *, python: bool = False) -> Any:
+        """The Row TypedDict of a relation in the json (or python) package."""
+        names = decide_names(self.db, Options()).tables[table.qualified_name]
+        return getattr(
+            self.module(self.python_pkg if python else self.json_pkg, "database"), names.row
+        )
+
+    def td(self, table: ir.Table, variant: str) -> Any:
+        """The Insert or Update TypedDict of a table (json package)."""
+        names = decide_names(self.db, Options()).tables[table.qualified_name]
+        return getattr(self.module(self.json_pkg, "database"), getattr(names, variant))
+
+    def model(self, table: ir.Table, variant: str = "model") -> type[BaseModel]:
+        """A Pydantic model of a relation: "model", "model_insert" or "model_update"."""
+        names = decide_names(self.db, Options()).tables[table.qualified_name]
+        models = self.module(self.json_pkg, "generated.fastapi.models")
+        found: type[BaseModel] = getattr(models, getattr(names, variant))
+        return found
+
+
+def _write_tree(db: ir.Database, dsn: str, parent: Path, package: str, mode: str) -> None:
+    (parent / "pyproject.toml").write_text(
+        f'[tool.sync-schema]\ntypeddict-types = "{mode}"\n', encoding="utf-8"
+    )
+    root = parent / package
+    settings = load_settings(Overrides(db_url=dsn, out=root), cwd=parent)
+    for rel, text in build_files(settings, db, None).items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def tree(pg_server: TempServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tree]:
+    """The fixture database on this server and both generated packages, importable."""
+    name = f"truth_{uuid.uuid4().hex[:12]}"
+    dsn = pg_server.create_database(name)
+    pg_server.psql(FIXTURE.read_text(encoding="utf-8"), conninfo_to_dict(dsn)["dbname"])
+    db = introspect(dsn)
+    suffix = f"pg{pg_server.major_version}"
+    json_pkg, python_pkg = f"truth_json_{suffix}", f"truth_py_{suffix}"
+    parent = tmp_path_factory.mktemp("truth")
+    for package, mode in ((json_pkg, "json"), (python_pkg, "python")):
+        (parent / mode).mkdir()
+        _write_tree(db, dsn, parent / mode, package, mode)
+        sys.path.insert(0, str(parent / mode))
+    try:
+        yield Tree(dsn, db, json_pkg, python_pkg)
+    finally:
+        for mode in ("json", "python"):
+            sys.path.remove(str(parent / mode))
+        for mod in [m for m in sys.modules if m.split(".")[0] in (json_pkg, python_pkg)]:
+            del sys.modules[mod]
+        pg_server.psql(f'drop database if exists "{name}" with (force)')
+
+
+def _postgrest_json(conn: psycopg.Connection[Any], table: ir.Table) -> str:
+    """The body PostgREST sends for `select=*`: json_agg of the rows, built by the server."""
+    query = sql.SQL(
+        "select coalesce(json_agg(_pgrst_t order by _pgrst_t.id), '[]')::text from {} _pgrst_t"
+    ).format(sql.Identifier(table.schema, table.name))
+    row = conn.execute(query).fetchone()
+    assert row is not None
+    text: str = row[0]
+    return text
+
+
+def _errors(error: ValidationError, relation: str) -> dict[tuple[str, str], str]:
+    """(relation, column) -> the first message, for every error of a validation of rows."""
+    found: dict[tuple[str, str], str] = {}
+    for e in error.errors():
+        column = next((str(part) for part in e["loc"] if isinstance(part, str)), "?")
+        found.setdefault((relation, column), f"{e['msg']} (input {e.get('input')!r})")
+    return found
+
+
+def _report(failures: dict[tuple[str, str], str]) -> str:
+    """One line per failing (relation, column)."""
+    return "\n".join(f"{r}.{c}: {m}" for (r, c), m in sorted(failures.items()))
+
+
+def _validate(
+    adapter: TypeAdapter[Any], relation: str, **kwargs: Any
+) -> dict[tuple[str, str], str]:
+    try:
+        if "json" in kwargs:
+            adapter.validate_json(kwargs.pop("json"), **kwargs)
+        else:
+            adapter.validate_python(kwargs.pop("python"), **kwargs)
+    except ValidationError as error:
+        return _errors(error, relation)
+    return {}
+
+
+# --- (a) PostgREST's JSON -------------------------------------------------------------------
+
+
+def test_postgrest_json_validates_strictly_against_every_row_typeddict(tree: Tree) -> None:
+    failures: dict[tuple[str, str], str] = {}
+    with psycopg.connect(tree.dsn) as conn:
+        for table in tree.relations():
+            adapter: TypeAdapter[Any] = TypeAdapter(list[tree.row(table)])  # type: ignore[misc]
+            body = _postgrest_json(conn, table)
+            failures |= _validate(adapter, table.name, json=body, strict=True)
+    assert failures == {}, _report(failures)
+
+
+def test_postgrest_json_validates_against_every_model(tree: Tree) -> None:
+    failures: dict[tuple[str, str], str] = {}
+    with psycopg.connect(tree.dsn) as conn:
+        for table in tree.relations():
+            adapter: TypeAdapter[Any] = TypeAdapter(list[tree.model(table)])  # type: ignore[misc]
+            failures |= _validate(adapter, table.name, json=_postgrest_json(conn, table))
+    assert failures == {}, _report(failures)
+
+
+# --- (b) psycopg rows -------------------------------------------------------------------------
+
+
+def _psycopg_rows(conn: psycopg.Connection[Any], table: ir.Table) -> list[dict[str, Any]]:
+    query = sql.SQL("select * from {} order by id").format(sql.Identifier(table.schema, table.name))
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query).fetchall()
+
+
+def test_psycopg_rows_validate_strictly_against_the_python_mode_typeddicts(tree: Tree) -> None:
+    failures: dict[tuple[str, str], str] = {}
+    with psycopg.connect(tree.dsn) as conn:
+        for table in tree.relations():
+            row_type = tree.row(table, python=True)
+            adapter: TypeAdapter[Any] = TypeAdapter(list[row_type], config=_PSYCOPG_CONFIG)  # type: ignore[valid-type]
+            failures |= _validate(
+                adapter, table.name, python=_psycopg_rows(conn, table), strict=True
+            )
+    assert failures == {}, _report(failures)
+
+
+def test_psycopg_rows_validate_against_the_models_except_the_documented_kinds(
+    tree: Tree,
+) -> None:
+    failures: dict[tuple[str, str], str] = {}
+    with psycopg.connect(tree.dsn) as conn:
+        for table in tree.relations():
+            model = tree.model(table)
+            for row in _psycopg_rows(conn, table):
+                try:
+                    model.model_validate(row)
+                except ValidationError as error:
+                    failures |= _errors(error, table.name)
+    assert sorted(failures) == sorted(PSYCOPG_MODEL_NARROWINGS), _report(failures)
+
+
+# --- (c) writes, the way PostgREST writes -----------------------------------------------------
+
+
+def _record_columns(table: ir.Table, keys: list[str]) -> sql.Composable:
+    """`AS _(col type, ...)` for the keys of a body, as PostgREST declares them."""
+    types = {c.name: c.type.sql for c in table.columns}
+    return sql.SQL(", ").join(
+        sql.SQL("{} {}").format(sql.Identifier(k), sql.SQL(types[k])) for k in keys
+    )
+
+
+def _insert(
+    conn: psycopg.Connection[Any], table: ir.Table, value: dict[str, Any]
+) -> dict[str, Any]:
+    """Insert `value` as PostgREST does (its keys only, json_to_recordset); the stored row."""
+    columns = sql.SQL(", ").join(sql.Identifier(k) for k in value)
+    query = sql.SQL(
+        "with ins as (insert into {t} ({c}) select {c} from json_to_recordset(%s) as _({d})"
+        " returning *) select to_json(ins)::text from ins"
+    ).format(
+        t=sql.Identifier(table.schema, table.name),
+        c=columns,
+        d=_record_columns(table, list(value)),
+    )
+    row = conn.execute(query, [json.dumps([value])]).fetchone()
+    assert row is not None
+    stored: dict[str, Any] = json.loads(row[0])
+    return stored
+
+
+def _update(
+    conn: psycopg.Connection[Any], table: ir.Table, key: int, value: dict[str, Any]
+) -> dict[str, Any]:
+    """Update row `key` as PostgREST does (SET col = body.col from json_to_record)."""
+    target = sql.Identifier(table.schema, table.name)
+    sets = sql.SQL(", ").join(sql.SQL("{k} = _.{k}").format(k=sql.Identifier(k)) for k in value)
+    query = sql.SQL(
+        "with up as (update {t} set {s} from json_to_record(%s) as _({d})"
+        " where {t}.id = %s returning {t}.*) select to_json(up)::text from up"
+    ).format(t=target, s=sets, d=_record_columns(table, list(value)))
+    row = conn.execute(query, [json.dumps(value), key]).fetchone()
+    assert row is not None, f"no row {key} in {table.name}"
+    stored: dict[str, Any] = json.loads(row[0])
+    return stored
+
+
+def _tables(tree: Tree) -> list[ir.Table]:
+    return [t for t in tree.relations() if not t.is_view]
+
+
+def _differences(
+    table: ir.Table, sent: dict[str, Any], stored: dict[str, Any]
+) -> dict[tuple[str, str], str]:
+    return {
+        (table.name, k): f"sent {v!r}, stored {stored.get(k)!r}"
+        for k, v in sent.items()
+        if k != "id" and stored.get(k) != v
+    }
+
+
+def _insert_checked(
+    conn: psycopg.Connection[Any], table: ir.Table, sent: dict[str, Any], expected: dict[str, Any]
+) -> dict[tuple[str, str], str]:
+    """Insert `sent` in a savepoint; the columns stored unlike `expected`, or the error."""
+    try:
+        with conn.transaction():
+            return _differences(table, expected, _insert(conn, table, sent))
+    except psycopg.Error as error:
+        return {(table.name, "(insert)"): f"{type(error).__name__}: {error}".splitlines()[0]}
+
+
+def _update_checked(
+    conn: psycopg.Connection[Any],
+    table: ir.Table,
+    key: int,
+    sent: dict[str, Any],
+    expected: dict[str, Any],
+) -> dict[tuple[str, str], str]:
+    """Update row `key` with `sent` in a savepoint; the columns stored unlike `expected`."""
+    try:
+        with conn.transaction():
+            return _differences(table, expected, _update(conn, table, key, sent))
+    except psycopg.Error as error:
+        column = ",".join(sent)
+        return {(table.name, column): f"{type(error).__name__}: {error}".splitlines()[0]}
+
+
+def test_rows_read_back_are_insert_typeddict_values_postgres_stores_unchanged(tree: Tree) -> None:
+    failures: dict[tuple[str, str], str] = {}
+    with psycopg.connect(tree.dsn) as conn, conn.transaction(force_rollback=True):
+        for table in _tables(tree):
+            adapter: TypeAdapter[Any] = TypeAdapter(tree.td(table, "insert"))
+            for row in json.loads(_postgrest_json(conn, table)):
+                value = {**row, "id": row["id"] + 1000}
+                failures |= _validate(adapter, table.name, python=value, strict=True)
+                failures |= _insert_checked(conn, table, value, value)
+    assert failures == {}, _report(failures)
+
+
+def test_model_dumps_of_rows_read_back_are_stored_unchanged_on_insert_and_update(
+    tree: Tree,
+) -> None:
+    failures: dict[tuple[str, str], str] = {}
+    with psycopg.connect(tree.dsn) as conn, conn.transaction(force_rollback=True):
+        for table in _tables(tree):
+            insert_model = tree.model(table, "model_insert")
+            update_model = tree.model(table, "model_update")
+            for row in json.loads(_postgrest_json(conn, table)):
+                value = {**row, "id": row["id"] + 1000}
+                try:
+                    model = insert_model.model_validate_json(json.dumps(value))
+                except ValidationError as error:
+                    failures |= _errors(error, table.name)
+                    continue
+                dumped = model.model_dump(mode="json", exclude_unset=True)
+                failures |= _insert_checked(conn, table, dumped, value)
+                for column, cell in row.items():
+                    if column == "id":
+                        continue
+                    try:
+                        patch = update_model.model_validate_json(json.dumps({column: cell}))
+                    except ValidationError as error:
+                        failures |= _errors(error, table.name)
+                        continue
+                    body = patch.model_dump(mode="json", exclude_unset=True)
+                    failures |= _update_checked(conn, table, row["id"], body, {column: cell})
+    assert failures == {}, _report(failures)
+
+
+# --- functions, as `.rpc()` calls them ---------------------------------------------------------
+
+#: function -> (Args value, SQL call with %s for the JSON body, as PostgREST binds it)
+RPC_CALLS: dict[str, tuple[Any, str]] = {
+    "ingest": ([1, {"a": None}, "x"], "select to_json(public.ingest(%s::json))::text"),
+    "ingest_b": ({"k": [1, 2.5]}, "select to_json(public.ingest_b(%s::jsonb))::text"),
+    "moods_of": (
+        {"person": 1},
+        "select to_json(public.moods_of(person => (%s::json ->> 'person')::integer))::text",
+    ),
+    "grid_for": (
+        {"n": 3},
+        "select to_json(public.grid_for(n => (%s::json ->> 'n')::integer))::text",
+    ),
+}
+
+
+def test_rpc_args_are_accepted_and_results_fit_the_returns_aliases(tree: Tree) -> None:
+    functions = tree.module(tree.json_pkg, "database.functions")
+    names = decide_names(tree.db, Options()).functions
+    by_name = {f.name: names[f.signature] for f in tree.db.functions}
+    assert set(by_name) == set(RPC_CALLS)
+    with psycopg.connect(tree.dsn) as conn:
+        for name, (args, call) in RPC_CALLS.items():
+            args_name, returns_name, _result = by_name[name]
+            TypeAdapter(getattr(functions, args_name)).validate_python(args, strict=True)
+            row = conn.execute(call, [json.dumps(args)]).fetchone()
+            assert row is not None
+            returns = TypeAdapter(getattr(functions, returns_name))
+            returns.validate_json(row[0], strict=True)
+
+
+def test_a_function_taking_the_body_as_one_unnamed_json_argument_gets_a_json_args_alias(
+    tree: Tree,
+) -> None:
+    functions = tree.module(tree.json_pkg, "database.functions")
+    assert functions.IngestArgs.__name__ == "Json"
+    assert functions.IngestBArgs.__name__ == "Json"
+
+
+# --- writes the types refuse ------------------------------------------------------------------
+
+
+def _table(tree: Tree, name: str) -> ir.Table:
+    return next(t for t in tree.db.tables if t.name == name)
+
+
+def test_write_models_refuse_none_for_not_null_columns_and_leave_unset_ones_out(
+    tree: Tree,
+) -> None:
+    texts, jsons = _table(tree, "texts"), _table(tree, "jsons")
+    for model, values in (
+        (tree.model(texts, "model_insert"), {"id": 9, "title": "x", "active": None}),
+        (tree.model(texts, "model_update"), {"title": None}),
+        (tree.model(jsons, "model_insert"), {"id": 9, "settings": None}),
+        (tree.model(jsons, "model_update"), {"raw": None}),
+    ):
+        with pytest.raises(ValidationError):
+            model.model_validate(values)
+    insert = tree.model(texts, "model_insert").model_validate({"id": 9, "title": "x"})
+    assert insert.model_dump(mode="json", exclude_unset=True) == {"id": 9, "title": "x"}
+    update = tree.model(texts, "model_update").model_validate({"t": None})
+    assert update.model_dump(mode="json", exclude_unset=True) == {"t": None}
+    with psycopg.connect(tree.dsn) as conn, conn.transaction(force_rollback=True):
+        stored = _insert(conn, texts, insert.model_dump(mode="json", exclude_unset=True))
+    assert stored["active"] is True  # the column's default applied
+
+
+def test_insert_typeddicts_refuse_a_json_null_for_a_not_null_json_column(tree: Tree) -> None:
+    jsons = _table(tree, "jsons")
+    insert = TypeAdapter(tree.td(jsons, "insert"))
+    insert.validate_python({"id": 9, "jb": None, "settings": {"a": [None]}}, strict=True)
+    with pytest.raises(ValidationError):
+        insert.validate_python({"id": 9, "settings": None}, strict=True)
+    with psycopg.connect(tree.dsn) as conn, pytest.raises(psycopg.errors.NotNullViolation):
+        _insert(conn, jsons, {"id": 9, "settings": None})
+
+
+# --- enums ------------------------------------------------------------------------------------
+
+
+def test_enum_members_format_as_their_labels_so_filters_send_the_label(tree: Tree) -> None:
+    mood = tree.module(tree.json_pkg, "enums").Mood
+    assert (str(mood.HAPPY), f"{mood.HAPPY}", format(mood.HAPPY, ">6")) == (
+        "happy",
+        "happy",
+        " happy",
+    )
+    assert json.dumps({"m": mood.OK}) == '{"m": "ok"}'
+    assert mood("sad") is mood.SAD
+    assert mood.SAD == "sad"
+
+
+# --- thousands of generated values ------------------------------------------------------------
+
+BULK_ROWS = 3000
+_H = "hashtext(g::text)"  # a spread of int4 values, the same on every server
+#: table -> the select list of one generated row per `g` (ids above the fixture's rows)
+BULK: dict[str, str] = {
+    "numbers": f"""100000 + g, ({_H} % 32768)::int2, {_H}, hashtextextended(g::text, 0),
+        round(({_H} % 1000000000)::numeric / 100, 2), hashtextextended(g::text, 1)::numeric / 997,
+        {_H}::float4 / 3, {_H}::float8 / 7 * 1e-5, (abs({_H}) + 1)::int, g""",
+    "texts": """100000 + g, md5(g::text) || repeat(chr(192 + g % 500), g % 5),
+        left(md5(g::text), g % 11), chr(65 + g % 26), left(md5(g::text), g % 21), g % 3 = 0,
+        md5(g::text)::uuid,
+        case when g % 2 = 0 then ('10.' || g % 256 || '.' || g / 256 % 256 || '.1/' || 8 + g % 25)
+             else '2001:db8::' || to_hex(g) end::inet,
+        case when g % 2 = 0 then ('10.' || g % 256 || '.0.0/16') else '2001:db8::/32' end::cidr,
+        g::oid, 'public.numbers'::regclass, md5(g::text), g % 2 = 0""",
+    "times": f"""100000 + g, date '0001-01-01' + abs({_H}) % 3652058,
+        time '00:00' + abs({_H}) % 86400000000 * interval '1 microsecond',
+        ((time '00:00' + abs({_H}) % 86400 * interval '1 second')::text
+          || (array['+00', '+02', '-05:30', '+05:45', '+14', '-12', '+01:00'])[g % 7 + 1])::timetz,
+        timestamp '0001-01-01' + abs({_H}) % 3652058 * interval '1 day' + g * interval '1.5 s',
+        timestamptz '1900-01-01 00:00+00' + {_H} * interval '1 second',
+        make_interval(years => g % 7 - 3, months => g % 13 - 6, days => g % 61 - 30,
+                      secs => ({_H} % 100000000) / 1000.0),
+        make_interval(months => g % 400 - 200), timestamptz '2024-01-01 00:00+00'""",
+    "blobs": """100000 + g, decode(md5(g::text), 'hex') || '\\x005c78'::bytea,
+        decode(repeat(md5(g::text), g % 4), 'hex')""",
+    "jsons": f"""100000 + g, json_build_object('g', g, 'a', json_build_array(g, null, md5(g::text))),
+        (array['null'::jsonb, to_jsonb(g), to_jsonb(md5(g::text)),
+               jsonb_build_object('f', g / 7.0, 'b', g % 2 = 0)])[g % 4 + 1],
+        jsonb_build_array(g, 'x'), to_json({_H} / 3.0)""",
+    "feelings": """100000 + g, (array['sad', 'ok', 'happy'])[g % 3 + 1]::mood,
+        (array['happy', 'sad', 'ok'])[g % 3 + 1]::mood,
+        (array['{}', '{sad}', '{ok,happy}', '{happy,happy,sad}'])[g % 4 + 1]::mood[],
+        (array['{ok}', '{}'])[g % 2 + 1]::mood[]""",
+    "arrays": f"""100000 + g, array[g, -g, {_H}], array[hashtextextended(g::text, 0)],
+        array[md5(g::text), '', 'NULL'], array[[g, g + 1], [{_H}, 0]], array[g]::int_list,
+        array[g, g]::nn_list, array[g / 7.0, 1e-20], array[timestamptz '2024-01-01' + g * interval '1 h'],
+        array[md5(g::text)::uuid], array[g % 2 = 0], array[g + 1]::positive_int[]""",
+    "parcels": """100000 + g, row(g / 100.0, 'EUR')::money_pair,
+        array[row(g, 'USD'), row(null, 'a,"b")')]::money_pair[]""",
+    "ranges": """100000 + g, int4range(g, g + g % 5), tstzrange(timestamptz '2024-01-01 00:00+00',
+        timestamptz '2024-01-01 00:00+00' + g * interval '1 h', (array['[)', '(]', '()', '[]'])[g % 4 + 1]),
+        daterange(date '2024-01-01' + g, case when g % 3 = 0 then null else date '2024-01-01' + 2 * g end),
+        numrange(g / 3.0, g / 2.0), int8multirange(int8range(g, g + 10), int8range(g + 20, null))""",
+}
+
+
+def test_thousands_of_generated_rows_per_type_validate_and_store_without_a_failure(
+    tree: Tree,
+) -> None:
+    failures: dict[tuple[str, str], str] = {}
+    checked = 0
+    with psycopg.connect(tree.dsn) as conn, conn.transaction(force_rollback=True):
+        for name, select in BULK.items():
+            table = _table(tree, name)
+            target = sql.Identifier(table.schema, table.name)
+            conn.execute(
+                sql.SQL("insert into {} select {} from generate_series(1, {}) g").format(
+                    target, sql.SQL(select), BULK_ROWS
+                )
+            )
+        for table in tree.relations():
+            body = _postgrest_json(conn, table)
+            rows = json.loads(body)
+            checked += len(rows)
+            row_type = tree.row(table)
+            failures |= _validate(TypeAdapter(list[row_type]), table.name, json=body, strict=True)  # type: ignore[valid-type]
+            failures |= _validate(TypeAdapter(list[tree.model(table)]), table.name, json=body)  # type: ignore[misc]
+            python_row = tree.row(table, python=True)
+            adapter: TypeAdapter[Any] = TypeAdapter(list[python_row], config=_PSYCOPG_CONFIG)  # type: ignore[valid-type]
+            failures |= _validate(
+                adapter, table.name, python=_psycopg_rows(conn, table), strict=True
+            )
+            if table.is_view:
+                continue
+            # Every row, dumped by the Insert model, goes back in unchanged (one set-based insert).
+            insert_model = tree.model(table, "model_insert")
+            models = TypeAdapter(list[insert_model]).validate_json(  # type: ignore[valid-type]
+                json.dumps([{**r, "id": r["id"] + 1_000_000} for r in rows])
+            )
+            dumped = [m.model_dump(mode="json", exclude_unset=True) for m in models]
+            columns = sql.SQL(", ").join(
+                sql.Identifier(c.name) for c in table.columns if c.name in dumped[0]
+            )
+            query = sql.SQL(
+                "with ins as (insert into {t} ({c}) select {c} from json_to_recordset(%s) as _({d})"
+                " returning *) select coalesce(json_agg(ins order by ins.id), '[]')::text from ins"
+            ).format(
+                t=sql.Identifier(table.schema, table.name),
+                c=columns,
+                d=_record_columns(table, [c.name for c in table.columns if c.name in dumped[0]]),
+            )
+            stored = conn.execute(query, [json.dumps(dumped)]).fetchone()
+            assert stored is not None
+            for sent, back in zip(rows, json.loads(stored[0]), strict=True):
+                failures |= _differences(table, sent, back)
+    assert checked > BULK_ROWS * len(BULK)
+    assert failures == {}, _report(failures)
+
+
+# --- what the types do not promise --------------------------------------------------------------
+
+
+def _narrowed_failures(tree: Tree) -> dict[str, list[str]]:
+    """check -> the columns of `narrowed` it fails on (each one a README row)."""
+    table = _table(tree, "narrowed")
+    found: dict[str, dict[tuple[str, str], str]] = {}
+    with psycopg.connect(tree.dsn) as conn:
+        body = _postgrest_json(conn, table)
+        row_type, model = tree.row(table), tree.model(table)
+        found["json row"] = _validate(
+            TypeAdapter(list[row_type]), "narrowed", json=body, strict=True
+        )  # type: ignore[valid-type]
+        found["model"] = _validate(TypeAdapter(list[model]), "narrowed", json=body)  # type: ignore[valid-type]
+        insert = TypeAdapter(tree.td(table, "insert"))
+        found["json insert"] = {}
+        for row in json.loads(body):
+            found["json insert"] |= _validate(insert, "narrowed", python=row, strict=True)
+        with conn.cursor(row_factory=dict_row) as cur:
+            # psycopg cannot load infinity or a year outside 1-9999, nor 24:00: it raises.
+            rows = cur.execute(
+                "select id, ints, n, d, doc from public.narrowed order by id"
+            ).fetchall()
+        python_row = tree.row(table, python=True)
+        fields = {k: v for k, v in python_row.__annotations__.items() if k in rows[0]}
+        partial = TypedDict("Partial", fields)  # type: ignore[operator]
+        adapter: TypeAdapter[Any] = TypeAdapter(list[partial], config=_PSYCOPG_CONFIG)  # type: ignore[valid-type]
+        found["python row"] = _validate(adapter, "narrowed", python=rows, strict=True)
+    return {check: sorted(c for _r, c in failures) for check, failures in found.items()}
+
+
+def test_documented_narrowings_fail_exactly_where_the_readme_says(tree: Tree) -> None:
+    assert _narrowed_failures(tree) == {
+        # M3: NULL array elements; M5: NaN and Infinity arrive as JSON strings.
+        "json row": ["d", "ints", "n"],
+        # M9: infinity, BC and year 10000; time 24:00; Decimal NaN/Infinity (allow_inf_nan).
+        "model": ["born", "closes", "ints", "n", "until"],
+        # The same, written back; and a JSON null in a NOT NULL json column is SQL NULL.
+        "json insert": ["d", "doc", "ints", "n"],
+        "python row": ["ints", "n"],
+    }
+
+
+def test_psycopg_cannot_load_infinite_or_out_of_range_dates_and_times(tree: Tree) -> None:
+    with psycopg.connect(tree.dsn) as conn:
+        for column in ("until", "born", "closes"):
+            with pytest.raises(psycopg.DataError):
+                conn.execute(f"select {column} from public.narrowed order by id").fetchall()
