@@ -34,8 +34,8 @@ fuzz: $(STAMP)
 	SYNC_SCHEMA_FUZZ_EXAMPLES=1000 $(BIN)/python -m pytest tests/test_fuzz.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check generator tests examples
-	$(BIN)/ruff format --check generator tests examples
+	$(BIN)/ruff check generator tests examples scripts
+	$(BIN)/ruff format --check generator tests examples scripts
 	$(BIN)/mypy
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(wildcard .github/workflows/*.yml)
 	$(BIN)/zizmor --offline --min-severity medium .github/workflows

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from generator.errors import DatabaseError
-from generator.pgserver import PG_BIN_ENV, TempServer, embedded_pg_bin, system_pg_bins
+from sync_schema.errors import DatabaseError
+from sync_schema.pgserver import PG_BIN_ENV, TempServer, embedded_pg_bin, system_pg_bins
 
 MIGRATIONS = Path(__file__).parent.parent / "supabase" / "migrations"
 ROLE_PASSWORD = "S3cretPw"

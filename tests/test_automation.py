@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from generator.pgserver import apply_migrations
-from generator.report import COMMENT_MARKER
+from sync_schema.pgserver import apply_migrations
+from sync_schema.report import COMMENT_MARKER
 from tests.conftest import MIGRATIONS
 
 ROOT = Path(__file__).parent.parent
@@ -349,7 +349,7 @@ class Repo:
         )
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return self.run(sys.executable, "-m", "generator", *args)
+        return self.run(sys.executable, "-m", "sync_schema", *args)
 
     def git(self, *args: str) -> str:
         result = self.run("git", *args)

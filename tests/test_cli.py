@@ -1,4 +1,4 @@
-"""End to end: `python -m generator` as a subprocess against real PostgreSQL databases."""
+"""End to end: `python -m sync_schema` as a subprocess against real PostgreSQL databases."""
 
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from generator import forked, ir, report
-from generator.config import Settings
-from generator.drift import Change, Detail, SchemaSync, Severity, format_change, sort_changes
-from generator.output import TreeDiff
-from generator.pgserver import TempServer, apply_migrations
+from sync_schema import forked, ir, report
+from sync_schema.config import Settings
+from sync_schema.drift import Change, Detail, SchemaSync, Severity, format_change, sort_changes
+from sync_schema.output import TreeDiff
+from sync_schema.pgserver import TempServer, apply_migrations
 from tests.conftest import MIGRATIONS
 
 PASSWORD = "S3cretPw"
@@ -60,14 +60,14 @@ _INHERITED_OUT = {
 
 @dataclass(frozen=True)
 class Cli:
-    """`python -m generator` run in `cwd` with a controlled environment."""
+    """`python -m sync_schema` run in `cwd` with a controlled environment."""
 
     cwd: Path
     env: dict[str, str]
 
     def __call__(self, *args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "generator", *args],
+            [sys.executable, "-m", "sync_schema", *args],
             cwd=self.cwd,
             env={**self.env, **extra_env},
             capture_output=True,
@@ -555,7 +555,7 @@ def test_a_statement_timeout_exits_2_naming_it_without_the_password(
 def run_with_stdout_closed(cli: Cli, *args: str) -> tuple[int, bytes]:
     """Run the CLI with its stdout's reader gone before the first line, as `| head -0` does."""
     run = subprocess.Popen(
-        [sys.executable, "-m", "generator", *args],
+        [sys.executable, "-m", "sync_schema", *args],
         cwd=cli.cwd,
         env=cli.env,
         stdout=subprocess.PIPE,
@@ -597,7 +597,7 @@ def test_ctrl_c_while_the_cli_is_still_importing_exits_130_without_a_traceback(
         "        os.kill(os.getpid(), signal.SIGINT)\n"
         "    return real(name, *args, **kwargs)\n"
         "builtins.__import__ = hooked\n"
-        "from generator.__main__ import entry\n"
+        "from sync_schema.__main__ import entry\n"
         "entry()\n"
     )
     result = subprocess.run(

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from generator import ir
-from generator.drift import (
+from sync_schema import ir
+from sync_schema.drift import (
     Change,
     Detail,
     SchemaSync,

@@ -27,12 +27,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg import sql
 
-from generator.codemodel import Options, decide_names
-from generator.config import Overrides, load_settings
-from generator.introspect import introspect
-from generator.output import write_tree
-from generator.pgserver import TempServer
-from generator.pipeline import build_files
+from sync_schema.codemodel import Options, decide_names
+from sync_schema.config import Overrides, load_settings
+from sync_schema.introspect import introspect
+from sync_schema.output import write_tree
+from sync_schema.pgserver import TempServer
+from sync_schema.pipeline import build_files
 
 pytestmark = pytest.mark.postgres
 

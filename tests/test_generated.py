@@ -20,11 +20,11 @@ import pytest
 from psycopg.rows import dict_row
 from pydantic import BaseModel
 
-from generator import ir
-from generator.introspect import introspect
-from generator.pgserver import TempServer, apply_migrations
-from generator.pipeline import build_files
-from generator.render import VersionInfo
+from sync_schema import ir
+from sync_schema.introspect import introspect
+from sync_schema.pgserver import TempServer, apply_migrations
+from sync_schema.pipeline import build_files
+from sync_schema.render import VersionInfo
 from tests.conftest import MIGRATIONS
 
 ROOT = Path(__file__).parent.parent
@@ -172,7 +172,7 @@ def _relations(conn: psycopg.Connection[dict[str, Any]]) -> list[str]:
 
 
 def _singular_pascal(relname: str) -> str:
-    from generator.naming import class_base_name
+    from sync_schema.naming import class_base_name
 
     return class_base_name(relname)
 
@@ -330,14 +330,14 @@ def _tree_for(pg_server: TempServer, name: str, sql: str) -> dict[str, str]:
         db = introspect(dsn)
     finally:
         pg_server.psql(f'drop database if exists "{name}" with (force)')
-    from generator.config import Settings
+    from sync_schema.config import Settings
 
     settings = Settings(
         root=ROOT, out=ROOT / "nowhere", migrations=MIGRATIONS, schemas=("public",),
         db_url=dsn, db_url_origin="test",
     )  # fmt: skip
     previous_version = VersionInfo(1, "2026-01-01T00:00:00Z", ir.db_hash(db))
-    from generator.pipeline import Snapshot
+    from sync_schema.pipeline import Snapshot
 
     return build_files(settings, db, Snapshot(previous_version, db))
 

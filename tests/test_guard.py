@@ -11,9 +11,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from generator.errors import SyncSchemaError
-from generator.guard import SchemaDriftError, assert_schema_matches, live_changes
-from generator.pgserver import TempServer, apply_migrations
+from sync_schema.errors import SyncSchemaError
+from sync_schema.guard import SchemaDriftError, assert_schema_matches, live_changes
+from sync_schema.pgserver import TempServer, apply_migrations
 from tests.conftest import MIGRATIONS, ROLE_PASSWORD
 
 pytestmark = pytest.mark.postgres
@@ -23,7 +23,7 @@ FOURTH = sorted(MIGRATIONS.glob("*.sql"))[3]
 
 def _generate(dsn: str, out: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "generator", "generate", "--db-url", dsn, "--out", str(out)],
+        [sys.executable, "-m", "sync_schema", "generate", "--db-url", dsn, "--out", str(out)],
         capture_output=True, text=True, check=False, cwd=out.parent,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -33,7 +33,7 @@ def _check_hash_only(
     dsn: str, out: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "generator", "check", "--hash-only", "--db-url", dsn,
+        [sys.executable, "-m", "sync_schema", "check", "--hash-only", "--db-url", dsn,
          "--out", str(out)],
         capture_output=True, text=True, check=False, cwd=out.parent,
         env={**os.environ, **(env or {})},

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from generator import impact, ir, pipeline
-from generator.drift import Change, Detail, SchemaSync, Severity
-from generator.impact import Target
+from sync_schema import impact, ir, pipeline
+from sync_schema.drift import Change, Detail, SchemaSync, Severity
+from sync_schema.impact import Target
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = pipeline.read_snapshot_file(ROOT / "schemas")
@@ -597,8 +597,8 @@ def test_each_expected_line_exists_once_in_the_example_app() -> None:
 def test_the_hand_built_changes_are_what_the_real_migration_produces(
     fresh_db: str, tmp_path: Path
 ) -> None:
-    from generator import introspect
-    from generator.pgserver import apply_migrations
+    from sync_schema import introspect
+    from sync_schema.pgserver import apply_migrations
 
     migrations = tmp_path / "migrations"
     shutil.copytree(ROOT / "supabase" / "migrations", migrations)

@@ -13,10 +13,10 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from generator import ir
-from generator.errors import DatabaseError
-from generator.introspect import QueryLog, introspect, read_only_transaction
-from generator.pgserver import apply_migrations
+from sync_schema import ir
+from sync_schema.errors import DatabaseError
+from sync_schema.introspect import QueryLog, introspect, read_only_transaction
+from sync_schema.pgserver import apply_migrations
 from tests.conftest import MIGRATIONS
 
 pytestmark = pytest.mark.postgres
@@ -198,7 +198,7 @@ def test_same_database_gives_same_json_and_hash(fresh_db: str) -> None:
     hashes = set()
     for seed in ("0", "12345"):
         script = (
-            "import sys; from generator import ir; from generator.introspect import introspect;"
+            "import sys; from sync_schema import ir; from sync_schema.introspect import introspect;"
             "print(ir.db_hash(introspect(sys.argv[1])))"
         )
         env = {**os.environ, "PYTHONHASHSEED": seed}
@@ -457,7 +457,7 @@ def test_check_against_a_silent_server_exits_2(
     _proxy, dsn = stalling_proxy
     (tmp_path / "pyproject.toml").write_text("[tool.sync-schema]\nstatement-timeout = 500\n")
     check = subprocess.Popen(
-        [sys.executable, "-m", "generator", "check", "--db-url", dsn, "--out", "schemas"],
+        [sys.executable, "-m", "sync_schema", "check", "--db-url", dsn, "--out", "schemas"],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -484,7 +484,7 @@ def test_a_statement_timeout_exits_2_with_a_hint_to_raise_it(fresh_db: str, tmp_
     with psycopg.connect(fresh_db) as locker:
         locker.execute("lock table g in access exclusive mode")
         result = subprocess.run(
-            [sys.executable, "-m", "generator", "check", "--db-url", fresh_db, "--out", "schemas"],
+            [sys.executable, "-m", "sync_schema", "check", "--db-url", fresh_db, "--out", "schemas"],
             cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
         )  # fmt: skip
 

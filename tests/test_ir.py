@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator import ir
+from sync_schema import ir
 from tests.test_pipeline import BIG_DB
 from tests.test_render import HOSTILE_DB
 

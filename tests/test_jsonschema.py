@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from generator.errors import ConfigError, JsonSchemaError
-from generator.jsonschema import (
+from sync_schema.errors import ConfigError, JsonSchemaError
+from sync_schema.jsonschema import (
     MAX_SCHEMA_BYTES,
     MAX_SCHEMA_DEPTH,
     Layer,
@@ -22,7 +22,7 @@ from generator.jsonschema import (
     render_models,
     schemas_in_check,
 )
-from generator.pgserver import TempServer
+from sync_schema.pgserver import TempServer
 
 
 @pytest.mark.parametrize(
@@ -91,8 +91,8 @@ def hook(event, args):
         if any(w in path for w in watched):
             touched.append(path)
 sys.addaudithook(hook)
-from generator.errors import SyncSchemaError
-from generator.jsonschema import render_models
+from sync_schema.errors import SyncSchemaError
+from sync_schema.jsonschema import render_models
 try:
     text = render_models(schema, "Root", "pydantic", "# header", "public.profiles.settings")
     outcome = {"error": None, "text": text}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.naming import (
+from sync_schema.naming import (
     BUILTIN_NAMES,
     PYDANTIC_RESERVED,
     class_base_name,

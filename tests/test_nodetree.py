@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from generator import nodetree
-from generator.introspect import introspect
+from sync_schema import nodetree
+from sync_schema.introspect import introspect
 
 
 def test_parse_reads_nodes_lists_nulls_escapes_and_two_valued_fields() -> None:

@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from generator import ir
-from generator.config import Overrides, load_settings
-from generator.drift import Change, SchemaSync, Severity
-from generator.introspect import introspect
-from generator.pgserver import TempServer
-from generator.pipeline import build_files
+from sync_schema import ir
+from sync_schema.config import Overrides, load_settings
+from sync_schema.drift import Change, SchemaSync, Severity
+from sync_schema.introspect import introspect
+from sync_schema.pgserver import TempServer
+from sync_schema.pipeline import build_files
 
 FIXTURE = Path(__file__).parent / "fixtures" / "every_object_kind.sql"
 

@@ -15,10 +15,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from generator import output
-from generator.errors import SyncSchemaError
-from generator.output import compare_tree, exclusive, read_tree, recover, write_tree
-from generator.pgserver import apply_migrations
+from sync_schema import output
+from sync_schema.errors import SyncSchemaError
+from sync_schema.output import compare_tree, exclusive, read_tree, recover, write_tree
+from sync_schema.pgserver import apply_migrations
 from tests.conftest import MIGRATIONS
 from tests.test_cli import MINIMAL_CONFIG, Cli, assert_error_with_hint, make_cli
 

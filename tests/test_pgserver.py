@@ -15,9 +15,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from generator import leftovers, pgserver
-from generator.errors import DatabaseError, MigrationError, SyncSchemaError
-from generator.pgserver import TempServer, apply_migrations, embedded_database
+from sync_schema import leftovers, pgserver
+from sync_schema.errors import DatabaseError, MigrationError, SyncSchemaError
+from sync_schema.pgserver import TempServer, apply_migrations, embedded_database
 from tests.conftest import MIGRATIONS
 
 
@@ -428,7 +428,7 @@ def _cli_run(project: Path, migrations: Path, tmpdir: Path) -> subprocess.Popen[
     project.mkdir(exist_ok=True)
     (project / "pyproject.toml").write_text('[tool.sync-schema]\nschemas = ["public"]\n')
     return subprocess.Popen(
-        [sys.executable, "-m", "generator", "generate", "--migrations", str(migrations)],
+        [sys.executable, "-m", "sync_schema", "generate", "--migrations", str(migrations)],
         cwd=project,
         env=env,
         stdout=subprocess.PIPE,

@@ -33,12 +33,12 @@ from psycopg.rows import dict_row
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
-from generator import ir
-from generator.codemodel import Options, decide_names
-from generator.config import Overrides, load_settings
-from generator.introspect import introspect
-from generator.pgserver import TempServer
-from generator.pipeline import build_files
+from sync_schema import ir
+from sync_schema.codemodel import Options, decide_names
+from sync_schema.config import Overrides, load_settings
+from sync_schema.introspect import introspect
+from sync_schema.pgserver import TempServer
+from sync_schema.pipeline import build_files
 
 FIXTURE = Path(__file__).parent / "fixtures" / "runtime_truth.sql"
 

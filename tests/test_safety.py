@@ -13,13 +13,13 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from generator import ir
-from generator.config import Overrides, load_settings
-from generator.errors import ConfigError, SyncSchemaError, redact
-from generator.guard import assert_schema_matches
-from generator.introspect import introspect
-from generator.output import read_tree
-from generator.pgserver import TempServer, apply_migrations
+from sync_schema import ir
+from sync_schema.config import Overrides, load_settings
+from sync_schema.errors import ConfigError, SyncSchemaError, redact
+from sync_schema.guard import assert_schema_matches
+from sync_schema.introspect import introspect
+from sync_schema.output import read_tree
+from sync_schema.pgserver import TempServer, apply_migrations
 from tests.conftest import MIGRATIONS, ROLE_PASSWORD
 
 pytestmark = pytest.mark.postgres
@@ -30,7 +30,7 @@ def _cli(*args: str, cwd: Path, env_extra: dict[str, str] | None = None) -> subp
     env["SOURCE_DATE_EPOCH"] = "1767225600"  # LAST_SYNC must not depend on when a run happens
     env.update(env_extra or {})
     return subprocess.Popen(
-        [sys.executable, "-m", "generator", *args],
+        [sys.executable, "-m", "sync_schema", *args],
         cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,

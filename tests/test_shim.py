@@ -19,11 +19,11 @@ from urllib.parse import urlsplit
 import pytest
 from typer.testing import CliRunner
 
-from generator import pgserver
-from generator.cli import app
-from generator.config import Overrides, load_settings
-from generator.errors import ConfigError, DatabaseError
-from generator.pgserver import (
+from sync_schema import pgserver
+from sync_schema.cli import app
+from sync_schema.config import Overrides, load_settings
+from sync_schema.errors import ConfigError, DatabaseError
+from sync_schema.pgserver import (
     EMULATED_EXTENSIONS_DIR,
     TempServer,
     apply_migrations,
@@ -688,7 +688,7 @@ def _cli(cwd: Path, pg_bin: Path, *args: str) -> subprocess.CompletedProcess[str
     if pg_bin.resolve() != pgserver.embedded_pg_bin().resolve():
         env[pgserver.PG_BIN_ENV] = str(pg_bin)
     return subprocess.run(
-        [sys.executable, "-m", "generator", *args],
+        [sys.executable, "-m", "sync_schema", *args],
         cwd=cwd,
         env=env,
         capture_output=True,

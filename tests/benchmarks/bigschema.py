@@ -33,9 +33,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from generator import ir
-    from generator.impact import EnumNames, GeneratedNames
-    from generator.pgserver import TempServer
+    from sync_schema import ir
+    from sync_schema.impact import EnumNames, GeneratedNames
+    from sync_schema.pgserver import TempServer
 
 #: name -> (tables, columns per table, enums)
 PRESETS: dict[str, tuple[int, int, int]] = {

@@ -47,9 +47,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from generator import __version__
-from generator.errors import SyncSchemaError
-from generator.pgserver import TempServer, apply_migrations
+from sync_schema import __version__
+from sync_schema.errors import SyncSchemaError
+from sync_schema.pgserver import TempServer, apply_migrations
 from tests.benchmarks import bigschema
 from tests.benchmarks.harness import (
     REPO,
@@ -538,7 +538,7 @@ def measure_database(
 
     def ours(parent: Path) -> tuple[Sample, dict[str, str]]:
         out = parent / OURS_PACKAGE
-        argv = [sys.executable, "-m", "generator", "generate", "--db-url", dsn, "--out", str(out)]
+        argv = [sys.executable, "-m", "sync_schema", "generate", "--db-url", dsn, "--out", str(out)]
         sample = run_child(argv, env=ours_env)
         files = _tree_files(out)
         digests["ours"].append(_digest(files))

@@ -6,7 +6,7 @@
 sqlacodegen goes into its own venv, .cache/bench-peers-venv (created with `python -m venv`, filled
 with pip only when something is missing), so it never touches the project's dependencies. One
 throwaway PostgreSQL server, the preset loaded once; then pairs of runs, each command a separate
-process: ours (`python -m generator generate`, into a fresh empty dir) and theirs (`sqlacodegen
+process: ours (`python -m sync_schema generate`, into a fresh empty dir) and theirs (`sqlacodegen
 URL --outfile FILE`). The order inside a pair alternates (ours first, then theirs first) so
 neither always runs on the caches the other warmed. One unmeasured run of each comes first.
 
@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from generator import __version__
-from generator.pgserver import TempServer
+from sync_schema import __version__
+from sync_schema.pgserver import TempServer
 from tests.benchmarks import bigschema
 from tests.benchmarks.harness import (
     REPO,
@@ -99,7 +99,7 @@ def measure(size: str, runs: int, seed: int) -> dict[str, Any]:
     """Load the preset, run the alternating pairs; the JSON document."""
     versions = ensure_venv()
     env = child_env()
-    ours_base = [sys.executable, "-m", "generator", "generate"]
+    ours_base = [sys.executable, "-m", "sync_schema", "generate"]
     theirs_bin = str(VENV / "bin" / "sqlacodegen")
     results: dict[str, Any] = {
         "environment": {**environment(), "sync_schema": __version__, "peers": versions},

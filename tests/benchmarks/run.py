@@ -31,13 +31,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from generator import __version__, impact
-from generator.config import Overrides, load_settings
-from generator.drift import SchemaSync
-from generator.guard import live_changes
-from generator.output import write_tree
-from generator.pgserver import TempServer
-from generator.pipeline import Stats, build_files, load_database, read_snapshot_file
+from sync_schema import __version__, impact
+from sync_schema.config import Overrides, load_settings
+from sync_schema.drift import SchemaSync
+from sync_schema.guard import live_changes
+from sync_schema.output import write_tree
+from sync_schema.pgserver import TempServer
+from sync_schema.pipeline import Stats, build_files, load_database, read_snapshot_file
 from tests.benchmarks import bigschema
 from tests.benchmarks.harness import (
     REPO,
@@ -109,7 +109,7 @@ def in_process(dsn: str) -> dict[str, Any]:
 
 def measure_cli(dsn: str, runs: int) -> dict[str, Any]:
     """generate (cold) and check (in sync) as separate processes, `runs` times each."""
-    base = [sys.executable, "-m", "generator"]
+    base = [sys.executable, "-m", "sync_schema"]
     env = child_env()
     with tempfile.TemporaryDirectory(prefix="sync-schema-bench-") as tmp:
         ref = Path(tmp) / "ref"
@@ -139,7 +139,7 @@ def measure_cli(dsn: str, runs: int) -> dict[str, Any]:
 
 def measure_impact(server: TempServer, size: str, dsn: str, runs: int, seed: int) -> dict[str, Any]:
     """The scan of a 200-module app after a breaking migration (which alters the database)."""
-    base = [sys.executable, "-m", "generator"]
+    base = [sys.executable, "-m", "sync_schema"]
     env = child_env()
     with tempfile.TemporaryDirectory(prefix="sync-schema-bench-") as tmp:
         ref = Path(tmp) / "schemas"  # the app imports the package by this name

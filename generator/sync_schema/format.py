@@ -13,9 +13,9 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
-from generator import leftovers
-from generator.errors import SyncSchemaError
-from generator.typemap import JSONB_MODELS_PACKAGE, JSONB_PACKAGE
+from sync_schema import leftovers
+from sync_schema.errors import SyncSchemaError
+from sync_schema.typemap import JSONB_MODELS_PACKAGE, JSONB_PACKAGE
 
 #: The generated tree's own ruff settings: fixed, so a user's ruff config never changes output.
 # ruff's default line length, so `ruff format --check` passes under a default configuration too.

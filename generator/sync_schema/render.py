@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator import __version__, ir, jsonschema
-from generator.codemodel import (
+from sync_schema import __version__, ir, jsonschema
+from sync_schema.codemodel import (
     GENERATED_MARKER,
     HEADER,
     Names,
@@ -22,8 +22,8 @@ from generator.codemodel import (
     json_schema_columns,
     schema_packages,
 )
-from generator.errors import ConfigError
-from generator.typemap import JSONB_MODELS_PACKAGE, JSONB_PACKAGE
+from sync_schema.errors import ConfigError
+from sync_schema.typemap import JSONB_MODELS_PACKAGE, JSONB_PACKAGE
 
 if TYPE_CHECKING:
     import jinja2
@@ -32,7 +32,7 @@ BUILTIN_TEMPLATES = next(
     p
     for p in (
         Path(__file__).parent / "templates",  # installed wheel
-        Path(__file__).parent.parent / "templates",  # source checkout / editable install
+        Path(__file__).parent.parent.parent / "templates",  # source checkout / editable install
     )
     if p.is_dir()
 )
@@ -99,7 +99,7 @@ def environment(templates: Path | None = None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        autoescape=False,  # noqa: S701 - the output is Python source, escaped by generator.pytext
+        autoescape=False,  # noqa: S701 - the output is Python source, escaped by sync_schema.pytext
     )
 
 

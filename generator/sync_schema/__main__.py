@@ -1,4 +1,4 @@
-"""`python -m generator`, and the `sync-schema` console script."""
+"""`python -m sync_schema`, and the `sync-schema` console script."""
 
 import sys
 
@@ -6,7 +6,7 @@ import sys
 def entry() -> None:
     """Run the CLI; a Ctrl-C while it is still being imported exits 130 without a traceback."""
     try:
-        from generator.cli import main  # noqa: PLC0415  (inside the try: the import takes a while)
+        from sync_schema.cli import main  # noqa: PLC0415  (inside the try: the import takes a while)
     except KeyboardInterrupt:
         sys.exit(130)
     main()

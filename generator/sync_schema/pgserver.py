@@ -21,9 +21,9 @@ from pathlib import Path
 from types import TracebackType
 from urllib.parse import quote
 
-from generator import leftovers
-from generator.errors import DatabaseError, MigrationError, SyncSchemaError, redact
-from generator.psqlscan import meta_commands
+from sync_schema import leftovers
+from sync_schema.errors import DatabaseError, MigrationError, SyncSchemaError, redact
+from sync_schema.psqlscan import meta_commands
 
 PG_BIN_ENV = "SYNC_SCHEMA_PG_BIN"
 SYSTEM_PG_ROOT = Path("/usr/lib/postgresql")
@@ -64,7 +64,7 @@ EMULATED_EXTENSIONS_DIR = Path(__file__).with_name("supabase_extensions")
 # The first major version with extension_control_path; older ones get a private share/ overlay.
 _CONTROL_PATH_MAJOR = 18
 
-#: Temp dir prefixes: the server's base dir and the formatter's work dir (generator/format.py).
+#: Temp dir prefixes: the server's base dir and the formatter's work dir (format.py).
 _BASE_PREFIX = "sync-schema-pg-"
 _FORMAT_PREFIX = "sync-schema-fmt-"
 #: The only variables a PostgreSQL tool inherits: no secrets, no PG* that would redirect it.

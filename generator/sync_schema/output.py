@@ -18,8 +18,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from generator.errors import ConfigError, SyncSchemaError
-from generator.render import SCHEMA_JSON
+from sync_schema.errors import ConfigError, SyncSchemaError
+from sync_schema.render import SCHEMA_JSON
 
 _IGNORED_DIRS = frozenset({"__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"})
 _RENAME_EXCHANGE = 2

@@ -21,12 +21,12 @@ import click
 import typer
 from typer.core import TyperCommand
 
-from generator import __version__, forked, ir, report
-from generator.config import Overrides, Settings, load_settings
-from generator.drift import Change, SchemaSync, format_change
-from generator.errors import ConfigError, SyncSchemaError, redact
-from generator.output import compare_tree, read_tree, write_tree
-from generator.pipeline import (
+from sync_schema import __version__, forked, ir, report
+from sync_schema.config import Overrides, Settings, load_settings
+from sync_schema.drift import Change, SchemaSync, format_change
+from sync_schema.errors import ConfigError, SyncSchemaError, redact
+from sync_schema.output import compare_tree, read_tree, write_tree
+from sync_schema.pipeline import (
     Snapshot,
     Stats,
     build_files,
@@ -410,7 +410,7 @@ def _app_impact(
     """The scan (and type check) of the application for these changes; None without a change."""
     if request is None or not changes or previous is None:
         return None
-    from generator import impact  # noqa: PLC0415 - only runs that ask for --impact read code
+    from sync_schema import impact  # noqa: PLC0415 - only runs that ask for --impact read code
 
     old = impact.generated_names(previous.database, settings.options)
     new = impact.generated_names(db, settings.options)
@@ -420,7 +420,7 @@ def _app_impact(
     )
     if request.mode != ImpactMode.mypy:
         return report.AppImpact(request.app_dirs, found)
-    from generator import typecheck  # noqa: PLC0415
+    from sync_schema import typecheck  # noqa: PLC0415
 
     errors = typecheck.new_errors(request.app_dirs, settings.out, files())
     return report.AppImpact(request.app_dirs, found, typecheck.trace(errors, found.hits, targets))

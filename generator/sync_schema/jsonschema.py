@@ -19,8 +19,8 @@ import urllib.parse
 from pathlib import Path
 from typing import Any, Literal
 
-from generator import ir
-from generator.errors import JsonSchemaError
+from sync_schema import ir
+from sync_schema.errors import JsonSchemaError
 
 Layer = Literal["typeddict", "pydantic"]
 

@@ -19,8 +19,8 @@ from typing import Any, Literal, cast
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from generator import gcpause, ir, nodetree
-from generator.errors import ConfigError, DatabaseError, redact
+from sync_schema import gcpause, ir, nodetree
+from sync_schema.errors import ConfigError, DatabaseError, redact
 
 DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
 

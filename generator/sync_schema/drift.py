@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator import ir, jsonschema
+from sync_schema import ir, jsonschema
 
 
 class Severity(enum.IntEnum):

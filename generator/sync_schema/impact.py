@@ -61,9 +61,9 @@ from importlib.util import decode_source
 from pathlib import Path
 from typing import Literal
 
-from generator import ir
-from generator.codemodel import Options, decide_names
-from generator.drift import Change
+from sync_schema import ir
+from sync_schema.codemodel import Options, decide_names
+from sync_schema.drift import Change
 
 TargetKind = Literal["class", "member", "key"]
 #: Which generated classes a target's owner is among.

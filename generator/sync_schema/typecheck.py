@@ -17,10 +17,10 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from generator import report
-from generator.errors import SyncSchemaError
-from generator.impact import Hit, Target
-from generator.output import read_tree
+from sync_schema import report
+from sync_schema.errors import SyncSchemaError
+from sync_schema.impact import Hit, Target
+from sync_schema.output import read_tree
 
 
 def mypy_config(start: Path) -> Path | None:

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.codemodel import Options
-from generator.errors import ConfigError
-from generator.output import resolve_out
+from sync_schema.codemodel import Options
+from sync_schema.errors import ConfigError
+from sync_schema.output import resolve_out
 
 DEFAULT_MIGRATIONS = Path("supabase/migrations")
 DEFAULT_OUT = Path("schemas")

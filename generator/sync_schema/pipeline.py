@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from generator import __version__, forked, ir, jsonschema
-from generator.config import Settings
-from generator.errors import SyncSchemaError
-from generator.format import RUFF_CONFIG, TreeFormatter, ruff_version
-from generator.output import read_file, scan_tree
-from generator.render import (
+from sync_schema import __version__, forked, ir, jsonschema
+from sync_schema.config import Settings
+from sync_schema.errors import SyncSchemaError
+from sync_schema.format import RUFF_CONFIG, TreeFormatter, ruff_version
+from sync_schema.output import read_file, scan_tree
+from sync_schema.render import (
     SCHEMA_JSON,
     Manifest,
     VersionInfo,
@@ -116,14 +116,14 @@ def load_database(
     settings: Settings, stats: Stats | None = None, *, migrations_limit: int | None = None
 ) -> ir.Database:
     """Introspect the live database, or an embedded one built from the migrations."""
-    from generator import introspect  # noqa: PLC0415 - psycopg costs import time; load on use
+    from sync_schema import introspect  # noqa: PLC0415 - psycopg costs import time; load on use
 
     stats = stats if stats is not None else Stats()
     log = introspect.QueryLog()
     with ExitStack() as stack:
         dsn = settings.db_url
         if dsn is None:
-            from generator import pgserver  # noqa: PLC0415 - only the embedded path needs it
+            from sync_schema import pgserver  # noqa: PLC0415 - only the embedded path needs it
 
             with stats.stage("embedded server"):
                 dsn = stack.enter_context(

@@ -11,7 +11,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from generator import gcpause
+from sync_schema import gcpause
 
 RelationKind = Literal["table", "partitioned_table", "view", "materialized_view", "foreign_table"]
 TypeKind = Literal["base", "enum", "composite", "domain", "range", "multirange", "pseudo"]

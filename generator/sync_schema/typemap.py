@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from generator import ir
+from sync_schema import ir
 
 #: How the TypedDict layer sees values: as PostgREST/supabase-py JSON, or as psycopg returns them.
 TypedDictMode = Literal["json", "python"]

@@ -10,15 +10,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from generator import __version__, ir
-from generator.config import Settings
-from generator.drift import Change, count_by_severity
-from generator.errors import redact
-from generator.output import TreeDiff
-from generator.pipeline import Snapshot
+from sync_schema import __version__, ir
+from sync_schema.config import Settings
+from sync_schema.drift import Change, count_by_severity
+from sync_schema.errors import redact
+from sync_schema.output import TreeDiff
+from sync_schema.pipeline import Snapshot
 
 if TYPE_CHECKING:  # the scan is imported only by runs that ask for --impact
-    from generator.impact import Hit, Impact
+    from sync_schema.impact import Hit, Impact
 
 #: Marks the PR comment so the workflow updates it instead of posting another.
 COMMENT_MARKER = "<!-- sync-schema-drift-report -->"

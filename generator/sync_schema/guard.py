@@ -1,6 +1,6 @@
 """A startup guard for applications: fail fast when the database no longer matches `schemas/`.
 
-    from generator.guard import assert_schema_matches
+    from sync_schema.guard import assert_schema_matches
 
     assert_schema_matches(conn, package="schemas")  # a psycopg connection, or a DSN
 
@@ -15,17 +15,17 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from generator import ir
-from generator.drift import Change, SchemaSync, format_change
-from generator.errors import SyncSchemaError
-from generator.introspect import (
+from sync_schema import ir
+from sync_schema.drift import Change, SchemaSync, format_change
+from sync_schema.errors import SyncSchemaError
+from sync_schema.introspect import (
     DEFAULT_STATEMENT_TIMEOUT_MS,
     check_statement_timeout,
     introspect,
     introspect_connection,
 )
-from generator.pipeline import Snapshot, read_snapshot_file
-from generator.render import SCHEMA_JSON, read_snapshot_head
+from sync_schema.pipeline import Snapshot, read_snapshot_file
+from sync_schema.render import SCHEMA_JSON, read_snapshot_head
 
 __all__ = ["SchemaDriftError", "assert_schema_matches", "live_changes"]
 

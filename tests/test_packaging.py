@@ -1,0 +1,37 @@
+"""The installed tool: import name sync_schema, no top-level generator module, the seed's script."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _python(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_the_package_imports_as_sync_schema_and_no_generator_module_is_installed(
+    tmp_path: Path,
+) -> None:
+    # Outside the checkout, as in another project that may have its own generator/ folder.
+    found = _python(tmp_path, "-c", "import sync_schema, sys; print(sync_schema.__version__)")
+    assert found.returncode == 0, found.stderr
+    missing = _python(tmp_path, "-c", "import generator")
+    assert "No module named 'generator'" in missing.stderr
+
+
+def test_python_m_sync_schema_runs_the_cli(tmp_path: Path) -> None:
+    result = _python(tmp_path, "-m", "sync_schema", "version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("sync-schema ")
+
+
+def test_the_design_documents_script_form_runs_the_cli(tmp_path: Path) -> None:
+    result = _python(tmp_path, str(ROOT / "scripts" / "sync_schema.py"), "--help")
+    assert result.returncode == 0, result.stderr
+    assert "--check" in result.stdout
