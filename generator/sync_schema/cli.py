@@ -216,7 +216,10 @@ def _run(action: Callable[[Console], int], console: Console | None = None) -> No
     except typer.Exit:
         raise
     except KeyboardInterrupt:
-        console.err("interrupted: nothing was written")
+        # The swap is atomic, so this holds wherever the signal lands (even right after it).
+        console.err(
+            "interrupted: the output folder holds the previous tree or the new one, never a mix"
+        )
         raise typer.Exit(EXIT_ERROR) from None
     except BrokenPipeError:
         # A pipe closed outside Console.out (a subprocess's output, say): stop quietly.
