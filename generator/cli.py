@@ -22,15 +22,17 @@ from typer.core import TyperCommand
 
 from generator import __version__, ir, report
 from generator.config import Overrides, Settings, load_settings
-from generator.drift import Change, SchemaSync, format_change
+from generator.drift import Change, format_change
 from generator.errors import ConfigError, SyncSchemaError, redact
 from generator.output import compare_tree, read_tree, write_tree
 from generator.pipeline import (
     Snapshot,
     Stats,
     build_files,
+    committed_names,
     load_database,
     read_snapshot_file,
+    semantic_changes,
     tree_is_current,
 )
 
@@ -263,7 +265,7 @@ def _check_hash(
             "1",
         )
     )
-    changes = _changes(previous, db)
+    changes = _changes(settings, previous, db)
     found = _app_impact(
         request, settings, changes, previous, db, lambda: build_files(settings, db, previous)
     )
@@ -273,9 +275,9 @@ def _check_hash(
     return EXIT_DRIFT
 
 
-def _changes(previous: Snapshot | None, db: ir.Database) -> list[Change]:
+def _changes(settings: Settings, previous: Snapshot | None, db: ir.Database) -> list[Change]:
     """The semantic diff from the committed snapshot (everything is new without one)."""
-    return SchemaSync(previous.database if previous else None, db).compare_schemas()
+    return semantic_changes(settings, db, previous)
 
 
 def _print_stats(console: Console, stats: Stats) -> None:
@@ -400,8 +402,10 @@ def _app_impact(
         return None
     from generator import impact  # noqa: PLC0415 - only runs that ask for --impact read code
 
-    old = impact.generated_names(previous.database, settings.options)
-    new = impact.generated_names(db, settings.options)
+    old = impact.generated_names(
+        previous.database, settings.options, committed_names(settings, previous)
+    )
+    new = impact.generated_names(db, settings.options, previous.names)
     targets = impact.targets_for(changes, old, new)
     found = impact.scan(
         request.app_dirs, targets, package=settings.out.name, exclude=(settings.out,)
@@ -550,7 +554,7 @@ def generate_cmd(
         stats = Stats()
         db, previous, files = _load(settings, console, stats, verbose)
         # Without a previous snapshot every object is new: a count says more than a list.
-        changes = _changes(previous, db) if previous is not None else []
+        changes = _changes(settings, previous, db) if previous is not None else []
         # Before the write: the type check compares the committed package with the new one.
         found = _app_impact(request, settings, changes, previous, db, lambda: files)
         shown = found if request is not None and request.show else None
@@ -647,7 +651,7 @@ def check_cmd(
         if tree is None or tree.in_sync:
             console.out(f"{_display(settings.out)}/ is in sync with the {settings.source_label}.")
             return EXIT_IN_SYNC
-        changes = _changes(previous, db)
+        changes = _changes(settings, previous, db)
         console.out(
             console.paint(
                 f"Schema drift: {_display(settings.out)}/ does not match the {settings.source_label}.",
@@ -720,7 +724,7 @@ def diff_cmd(
         settings = load_settings(overrides)
         request = _impact_request(settings, impact, app_dir)
         db, previous, new_files = _load(settings, console, Stats(), verbose)
-        changes = _changes(previous, db)
+        changes = _changes(settings, previous, db)
         tree = compare_tree(settings.out, new_files)
         found = _app_impact(request, settings, changes, previous, db, lambda: new_files)
         if output_format == OutputFormat.json:
@@ -783,7 +787,7 @@ def report_cmd(
         settings = load_settings(overrides)
         request = _impact_request(settings, impact, app_dir)
         db, previous, new_files = _load(settings, console, Stats(), verbose)
-        changes = _changes(previous, db)
+        changes = _changes(settings, previous, db)
         tree = compare_tree(settings.out, new_files)
         found = _app_impact(request, settings, changes, previous, db, lambda: new_files)
         drift = bool(changes) or not tree.in_sync

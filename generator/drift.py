@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +61,34 @@ class Change:
         }
 
 
+#: The suffixes an object's classes add to its locked base, by lock key kind (and for views).
+_LOCK_SUFFIXES: dict[str, tuple[str, ...]] = {
+    "enum": ("", "Value"),
+    "table": ("Row", "Insert", "Update", ""),
+    "VIEW": ("Row", ""),
+    "composite": ("",),
+    "function": ("Args", "Returns", "Result"),
+    "jsonb": ("",),
+}
+
+
+def _lock_objects(db: ir.Database) -> dict[str, tuple[str, str, str]]:
+    """Lock key (`codemodel.name_lock`) -> (change kind, schema, name) of each object of db."""
+    out = {f"enum {e.qualified_name}": ("ENUM", e.schema, e.name) for e in db.enums}
+    for t in db.tables:
+        out[f"table {t.qualified_name}"] = (_table_kind(t), t.schema, t.name)
+        # A typed jsonb column's root class belongs to its table.
+        out.update(
+            (f"jsonb {t.qualified_name}.{c.name}", (_table_kind(t), t.schema, t.name))
+            for c in t.columns
+        )
+        out[f"composite {t.qualified_name}"] = ("COMPOSITE TYPE", t.schema, t.name)
+    for c in db.composite_types:
+        out[f"composite {c.qualified_name}"] = ("COMPOSITE TYPE", c.schema, c.name)
+    out.update((f"function {f.signature}", ("FUNCTION", f.schema, f.name)) for f in db.functions)
+    return out
+
+
 _KIND_ORDER = ["SCHEMA", "ENUM", "TABLE", "VIEW", "FUNCTION", "COMPOSITE TYPE", "DOMAIN"]
 
 
@@ -92,9 +120,19 @@ class SchemaSync:
     Subclass it and extend `compare_schemas()` to add project rules.
     """
 
-    def __init__(self, local_schema: ir.Database | None, db_schema: ir.Database) -> None:
+    def __init__(
+        self,
+        local_schema: ir.Database | None,
+        db_schema: ir.Database,
+        *,
+        local_names: Mapping[str, str] | None = None,
+        db_names: Mapping[str, str] | None = None,
+    ) -> None:
         self.local_schema = local_schema or ir.Database(schemas=db_schema.schemas)
         self.db_schema = db_schema
+        #: the locks of names (`codemodel.name_lock`) of the committed and the new tree
+        self.local_names = local_names or {}
+        self.db_names = db_names or {}
 
     def compare_schemas(self) -> list[Change]:
         """Every change, most severe first."""
@@ -105,8 +143,25 @@ class SchemaSync:
             *self.compare_functions(),
             *self.compare_composite_types(),
             *self.compare_domains(),
+            *self.compare_class_names(),
         ]
         return sort_changes(changes)
+
+    # -- generated names ----------------------------------------------------------------------
+    def compare_class_names(self) -> list[Change]:
+        """An object that still exists under other class names: code using the old ones retargets."""
+        objects = _lock_objects(self.db_schema)
+        changes: list[Change] = []
+        for key in sorted(self.local_names.keys() & self.db_names.keys()):
+            before, after = self.local_names[key], self.db_names[key]
+            if before == after or key not in objects:
+                continue
+            kind, schema, name = objects[key]
+            suffixes = _LOCK_SUFFIXES["VIEW" if kind == "VIEW" else key.partition(" ")[0]]
+            items = [f"{before}{s} -> {after}{s}" for s in suffixes]
+            detail = Detail(Severity.HIGH, "Class names changed", tuple(items))
+            changes.append(Change(kind, schema, name, "modified", Severity.HIGH, (detail,)))
+        return changes
 
     # -- schemas ------------------------------------------------------------------------------
     def compare_schema_names(self) -> list[Change]:

@@ -6,7 +6,8 @@ once.
 
 Public API:
 
-    generated_names(db: ir.Database, options: Options | None = None) -> GeneratedNames
+    generated_names(db: ir.Database, options: Options | None = None, lock: NameLock | None = None)
+        -> GeneratedNames
         The generated Python names of one database, as `generate` decides them: class, alias and
         member names of each enum; TypedDict and Pydantic class names and keys of each table and
         view. Build one for the committed snapshot (old) and one for the live database (new).
@@ -62,7 +63,7 @@ from pathlib import Path
 from typing import Literal
 
 from generator import ir
-from generator.codemodel import Options, decide_names
+from generator.codemodel import NameLock, Options, decide_names
 from generator.drift import Change
 
 TargetKind = Literal["class", "member", "key"]
@@ -133,9 +134,14 @@ class GeneratedNames:
     relations: Mapping[str, RelationNames] = field(default_factory=dict)
 
 
-def generated_names(db: ir.Database, options: Options | None = None) -> GeneratedNames:
-    """The names `generate` gives db's enums, tables and views (decided by codemodel)."""
-    names = decide_names(db, options or Options())
+def generated_names(
+    db: ir.Database, options: Options | None = None, lock: NameLock | None = None
+) -> GeneratedNames:
+    """The names `generate` gives db's enums, tables and views (decided by codemodel).
+
+    `lock` is the committed schema.json's lock of names, which generate keeps.
+    """
+    names = decide_names(db, options or Options(), lock)
     enums = {
         e.qualified_name: EnumNames(
             cls=names.enums[e.qualified_name][0],
