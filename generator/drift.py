@@ -5,9 +5,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
-from generator import ir, jsonschema
+from generator import ir, jsonschema, typemap
 
 
 class Severity(enum.IntEnum):
@@ -133,6 +133,7 @@ class SchemaSync:
         #: the locks of names (`codemodel.name_lock`) of the committed and the new tree
         self.local_names = local_names or {}
         self.db_names = db_names or {}
+        self._mappers: dict[tuple[int, str], typemap.TypeMapper] = {}
 
     def compare_schemas(self) -> list[Change]:
         """Every change, most severe first."""
@@ -216,28 +217,27 @@ class SchemaSync:
             c.add(Severity.HIGH, "Kind changed", [f"{_kind_words(a)} -> {_kind_words(b)}"])
         a_cols = {col.name: col for col in a.columns}
         b_cols = {col.name: col for col in b.columns}
-        c.add(Severity.MEDIUM, "Added columns", [n for n in b_cols if n not in a_cols])
+        added = [n for n in b_cols if n not in a_cols]
+        # A required column breaks every Insert that leaves it out; views take no Insert.
+        required = [n for n in added if not b.is_view and _required(b_cols[n])]
+        c.add(Severity.HIGH, "Added required columns", required)
+        c.add(Severity.MEDIUM, "Added columns", [n for n in added if n not in required])
         c.add(Severity.HIGH, "Removed columns", [n for n in a_cols if n not in b_cols])
         common = [n for n in b_cols if n in a_cols]
-        c.add(
-            Severity.HIGH,
-            "Changed types",
-            [
-                f"{n} ({a_cols[n].type.sql} -> {b_cols[n].type.sql})"
-                for n in common
-                if a_cols[n].type != b_cols[n].type
-            ],
+        self._compare_types(
+            c, b.qualified_name, [(n, a_cols[n], b_cols[n]) for n in common], "Changed types"
         )
         c.add(
             Severity.HIGH,
             "Now nullable",
             [n for n in common if b_cols[n].nullable and not a_cols[n].nullable],
         )
-        c.add(
-            Severity.MEDIUM,
-            "Now NOT NULL",
-            [n for n in common if a_cols[n].nullable and not b_cols[n].nullable],
-        )
+        # Readers are unaffected; writers must now send a value: every Insert without the key
+        # breaks when there is no default, only those that send None when there is one.
+        tightened = [n for n in common if a_cols[n].nullable and not b_cols[n].nullable]
+        now_required = [n for n in tightened if not b.is_view and _required(b_cols[n])]
+        c.add(Severity.HIGH, "Now NOT NULL and required on insert", now_required)
+        c.add(Severity.MEDIUM, "Now NOT NULL", [n for n in tightened if n not in now_required])
         dropped_defaults = [
             n
             for n in common
@@ -245,7 +245,12 @@ class SchemaSync:
             and b_cols[n].default is None
             and not b_cols[n].nullable
         ]
-        c.add(Severity.MEDIUM, "Default removed from NOT NULL columns", dropped_defaults)
+        # The Insert key becomes required, as for an added required column.
+        c.add(
+            Severity.MEDIUM if b.is_view else Severity.HIGH,
+            "Default removed from NOT NULL columns",
+            dropped_defaults,
+        )
         c.add(
             Severity.MEDIUM,
             "Identity or generation changed",
@@ -299,6 +304,41 @@ class SchemaSync:
             [n for n in common if a_cols[n].comment != b_cols[n].comment],
         )
         return _modified(_table_kind(b), b.schema, b.name, c)
+
+    def _compare_types(
+        self,
+        c: _Collector,
+        owner: str,
+        pairs: Iterable[tuple[str, ir.Column, ir.Column]],
+        label: str,
+    ) -> None:
+        """Retyped columns: HIGH, or LOW when every layer generates the same Python type."""
+        retyped = [(n, x, y) for n, x, y in pairs if x.type != y.type]
+        same = {n for n, x, y in retyped if self._same_python_type(x.type, y.type, f"{owner}.{n}")}
+        items = {n: f"{n} ({x.type.sql} -> {y.type.sql})" for n, x, y in retyped}
+        c.add(Severity.HIGH, label, [items[n] for n, _x, _y in retyped if n not in same])
+        c.add(Severity.LOW, f"{label} (same Python types)", [items[n] for n in items if n in same])
+
+    def _same_python_type(self, old: ir.TypeRef, new: ir.TypeRef, where: str) -> bool:
+        """Whether the TypedDict (json and python) and Pydantic layers all annotate old as new."""
+        return all(
+            self._mapper(self.local_schema, layer).type(old, where).annotation
+            == self._mapper(self.db_schema, layer).type(new, where).annotation
+            for layer in get_args(typemap.Layer)
+        )
+
+    def _mapper(self, db: ir.Database, layer: typemap.Layer) -> typemap.TypeMapper:
+        key = (id(db), layer)
+        mapper = self._mappers.get(key)
+        if mapper is None:
+            # Stand-in class names: the same enum or composite maps alike, different ones not.
+            mapper = self._mappers[key] = typemap.TypeMapper(
+                layer=layer,
+                db=db,
+                enum_names={e.qualified_name: (e.qualified_name,) * 2 for e in db.enums},
+                composite_names={t.qualified_name: t.qualified_name for t in db.composite_types},
+            )
+        return mapper
 
     def _compare_foreign_keys(self, a: ir.Table, b: ir.Table, c: _Collector) -> None:
         def describe(fk: ir.ForeignKey) -> str:
@@ -380,14 +420,11 @@ class SchemaSync:
             b_attrs = {x.name: x for x in b.attributes}
             c.add(Severity.MEDIUM, "Added attributes", [n for n in b_attrs if n not in a_attrs])
             c.add(Severity.HIGH, "Removed attributes", [n for n in a_attrs if n not in b_attrs])
-            c.add(
-                Severity.HIGH,
+            self._compare_types(
+                c,
+                b.qualified_name,
+                [(n, a_attrs[n], b_attrs[n]) for n in b_attrs if n in a_attrs],
                 "Changed types",
-                [
-                    f"{n} ({a_attrs[n].type.sql} -> {b_attrs[n].type.sql})"
-                    for n in b_attrs
-                    if n in a_attrs and a_attrs[n].type != b_attrs[n].type
-                ],
             )
             if a.comment != b.comment:
                 c.add(Severity.LOW, "Comment changed", [_short(b.comment)])
@@ -448,6 +485,16 @@ def _compare_named(c: _Collector, what: str, a: dict[str, str], b: dict[str, str
         Severity.LOW,
         f"{what.capitalize()} changed",
         [f"{n}: {b[n]}" for n in b if n in a and a[n] != b[n]],
+    )
+
+
+def _required(column: ir.Column) -> bool:
+    """Whether an Insert must carry the column: NOT NULL, no default, not generated, no identity."""
+    return (
+        not column.nullable
+        and column.default is None
+        and column.identity is None
+        and column.generated is None
     )
 
 

@@ -61,9 +61,8 @@ def _edit(
 # project_status loses on_hold, org_type is dropped, profiles is dropped, organizations loses
 # billing_email and has created_at retyped, projects.budget becomes bigint.
 BIGINT = ir.TypeRef(schema="pg_catalog", name="int8", kind="base", sql="bigint")
-TIMESTAMP = ir.TypeRef(
-    schema="pg_catalog", name="timestamp", kind="base", sql="timestamp without time zone"
-)
+# A date: the json layer still says str, the Python and Pydantic layers no longer datetime.
+DATE = ir.TypeRef(schema="pg_catalog", name="date", kind="base", sql="date")
 UNIT_DB = _edit(
     OLD_DB,
     enums={
@@ -72,7 +71,7 @@ UNIT_DB = _edit(
     },
     tables={
         "public.organizations": lambda t: _replace_column(
-            _drop_column(t, "billing_email"), "created_at", TIMESTAMP
+            _drop_column(t, "billing_email"), "created_at", DATE
         ),
         "public.projects": lambda t: _replace_column(t, "budget", BIGINT),
         "public.profiles": _drop,
@@ -119,7 +118,7 @@ def test_targets_name_what_each_change_removes_or_retypes() -> None:
             (
                 f"{td}['created_at']",
                 "typeddicts",
-                "type changed (timestamp with time zone -> timestamp without time zone)",
+                "type changed (timestamp with time zone -> date)",
             )
             for td in ("OrganizationRow", "OrganizationInsert", "OrganizationUpdate")
         ),
