@@ -64,7 +64,7 @@ from typing import Literal
 
 from generator import ir
 from generator.codemodel import NameLock, Options, decide_names
-from generator.drift import Change
+from generator.drift import Change, DetailKind, Entry
 
 TargetKind = Literal["class", "member", "key"]
 #: Which generated classes a target's owner is among.
@@ -269,7 +269,7 @@ def _enum_targets(change: Change, old: EnumNames, new: EnumNames | None) -> list
     out += _class(change, "enums", old.alias, new.alias if new else None)
     if new is None:
         return out
-    removed = set(_detail(change, "Removed values"))
+    removed = {e.name for e in _entries(change, DetailKind.REMOVED_VALUES)}
     new_members = dict(new.members)
     for label, member in old.members:
         if label in removed or label not in new_members:
@@ -297,23 +297,19 @@ def _relation_targets(
     if new is None:
         return out
     reasons: dict[str, str] = {}
-    for column in _detail(change, "Now nullable"):
-        reasons[column] = "now nullable"
-    for item in _detail(change, "Changed types"):
-        # Items read "name (old -> new)"; the longest matching old column wins over a prefix.
-        matches = [c for c in old.columns if item.startswith(f"{c} (")]
-        if matches:
-            column = max(matches, key=len)
-            reasons[column] = f"type changed {item[len(column) + 1 :]}"
-    for column in _detail(change, "Removed columns"):
-        reasons[column] = "column removed"
+    for entry in _entries(change, DetailKind.NOW_NULLABLE):
+        reasons[entry.name] = "now nullable"
+    for entry in _entries(change, DetailKind.CHANGED_TYPES):
+        reasons[entry.name] = f"type changed ({entry.old} -> {entry.new})"
+    for entry in _entries(change, DetailKind.REMOVED_COLUMNS):
+        reasons[entry.name] = "column removed"
     for column, reason in reasons.items():
         out += [Target("key", "typeddicts", td, column, reason, change) for td in old.typeddicts]
     return out
 
 
-def _detail(change: Change, label: str) -> tuple[str, ...]:
-    return next((d.items for d in change.details if d.label == label), ())
+def _entries(change: Change, kind: DetailKind) -> tuple[Entry, ...]:
+    return next((d.entries for d in change.details if d.kind == kind), ())
 
 
 # --- scan ------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from generator import ir
 from generator.drift import (
     Change,
     Detail,
+    DetailKind,
     SchemaSync,
     Severity,
     count_by_severity,
@@ -652,7 +653,11 @@ def test_each_rule_reports_one_change_with_its_severity(
     elif items == ANY_ITEMS:
         assert [(d.severity.name, d.label) for d in change.details] == [(expected[0], label)]
     else:
-        assert change.details == (Detail(Severity[expected[0]], label, items or ()),)
+        assert [(d.severity, d.label, d.items) for d in change.details] == [
+            (Severity[expected[0]], label, items or ())
+        ]
+        # The structure matches what is shown: a kind, and one entry per item.
+        assert all(d.kind is not None and len(d.entries) == len(d.items) for d in change.details)
 
 
 def test_identical_databases_have_no_changes() -> None:
@@ -778,7 +783,7 @@ def test_change_json_form_is_stable() -> None:
         "project_status",
         "modified",
         Severity.HIGH,
-        (Detail(Severity.HIGH, "Added values", ("pending",)),),
+        (Detail.of(Severity.HIGH, DetailKind.ADDED_VALUES, "pending"),),
     )
 
     assert change.to_json() == {
@@ -787,7 +792,15 @@ def test_change_json_form_is_stable() -> None:
         "schema": "public",
         "name": "project_status",
         "change": "modified",
-        "details": [{"severity": "HIGH", "what": "Added values", "items": ["pending"]}],
+        "details": [
+            {
+                "severity": "HIGH",
+                "what": "Added values",
+                "kind": "added_values",
+                "items": ["pending"],
+                "entries": [{"name": "pending", "old": None, "new": None}],
+            }
+        ],
     }
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from generator import impact, ir, pipeline
-from generator.drift import Change, Detail, SchemaSync, Severity
+from generator.drift import Change, Detail, DetailKind, Entry, SchemaSync, Severity
 from generator.impact import Target
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -152,11 +152,11 @@ def test_an_added_object_that_takes_a_class_name_renames_the_old_class() -> None
 def test_a_change_that_breaks_no_name_gives_no_target() -> None:
     comment_only = Change(
         "TABLE", "public", "projects", "modified", Severity.LOW,
-        (Detail(Severity.LOW, "Comment changed", ("new words",)),),
+        (Detail.of(Severity.LOW, DetailKind.COMMENT_CHANGED, "new words"),),
     )  # fmt: skip
     added_column = Change(
         "TABLE", "public", "projects", "modified", Severity.MEDIUM,
-        (Detail(Severity.MEDIUM, "Added columns", ("priority",)),),
+        (Detail.of(Severity.MEDIUM, DetailKind.ADDED_COLUMNS, "priority"),),
     )  # fmt: skip
     names = impact.generated_names(OLD_DB)
     assert impact.targets_for([comment_only, added_column], names, names) == ()
@@ -530,15 +530,17 @@ alter table public.projects alter column budget type bigint using (budget * 100)
 FUTURE_CHANGES = (
     Change(
         "ENUM", "public", "project_status", "modified", Severity.HIGH,
-        (Detail(Severity.HIGH, "Removed values", ("on_hold",)),),
+        (Detail.of(Severity.HIGH, DetailKind.REMOVED_VALUES, "on_hold"),),
     ),
     Change(
         "TABLE", "public", "organizations", "modified", Severity.HIGH,
-        (Detail(Severity.HIGH, "Removed columns", ("billing_email",)),),
+        (Detail.of(Severity.HIGH, DetailKind.REMOVED_COLUMNS, "billing_email"),),
     ),
     Change(
         "TABLE", "public", "projects", "modified", Severity.HIGH,
-        (Detail(Severity.HIGH, "Changed types", ("budget (numeric(12,2) -> bigint)",)),),
+        (Detail.of(
+            Severity.HIGH, DetailKind.CHANGED_TYPES, Entry("budget", "numeric(12,2)", "bigint")
+        ),),
     ),
 )  # fmt: skip
 
