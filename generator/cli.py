@@ -24,7 +24,7 @@ from generator import __version__, ir, report
 from generator.config import Overrides, Settings, load_settings
 from generator.drift import Change, format_change
 from generator.errors import ConfigError, SyncSchemaError, redact
-from generator.output import compare_tree, read_tree, write_tree
+from generator.output import TreeDiff, compare_tree, read_tree, write_tree
 from generator.pipeline import (
     Snapshot,
     Stats,
@@ -278,6 +278,18 @@ def _check_hash(
 def _changes(settings: Settings, previous: Snapshot | None, db: ir.Database) -> list[Change]:
     """The semantic diff from the committed snapshot (everything is new without one)."""
     return semantic_changes(settings, db, previous)
+
+
+def _print_files(console: Console, settings: Settings, tree: TreeDiff) -> None:
+    """The files that differ from what generate writes: changed, missing, extra."""
+    console.out("Files:")
+    for kind, paths in (
+        ("changed", tree.changed),
+        ("missing", tree.added),
+        ("extra", tree.removed),
+    ):
+        for path in paths:
+            console.out(f"  {kind:<8} {_display(settings.out / path)}")
 
 
 def _print_stats(console: Console, stats: Stats) -> None:
@@ -669,14 +681,7 @@ def check_cmd(
                 "No schema change: the generated files differ (hand edits, or another generator version)."
             )
         console.out()
-        console.out("Files:")
-        for kind, paths in (
-            ("changed", tree.changed),
-            ("missing", tree.added),
-            ("extra", tree.removed),
-        ):
-            for path in paths:
-                console.out(f"  {kind:<8} {_display(settings.out / path)}")
+        _print_files(console, settings, tree)
         console.out()
         console.out(
             "Run `make schemas` (sync-schema generate) to update, or `sync-schema diff` for details."
@@ -732,11 +737,18 @@ def diff_cmd(
             console.out(json.dumps(document, indent=2, sort_keys=True))
         else:
             if not changes:
-                console.out("No schema changes.")
+                console.out(
+                    "No schema changes."
+                    if tree.in_sync
+                    else "No schema change: the generated files differ from what generate "
+                    "writes (hand edits, missing files, or another generator version)."
+                )
             for change in changes:
                 _print_change(console, change, found)
                 console.out()
             _print_impact_summary(console, found)
+            if not tree.in_sync:
+                _print_files(console, settings, tree)
             if files:
                 for line in _unified(settings.out, new_files):
                     console.out(line)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, get_args
@@ -390,7 +391,8 @@ class SchemaSync:
         redefaulted = [
             n
             for n in common
-            if a_cols[n].default != b_cols[n].default and n not in dropped_defaults
+            if _default_value(a_cols[n].default) != _default_value(b_cols[n].default)
+            and n not in dropped_defaults
         ]
         c.add(
             Severity.LOW,
@@ -594,7 +596,7 @@ class SchemaSync:
                 {x.name: x.definition for x in a.check_constraints},
                 {x.name: x.definition for x in b.check_constraints},
             )
-            if a.default != b.default:
+            if _default_value(a.default) != _default_value(b.default):
                 c.add(Severity.LOW, DetailKind.DEFAULT_CHANGED, [f"{a.default} -> {b.default}"])
             if a.comment != b.comment:
                 c.add(Severity.LOW, DetailKind.COMMENT_CHANGED, [_short(b.comment)])
@@ -639,6 +641,24 @@ def _compare_named(
         [f"{n}: {b[n]}" for n in moved],
         [Entry(n, a[n], b[n]) for n in moved],
     )
+
+
+#: A constant, cast once or more: `''::text`, `'x'::character varying(7)`, `NULL::text`, `0::bigint`.
+_CAST_CONSTANT = re.compile(
+    r"(?P<value>'(?:[^']|'')*'|-?[0-9]+(?:\.[0-9]+)?|NULL|true|false)"
+    r"(?:::[a-z_][a-z0-9_ ]*(?:\([0-9, ]+\))?(?:\[\])*)+"
+)
+
+
+def _default_value(expression: str | None) -> str | None:
+    """A default as the value it gives: the spelling of a cast constant is not a change."""
+    if expression is None:
+        return None
+    found = _CAST_CONSTANT.fullmatch(expression)
+    if found is None:
+        return expression
+    value = found["value"]
+    return None if value == "NULL" else value
 
 
 def _required(column: ir.Column) -> bool:

@@ -12,6 +12,7 @@ from generator.drift import (
     Change,
     Detail,
     DetailKind,
+    Entry,
     SchemaSync,
     Severity,
     count_by_severity,
@@ -818,3 +819,39 @@ def test_changed_return_type_of_an_overloaded_function_is_reported() -> None:
     assert [(c.severity, c.kind, c.name, c.change) for c in changes] == [
         (Severity.HIGH, "FUNCTION", "lookup", "modified")
     ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (None, "NULL::text"),
+        ("NULL::character varying", None),
+        ("''::text", "''::character varying"),
+        ("'monthly'::character varying(16)", "'monthly'::text"),
+        ("0::bigint", "0"),
+        ("'{}'::text[]", "'{}'::character varying[]"),
+    ],
+)
+def test_a_default_spelled_differently_is_not_a_change(old: str | None, new: str | None) -> None:
+    before = with_table(BASE, with_column(ORGS, "billing_email", default=old))
+    after = with_table(BASE, with_column(ORGS, "billing_email", default=new))
+
+    assert SchemaSync(before, after).compare_schemas() == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (None, "''::text"),
+        ("''::text", "'x'::text"),
+        ("now()", "clock_timestamp()"),
+        ("0", "1"),
+    ],
+)
+def test_a_default_with_another_value_is_still_a_change(old: str | None, new: str) -> None:
+    before = with_table(BASE, with_column(ORGS, "billing_email", default=old))
+    after = with_table(BASE, with_column(ORGS, "billing_email", default=new))
+
+    (change,) = SchemaSync(before, after).compare_schemas()
+    assert [d.kind for d in change.details] == [DetailKind.DEFAULTS_CHANGED]
+    assert change.details[0].entries == (Entry("billing_email", old, new),)

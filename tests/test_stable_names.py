@@ -278,3 +278,25 @@ def test_adding_a_schema_keeps_the_class_names_of_the_others(tmp_path: Path, fre
     assert "userid: int" in class_body(zabbix, "User2Row")
     assert "username: str" in class_body(roundcube, "User3Row")
     assert cli("check", *three).returncode == 0
+
+
+@pytest.mark.postgres
+def test_diff_names_hand_edited_and_missing_files_as_file_changes(
+    tmp_path: Path, fresh_db: str
+) -> None:
+    cli = make_cli(tmp_path)
+    args = ("--db-url", fresh_db, "--out", "schemas")
+    run_sql(fresh_db, "create table public.users (id int primary key, email text not null)")
+    generate(cli, *args)
+    with (tmp_path / "schemas" / "enums.py").open("a", encoding="utf-8") as handle:
+        handle.write("EXTRA = 1  # hand edit\n")
+    (tmp_path / "schemas" / "database" / "views.py").unlink()
+
+    result = cli("diff", *args)
+
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("No schema change: the generated files differ")
+    assert "  changed  schemas/enums.py" in lines
+    assert "  missing  schemas/database/views.py" in lines
+    assert "No schema changes." not in result.stdout
