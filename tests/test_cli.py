@@ -151,8 +151,9 @@ EXPECTED_CHANGES = {
     ("CRITICAL", "TABLE", "project_members", "removed"),
     ("HIGH", "ENUM", "project_status", "modified"),
     ("HIGH", "TABLE", "organizations", "modified"),
-    ("HIGH", "TABLE", "requirements", "modified"),
     ("LOW", "TABLE", "projects", "modified"),
+    # smallint -> integer: the generated Python types do not change.
+    ("LOW", "TABLE", "requirements", "modified"),
 }
 
 
@@ -170,9 +171,9 @@ def test_check_after_a_migration_exits_1_and_names_every_change_with_its_severit
         "  Added values: pending, on_hold\n  Removed values: draft\n",
         "[HIGH] TABLE: organizations\n  Change: modified\n"
         "  Added columns: billing_cycle, max_members\n  Removed columns: updated_at\n",
-        "[HIGH] TABLE: requirements\n  Change: modified\n"
-        "  Changed types: priority (smallint -> integer)\n",
         "[LOW] TABLE: projects\n  Change: modified\n  Defaults changed: status (",
+        "[LOW] TABLE: requirements\n  Change: modified\n"
+        "  Changed types (same Python types): priority (smallint -> integer)\n",
     ]
     for block in blocks:
         assert block in out
@@ -241,10 +242,16 @@ def test_diff_json_lists_exactly_the_changes(cli: Cli, stale: list[str]) -> None
     assert organizations["Removed columns"]["items"] == ["updated_at"]
     assert organizations["Removed columns"]["severity"] == "HIGH"
     assert by_name["requirements"]["details"] == [
-        {"severity": "HIGH", "what": "Changed types", "items": ["priority (smallint -> integer)"]}
+        {
+            "severity": "LOW",
+            "what": "Changed types (same Python types)",
+            "kind": "changed_types_same_python_types",
+            "items": ["priority (smallint -> integer)"],
+            "entries": [{"name": "priority", "old": "smallint", "new": "integer"}],
+        }
     ]
     assert by_name["project_members"]["details"] == []
-    assert document["summary"] == {"CRITICAL": 1, "HIGH": 3, "MEDIUM": 0, "LOW": 1}
+    assert document["summary"] == {"CRITICAL": 1, "HIGH": 2, "MEDIUM": 0, "LOW": 2}
     assert document["in_sync"] is False
     committed = json.loads((cli.cwd / "schemas" / "schema.json").read_text(encoding="utf-8"))
     assert document["committed"] == {"schema_version": 1, "db_hash": committed["db_hash"]}
@@ -287,7 +294,7 @@ def test_report_writes_one_markdown_file_and_appends_it_to_the_step_summary(
     assert live.group(1) != committed["db_hash"]
     assert "- **[CRITICAL] TABLE: `project_members`** (removed)" in text
     assert "  - Added values: `pending`, `on_hold`" in text
-    assert "  - Changed types: `priority (smallint -> integer)`" in text
+    assert "  - Changed types (same Python types): `priority (smallint -> integer)`" in text
     assert "| CRITICAL | 1 |" in text
     assert summary.read_text(encoding="utf-8") == "previous step\n" + text
 
@@ -693,8 +700,8 @@ def test_update_commit_makes_one_commit_listing_the_changes_then_none(
         "Removed columns: updated_at" in message
     )
     assert (
-        "- [HIGH] TABLE requirements: modified (Changed types: priority (smallint -> integer))"
-        in message
+        "- [LOW] TABLE requirements: modified "
+        "(Changed types (same Python types): priority (smallint -> integer))" in message
     )
     committed = git(repo, cli, "show", "--name-only", "--format=", "HEAD").split()
     assert committed

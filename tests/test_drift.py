@@ -11,6 +11,8 @@ from sync_schema import ir
 from sync_schema.drift import (
     Change,
     Detail,
+    DetailKind,
+    Entry,
     SchemaSync,
     Severity,
     count_by_severity,
@@ -27,6 +29,8 @@ INTEGER = ir.TypeRef("pg_catalog", "int4", "base", "integer")
 BIGINT = ir.TypeRef("pg_catalog", "int8", "base", "bigint")
 TIMESTAMPTZ = ir.TypeRef("pg_catalog", "timestamptz", "base", "timestamp with time zone")
 STATUS = ir.TypeRef("public", "project_status", "enum", "project_status")
+OTHER_STATUS = ir.TypeRef("public", "other_status", "enum", "other_status")
+VARCHAR_7 = ir.TypeRef("pg_catalog", "varchar", "base", "character varying(7)", max_length=7)
 
 
 def col(name: str, type_: ir.TypeRef = TEXT, *, nullable: bool = False, **kw: Any) -> ir.Column:
@@ -118,6 +122,13 @@ def with_column(base: ir.Table, name: str, **changes: Any) -> ir.Table:
         dataclasses.replace(c, **changes) if c.name == name else c for c in base.columns
     )
     return dataclasses.replace(base, columns=columns)
+
+
+def with_attribute(base: ir.CompositeType, name: str, **changes: Any) -> ir.CompositeType:
+    attributes = tuple(
+        dataclasses.replace(a, **changes) if a.name == name else a for a in base.attributes
+    )
+    return dataclasses.replace(base, attributes=attributes)
 
 
 def without(db: ir.Database, name: str) -> ir.Database:
@@ -219,11 +230,35 @@ RULES = [
     ),
     pytest.param(
         BASE,
-        with_table(BASE, with_column(PROJECTS, "priority", type=INTEGER)),
+        with_table(BASE, with_column(PROJECTS, "priority", type=TEXT)),
         ("HIGH", "TABLE", "projects", "modified"),
         "Changed types",
-        ("priority (smallint -> integer)",),
+        ("priority (smallint -> text)",),
         id="type-changed-high",
+    ),
+    pytest.param(
+        BASE,
+        with_table(BASE, with_column(PROJECTS, "priority", type=INTEGER)),
+        ("LOW", "TABLE", "projects", "modified"),
+        "Changed types (same Python types)",
+        ("priority (smallint -> integer)",),
+        id="type-changed-same-python-types-low",
+    ),
+    pytest.param(
+        with_table(BASE, with_column(ORGS, "name", type=VARCHAR_7)),
+        BASE,
+        ("LOW", "TABLE", "organizations", "modified"),
+        "Changed types (same Python types)",
+        ("name (character varying(7) -> text)",),
+        id="type-widened-same-python-types-low",
+    ),
+    pytest.param(
+        with_table(BASE, with_column(PROJECTS, "status", type=OTHER_STATUS)),
+        BASE,
+        ("HIGH", "TABLE", "projects", "modified"),
+        "Changed types",
+        ("status (other_status -> project_status)",),
+        id="type-changed-to-another-enum-high",
     ),
     pytest.param(
         BASE,
@@ -266,7 +301,9 @@ RULES = [
         BASE,
         with_table(
             BASE,
-            dataclasses.replace(ORGS, columns=(*ORGS.columns, col("max_members", INTEGER))),
+            dataclasses.replace(
+                ORGS, columns=(*ORGS.columns, col("max_members", INTEGER, nullable=True))
+            ),
         ),
         ("MEDIUM", "TABLE", "organizations", "modified"),
         "Added columns",
@@ -275,11 +312,54 @@ RULES = [
     ),
     pytest.param(
         BASE,
+        with_table(
+            BASE,
+            dataclasses.replace(ORGS, columns=(*ORGS.columns, col("seats", INTEGER, default="1"))),
+        ),
+        ("MEDIUM", "TABLE", "organizations", "modified"),
+        "Added columns",
+        ("seats",),
+        id="not-null-column-with-default-added-medium",
+    ),
+    pytest.param(
+        BASE,
+        with_table(
+            BASE,
+            dataclasses.replace(ORGS, columns=(*ORGS.columns, col("max_members", INTEGER))),
+        ),
+        ("HIGH", "TABLE", "organizations", "modified"),
+        "Added required columns",
+        ("max_members",),
+        id="required-column-added-high",
+    ),
+    pytest.param(
+        BASE,
+        with_table(
+            BASE,
+            dataclasses.replace(OVERVIEW, columns=(*OVERVIEW.columns, col("name"))),
+        ),
+        ("MEDIUM", "VIEW", "project_overview", "modified"),
+        "Added columns",
+        ("name",),
+        id="not-null-view-column-added-medium",
+    ),
+    pytest.param(
+        BASE,
         with_table(BASE, with_column(ORGS, "billing_email", nullable=False)),
+        ("HIGH", "TABLE", "organizations", "modified"),
+        "Now NOT NULL and required on insert",
+        ("billing_email",),
+        id="became-not-null-without-default-high",
+    ),
+    pytest.param(
+        with_table(BASE, with_column(ORGS, "billing_email", default="'a@b.test'::text")),
+        with_table(
+            BASE, with_column(ORGS, "billing_email", nullable=False, default="'a@b.test'::text")
+        ),
         ("MEDIUM", "TABLE", "organizations", "modified"),
         "Now NOT NULL",
         ("billing_email",),
-        id="became-not-null-medium",
+        id="became-not-null-with-default-medium",
     ),
     pytest.param(
         with_table(BASE, dataclasses.replace(PROJECTS, foreign_keys=())),
@@ -313,10 +393,10 @@ RULES = [
     pytest.param(
         BASE,
         with_table(BASE, with_column(ORGS, "created_at", default=None)),
-        ("MEDIUM", "TABLE", "organizations", "modified"),
+        ("HIGH", "TABLE", "organizations", "modified"),
         "Default removed from NOT NULL columns",
         ("created_at",),
-        id="default-removed-from-not-null-medium",
+        id="default-removed-from-not-null-high",
     ),
     pytest.param(
         BASE,
@@ -481,6 +561,38 @@ RULES = [
         id="composite-attribute-removed-high",
     ),
     pytest.param(
+        plus(BASE, ADDRESS),
+        plus(BASE, dataclasses.replace(ADDRESS, attributes=(*ADDRESS.attributes, col("zip")))),
+        ("MEDIUM", "COMPOSITE TYPE", "address", "modified"),
+        "Added attributes",
+        ("zip",),
+        id="composite-attribute-added-medium",
+    ),
+    pytest.param(
+        plus(BASE, ADDRESS),
+        plus(BASE, with_attribute(ADDRESS, "city", type=VARCHAR_7)),
+        ("LOW", "COMPOSITE TYPE", "address", "modified"),
+        "Changed types (same Python types)",
+        ("city (text -> character varying(7))",),
+        id="composite-attribute-retyped-same-python-types-low",
+    ),
+    pytest.param(
+        plus(BASE, ADDRESS),
+        plus(BASE, with_attribute(ADDRESS, "city", type=INTEGER)),
+        ("HIGH", "COMPOSITE TYPE", "address", "modified"),
+        "Changed types",
+        ("city (text -> integer)",),
+        id="composite-attribute-retyped-high",
+    ),
+    pytest.param(
+        plus(BASE, dataclasses.replace(EMAIL, nullable=True)),
+        plus(BASE, EMAIL),
+        ("MEDIUM", "DOMAIN", "email", "modified"),
+        "Now NOT NULL",
+        ("email",),
+        id="domain-became-not-null-medium",
+    ),
+    pytest.param(
         plus(BASE, EMAIL),
         BASE,
         ("HIGH", "DOMAIN", "email", "removed"),
@@ -542,7 +654,11 @@ def test_each_rule_reports_one_change_with_its_severity(
     elif items == ANY_ITEMS:
         assert [(d.severity.name, d.label) for d in change.details] == [(expected[0], label)]
     else:
-        assert change.details == (Detail(Severity[expected[0]], label, items or ()),)
+        assert [(d.severity, d.label, d.items) for d in change.details] == [
+            (Severity[expected[0]], label, items or ())
+        ]
+        # The structure matches what is shown: a kind, and one entry per item.
+        assert all(d.kind is not None and len(d.entries) == len(d.items) for d in change.details)
 
 
 def test_identical_databases_have_no_changes() -> None:
@@ -572,7 +688,11 @@ def test_without_a_committed_schema_everything_is_added_low() -> None:
 def test_a_modified_object_takes_its_most_severe_detail() -> None:
     organizations = dataclasses.replace(
         ORGS,
-        columns=(*ORGS.columns[:-1], col("billing_cycle"), col("max_members", INTEGER)),
+        columns=(
+            *ORGS.columns[:-1],
+            col("billing_cycle", nullable=True),
+            col("max_members", INTEGER, nullable=True),
+        ),
         comment="Changed.",
     )
     (change,) = SchemaSync(BASE, with_table(BASE, organizations)).compare_schemas()
@@ -601,7 +721,9 @@ def test_output_is_most_severe_first_then_by_kind_and_name() -> None:
         without(BASE, "project_overview"),
         enums=(dataclasses.replace(STATUS_ENUM, labels=("pending", "active", "archived")),),
     )
-    new = with_table(new, with_column(ORGS, "billing_email", nullable=False))
+    new = with_table(
+        new, with_column(ORGS, "billing_email", nullable=False, default="'billing'::text")
+    )
     new = with_table(new, dataclasses.replace(PROJECTS, comment="Work."))
     new = plus(new, PROFILES, ir.Enum("public", "member_role", ("owner",)))
 
@@ -662,7 +784,7 @@ def test_change_json_form_is_stable() -> None:
         "project_status",
         "modified",
         Severity.HIGH,
-        (Detail(Severity.HIGH, "Added values", ("pending",)),),
+        (Detail.of(Severity.HIGH, DetailKind.ADDED_VALUES, "pending"),),
     )
 
     assert change.to_json() == {
@@ -671,7 +793,15 @@ def test_change_json_form_is_stable() -> None:
         "schema": "public",
         "name": "project_status",
         "change": "modified",
-        "details": [{"severity": "HIGH", "what": "Added values", "items": ["pending"]}],
+        "details": [
+            {
+                "severity": "HIGH",
+                "what": "Added values",
+                "kind": "added_values",
+                "items": ["pending"],
+                "entries": [{"name": "pending", "old": None, "new": None}],
+            }
+        ],
     }
 
 
@@ -689,3 +819,39 @@ def test_changed_return_type_of_an_overloaded_function_is_reported() -> None:
     assert [(c.severity, c.kind, c.name, c.change) for c in changes] == [
         (Severity.HIGH, "FUNCTION", "lookup", "modified")
     ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (None, "NULL::text"),
+        ("NULL::character varying", None),
+        ("''::text", "''::character varying"),
+        ("'monthly'::character varying(16)", "'monthly'::text"),
+        ("0::bigint", "0"),
+        ("'{}'::text[]", "'{}'::character varying[]"),
+    ],
+)
+def test_a_default_spelled_differently_is_not_a_change(old: str | None, new: str | None) -> None:
+    before = with_table(BASE, with_column(ORGS, "billing_email", default=old))
+    after = with_table(BASE, with_column(ORGS, "billing_email", default=new))
+
+    assert SchemaSync(before, after).compare_schemas() == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (None, "''::text"),
+        ("''::text", "'x'::text"),
+        ("now()", "clock_timestamp()"),
+        ("0", "1"),
+    ],
+)
+def test_a_default_with_another_value_is_still_a_change(old: str | None, new: str) -> None:
+    before = with_table(BASE, with_column(ORGS, "billing_email", default=old))
+    after = with_table(BASE, with_column(ORGS, "billing_email", default=new))
+
+    (change,) = SchemaSync(before, after).compare_schemas()
+    assert [d.kind for d in change.details] == [DetailKind.DEFAULTS_CHANGED]
+    assert change.details[0].entries == (Entry("billing_email", old, new),)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from sync_schema import impact, ir, pipeline
-from sync_schema.drift import Change, Detail, SchemaSync, Severity
+from sync_schema.drift import Change, Detail, DetailKind, Entry, SchemaSync, Severity
 from sync_schema.impact import Target
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,9 +61,8 @@ def _edit(
 # project_status loses on_hold, org_type is dropped, profiles is dropped, organizations loses
 # billing_email and has created_at retyped, projects.budget becomes bigint.
 BIGINT = ir.TypeRef(schema="pg_catalog", name="int8", kind="base", sql="bigint")
-TIMESTAMP = ir.TypeRef(
-    schema="pg_catalog", name="timestamp", kind="base", sql="timestamp without time zone"
-)
+# A date: the json layer still says str, the Python and Pydantic layers no longer datetime.
+DATE = ir.TypeRef(schema="pg_catalog", name="date", kind="base", sql="date")
 UNIT_DB = _edit(
     OLD_DB,
     enums={
@@ -72,7 +71,7 @@ UNIT_DB = _edit(
     },
     tables={
         "public.organizations": lambda t: _replace_column(
-            _drop_column(t, "billing_email"), "created_at", TIMESTAMP
+            _drop_column(t, "billing_email"), "created_at", DATE
         ),
         "public.projects": lambda t: _replace_column(t, "budget", BIGINT),
         "public.profiles": _drop,
@@ -119,7 +118,7 @@ def test_targets_name_what_each_change_removes_or_retypes() -> None:
             (
                 f"{td}['created_at']",
                 "typeddicts",
-                "type changed (timestamp with time zone -> timestamp without time zone)",
+                "type changed (timestamp with time zone -> date)",
             )
             for td in ("OrganizationRow", "OrganizationInsert", "OrganizationUpdate")
         ),
@@ -153,11 +152,11 @@ def test_an_added_object_that_takes_a_class_name_renames_the_old_class() -> None
 def test_a_change_that_breaks_no_name_gives_no_target() -> None:
     comment_only = Change(
         "TABLE", "public", "projects", "modified", Severity.LOW,
-        (Detail(Severity.LOW, "Comment changed", ("new words",)),),
+        (Detail.of(Severity.LOW, DetailKind.COMMENT_CHANGED, "new words"),),
     )  # fmt: skip
     added_column = Change(
         "TABLE", "public", "projects", "modified", Severity.MEDIUM,
-        (Detail(Severity.MEDIUM, "Added columns", ("priority",)),),
+        (Detail.of(Severity.MEDIUM, DetailKind.ADDED_COLUMNS, "priority"),),
     )  # fmt: skip
     names = impact.generated_names(OLD_DB)
     assert impact.targets_for([comment_only, added_column], names, names) == ()
@@ -531,15 +530,17 @@ alter table public.projects alter column budget type bigint using (budget * 100)
 FUTURE_CHANGES = (
     Change(
         "ENUM", "public", "project_status", "modified", Severity.HIGH,
-        (Detail(Severity.HIGH, "Removed values", ("on_hold",)),),
+        (Detail.of(Severity.HIGH, DetailKind.REMOVED_VALUES, "on_hold"),),
     ),
     Change(
         "TABLE", "public", "organizations", "modified", Severity.HIGH,
-        (Detail(Severity.HIGH, "Removed columns", ("billing_email",)),),
+        (Detail.of(Severity.HIGH, DetailKind.REMOVED_COLUMNS, "billing_email"),),
     ),
     Change(
         "TABLE", "public", "projects", "modified", Severity.HIGH,
-        (Detail(Severity.HIGH, "Changed types", ("budget (numeric(12,2) -> bigint)",)),),
+        (Detail.of(
+            Severity.HIGH, DetailKind.CHANGED_TYPES, Entry("budget", "numeric(12,2)", "bigint")
+        ),),
     ),
 )  # fmt: skip
 

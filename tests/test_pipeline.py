@@ -67,7 +67,7 @@ def test_a_failing_child_is_redone_in_the_parent(
 
 def test_schema_json_records_every_file_hash_and_the_inputs(settings: Settings) -> None:
     files = pipeline.build_files(settings, HOSTILE_DB, None)
-    _version, data, manifest = read_snapshot(files[SCHEMA_JSON])
+    _version, data, manifest, _names = read_snapshot(files[SCHEMA_JSON])
 
     assert manifest is not None
     assert set(manifest.files) == set(files) - {SCHEMA_JSON}

@@ -23,15 +23,17 @@ from typer.core import TyperCommand
 
 from sync_schema import __version__, forked, ir, report
 from sync_schema.config import Overrides, Settings, load_settings
-from sync_schema.drift import Change, SchemaSync, format_change
+from sync_schema.drift import Change, format_change
 from sync_schema.errors import ConfigError, SyncSchemaError, redact
-from sync_schema.output import compare_tree, read_tree, write_tree
+from sync_schema.output import TreeDiff, compare_tree, read_tree, write_tree
 from sync_schema.pipeline import (
     Snapshot,
     Stats,
     build_files,
+    committed_names,
     load_database,
     read_snapshot_file,
+    semantic_changes,
     tree_is_current,
 )
 
@@ -278,7 +280,7 @@ def _check_hash(
             "1",
         )
     )
-    changes = _changes(previous, db)
+    changes = _changes(settings, previous, db)
     found = _app_impact(
         request, settings, changes, previous, db, lambda: build_files(settings, db, previous)
     )
@@ -288,9 +290,21 @@ def _check_hash(
     return EXIT_DRIFT
 
 
-def _changes(previous: Snapshot | None, db: ir.Database) -> list[Change]:
+def _changes(settings: Settings, previous: Snapshot | None, db: ir.Database) -> list[Change]:
     """The semantic diff from the committed snapshot (everything is new without one)."""
-    return SchemaSync(previous.database if previous else None, db).compare_schemas()
+    return semantic_changes(settings, db, previous)
+
+
+def _print_files(console: Console, settings: Settings, tree: TreeDiff) -> None:
+    """The files that differ from what generate writes: changed, missing, extra."""
+    console.out("Files:")
+    for kind, paths in (
+        ("changed", tree.changed),
+        ("missing", tree.added),
+        ("extra", tree.removed),
+    ):
+        for path in paths:
+            console.out(f"  {kind:<8} {_display(settings.out / path)}")
 
 
 def _print_stats(console: Console, stats: Stats) -> None:
@@ -415,8 +429,10 @@ def _app_impact(
         return None
     from sync_schema import impact  # noqa: PLC0415 - only runs that ask for --impact read code
 
-    old = impact.generated_names(previous.database, settings.options)
-    new = impact.generated_names(db, settings.options)
+    old = impact.generated_names(
+        previous.database, settings.options, committed_names(settings, previous)
+    )
+    new = impact.generated_names(db, settings.options, previous.names)
     targets = impact.targets_for(changes, old, new)
     found = impact.scan(
         request.app_dirs, targets, package=settings.out.name, exclude=(settings.out,)
@@ -565,7 +581,7 @@ def generate_cmd(
         stats = Stats()
         db, previous, files = _load(settings, console, stats, verbose)
         # Without a previous snapshot every object is new: a count says more than a list.
-        changes = _changes(previous, db) if previous is not None else []
+        changes = _changes(settings, previous, db) if previous is not None else []
         # Before the write: the type check compares the committed package with the new one.
         found = _app_impact(request, settings, changes, previous, db, lambda: files)
         shown = found if request is not None and request.show else None
@@ -663,7 +679,7 @@ def check_cmd(
         if tree is None or tree.in_sync:
             console.out(f"{_display(settings.out)}/ is in sync with the {settings.source_label}.")
             return EXIT_IN_SYNC
-        changes = _changes(previous, db)
+        changes = _changes(settings, previous, db)
         console.out(
             console.paint(
                 f"Schema drift: {_display(settings.out)}/ does not match the {settings.source_label}.",
@@ -681,14 +697,7 @@ def check_cmd(
                 "No schema change: the generated files differ (hand edits, or another generator version)."
             )
         console.out()
-        console.out("Files:")
-        for kind, paths in (
-            ("changed", tree.changed),
-            ("missing", tree.added),
-            ("extra", tree.removed),
-        ):
-            for path in paths:
-                console.out(f"  {kind:<8} {_display(settings.out / path)}")
+        _print_files(console, settings, tree)
         console.out()
         console.out(
             "Run `make schemas` (sync-schema generate) to update, or `sync-schema diff` for details."
@@ -736,7 +745,7 @@ def diff_cmd(
         settings = load_settings(overrides)
         request = _impact_request(settings, impact, app_dir)
         db, previous, new_files = _load(settings, console, Stats(), verbose)
-        changes = _changes(previous, db)
+        changes = _changes(settings, previous, db)
         tree = compare_tree(settings.out, new_files)
         found = _app_impact(request, settings, changes, previous, db, lambda: new_files)
         if output_format == OutputFormat.json:
@@ -744,11 +753,18 @@ def diff_cmd(
             console.out(json.dumps(document, indent=2, sort_keys=True))
         else:
             if not changes:
-                console.out("No schema changes.")
+                console.out(
+                    "No schema changes."
+                    if tree.in_sync
+                    else "No schema change: the generated files differ from what generate "
+                    "writes (hand edits, missing files, or another generator version)."
+                )
             for change in changes:
                 _print_change(console, change, found)
                 console.out()
             _print_impact_summary(console, found)
+            if not tree.in_sync:
+                _print_files(console, settings, tree)
             if files:
                 for line in _unified(settings.out, new_files):
                     console.out(line)
@@ -799,7 +815,7 @@ def report_cmd(
         settings = load_settings(overrides)
         request = _impact_request(settings, impact, app_dir)
         db, previous, new_files = _load(settings, console, Stats(), verbose)
-        changes = _changes(previous, db)
+        changes = _changes(settings, previous, db)
         tree = compare_tree(settings.out, new_files)
         found = _app_impact(request, settings, changes, previous, db, lambda: new_files)
         drift = bool(changes) or not tree.in_sync

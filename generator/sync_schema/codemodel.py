@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -276,68 +277,208 @@ def with_row_type_composites(db: ir.Database) -> ir.Database:
     return dataclasses.replace(db, composite_types=(*db.composite_types, *found)).sorted()
 
 
-def decide_names(db: ir.Database, options: Options) -> Names:
-    """Allocate class names: enums first (they are referenced), then relations, in sorted order."""
+#: The lock of names: "kind identity" (e.g. "table public.users", "function public.f(integer)")
+#: -> the base of the object's class names ("User" for UserRow, UserInsert, ...).
+NameLock = Mapping[str, str]
+
+
+@dataclass(slots=True)
+class _Slot:
+    """One object to name: its lock key, the name it asks for, and where the result goes."""
+
+    key: str
+    wanted: Callable[[], str | None]  # None while it depends on a name not yet decided
+    suffixes: tuple[str, ...]
+    overridden: bool
+    place: Callable[[str], None]
+
+
+def decide_names(db: ir.Database, options: Options, lock: NameLock | None = None) -> Names:
+    """Allocate class names, collision-free; with a `lock`, existing objects keep theirs.
+
+    Without a lock: jsonb roots, enums, relations, composites, functions, each in sorted
+    order (the primary schema first), the first to ask for a name getting it. With the lock
+    of the previous generation (`name_lock`): objects whose [naming] override changed take
+    it first, then every locked object keeps its names while they are free, and only then
+    are new objects placed, so a new object that collides gets the suffix.
+    """
     taken: set[str] = {*naming.BUILTIN_NAMES, *_TEMPLATE_NAMES}
     names = Names(packages=schema_packages(db.schemas))
+    slots = _slots(db, options, names)
+    if lock is None:
+        for slot in slots:
+            slot.place(_free_group(_known(slot), slot.suffixes, taken))
+        return names
+    pending: list[_Slot] = []
+    changed = [s for s in slots if s.key in lock and s.overridden and not _follows(lock[s.key], s)]
+    for slot in changed:
+        # The user renamed it in [tool.sync-schema.naming]: that choice beats any lock.
+        slot.place(_free_group(_known(slot), slot.suffixes, taken))
+    done = {slot.key for slot in changed}
+    for slot in slots:
+        if slot.key in done:
+            continue
+        locked = lock.get(slot.key)
+        if locked is None or not _follows(locked, slot) or _taken(locked, slot.suffixes, taken):
+            pending.append(slot)
+            continue
+        taken.update(locked + s for s in slot.suffixes)
+        slot.place(locked)
+    for slot in pending:
+        slot.place(_free_group(_known(slot), slot.suffixes, taken))
+    return names
+
+
+def name_lock(names: Names) -> dict[str, str]:
+    """The lock schema.json records: "kind identity" -> base class name, sorted."""
+    lock = {f"enum {qn}": cls for qn, (cls, _alias) in names.enums.items()}
+    lock.update((f"table {qn}", t.model) for qn, t in names.tables.items())
+    lock.update((f"composite {qn}", cls) for qn, cls in names.composites.items())
+    lock.update(
+        (f"function {sig}", args.removesuffix("Args"))
+        for sig, (args, _returns, _result) in names.functions.items()
+    )
+    lock.update((f"jsonb {key}", cls) for key, (_module, cls) in names.jsonb.items())
+    return dict(sorted(lock.items()))
+
+
+def _known(slot: _Slot) -> str:
+    wanted = slot.wanted()
+    assert wanted is not None, slot.key  # slots are placed in an order that decides it first
+    return wanted
+
+
+def _follows(locked: str, slot: _Slot) -> bool:
+    """Whether a locked base is the object's wanted name, or that name with a number."""
+    wanted = slot.wanted()
+    return (
+        wanted is not None
+        and re.fullmatch(re.escape(wanted) + r"(?:[2-9]|[1-9]\d+)?", locked) is not None
+    )
+
+
+def _taken(base: str, suffixes: tuple[str, ...], taken: set[str]) -> bool:
+    return any(base + s in taken for s in suffixes)
+
+
+def _slots(db: ir.Database, options: Options, names: Names) -> list[_Slot]:
+    """Every object to name, in the order names are placed without a lock."""
+    slots: list[_Slot] = []
     primary = primary_schema(db.schemas)
     for key, typed in json_schema_columns(db, options).items():
         relation, _dot, column_name = key.rpartition(".")
         wanted = naming.class_base_name(relation.partition(".")[2]) + naming.pascal(column_name)
-        names.jsonb[key] = (typed.module, _free_group(wanted, ("",), taken))
+
+        def jsonb(base: str, key: str = key, module: str = typed.module) -> None:
+            names.jsonb[key] = (module, base)
+
+        slots.append(_Slot(f"jsonb {key}", _const(wanted), ("",), False, jsonb))
     for enum in _primary_first(db.enums, primary):
-        wanted = options.names.get(enum.qualified_name) or naming.enum_class_name(enum.name)
-        cls = _free_group(wanted, ("", "Value"), taken)
-        names.enums[enum.qualified_name] = (cls, cls + "Value")
-        used: set[str] = set()
-        names.members[enum.qualified_name] = tuple(
-            naming.find_free_name(
-                options.names.get(f"{enum.qualified_name}.{label}")
-                or naming.enum_member_name(label),
-                used,
-                sep="_",
+        override = options.names.get(enum.qualified_name)
+        wanted = override or naming.enum_class_name(enum.name)
+        slots.append(
+            _Slot(
+                f"enum {enum.qualified_name}",
+                _const(wanted),
+                ("", "Value"),
+                override is not None,
+                functools.partial(_place_enum, names, options, enum),
             )
-            for label in enum.labels
         )
     for table in _primary_first(db.tables, primary):
         group = table_group(table, options)
-        wanted = options.names.get(table.qualified_name) or naming.class_base_name(table.name)
-        if group == "views":
-            base = _free_group(wanted, ("", "Row"), taken)
-            names.tables[table.qualified_name] = TableNames(
-                row=base + "Row",
-                insert=None,
-                update=None,
-                model=base,
-                model_insert=None,
-                model_update=None,
-                group=group,
+        override = options.names.get(table.qualified_name)
+        wanted = override or naming.class_base_name(table.name)
+        suffixes = ("", "Row") if group == "views" else ("", "Row", "Insert", "Update")
+        slots.append(
+            _Slot(
+                f"table {table.qualified_name}",
+                _const(wanted),
+                suffixes,
+                override is not None,
+                functools.partial(_place_table, names, table.qualified_name, group),
             )
-        else:
-            base = _free_group(wanted, ("", "Row", "Insert", "Update"), taken)
-            names.tables[table.qualified_name] = TableNames(
-                row=base + "Row",
-                insert=base + "Insert",
-                update=base + "Update",
-                model=base,
-                model_insert=base + "Insert",
-                model_update=base + "Update",
-                group=group,
-            )
+        )
+    relations = {t.qualified_name for t in db.tables}
     for composite in _primary_first((*db.composite_types, *row_type_composites(db)), primary):
-        table_names = names.tables.get(composite.qualified_name)
-        if table_names is not None:
-            # A table's row type: named after the table's classes (TagRow, TagRecord).
-            wanted = table_names.model + "Record"
-        else:
-            wanted = options.names.get(composite.qualified_name) or naming.pascal(composite.name)
-        names.composites[composite.qualified_name] = _free_group(wanted, ("",), taken)
+        qualified = composite.qualified_name
+        override = None if qualified in relations else options.names.get(qualified)
+        # A table's row type is named after the table's classes (TagRow, TagRecord).
+        asks: Callable[[], str | None] = (
+            functools.partial(_record_name, names, qualified)
+            if qualified in relations
+            else _const(override or naming.pascal(composite.name))
+        )
+
+        def composite_place(base: str, qualified: str = qualified) -> None:
+            names.composites[qualified] = base
+
+        slots.append(
+            _Slot(f"composite {qualified}", asks, ("",), override is not None, composite_place)
+        )
     # Sorted by signature, so overloads are numbered the same way on every run.
     for function in _primary_first(db.functions, primary):
-        wanted = options.names.get(function.signature) or naming.pascal(function.name)
-        base = _free_group(wanted, _FUNCTION_SUFFIXES, taken)
-        names.functions[function.signature] = (base + "Args", base + "Returns", base + "Result")
-    return names
+        override = options.names.get(function.signature)
+        wanted = override or naming.pascal(function.name)
+
+        def function_place(base: str, signature: str = function.signature) -> None:
+            names.functions[signature] = (base + "Args", base + "Returns", base + "Result")
+
+        slots.append(
+            _Slot(
+                f"function {function.signature}",
+                _const(wanted),
+                _FUNCTION_SUFFIXES,
+                override is not None,
+                function_place,
+            )
+        )
+    return slots
+
+
+def _const(value: str) -> Callable[[], str | None]:
+    return lambda: value
+
+
+def _record_name(names: Names, qualified: str) -> str | None:
+    table_names = names.tables.get(qualified)
+    return None if table_names is None else table_names.model + "Record"
+
+
+def _place_enum(names: Names, options: Options, enum: ir.Enum, cls: str) -> None:
+    names.enums[enum.qualified_name] = (cls, cls + "Value")
+    used: set[str] = set()
+    names.members[enum.qualified_name] = tuple(
+        naming.find_free_name(
+            options.names.get(f"{enum.qualified_name}.{label}") or naming.enum_member_name(label),
+            used,
+            sep="_",
+        )
+        for label in enum.labels
+    )
+
+
+def _place_table(names: Names, qualified: str, group: str, base: str) -> None:
+    if group == "views":
+        names.tables[qualified] = TableNames(
+            row=base + "Row",
+            insert=None,
+            update=None,
+            model=base,
+            model_insert=None,
+            model_update=None,
+            group=group,
+        )
+    else:
+        names.tables[qualified] = TableNames(
+            row=base + "Row",
+            insert=base + "Insert",
+            update=base + "Update",
+            model=base,
+            model_insert=base + "Insert",
+            model_update=base + "Update",
+            group=group,
+        )
 
 
 _FUNCTION_SUFFIXES = ("Args", "Returns", "Result")

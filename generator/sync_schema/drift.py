@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
-from sync_schema import ir, jsonschema
+from sync_schema import ir, jsonschema, typemap
 
 
 class Severity(enum.IntEnum):
@@ -19,6 +20,101 @@ class Severity(enum.IntEnum):
     CRITICAL = 4
 
 
+class DetailKind(enum.StrEnum):
+    """What a detail says, as a stable name: code reads this, people read the label."""
+
+    ADDED_VALUES = "added_values"
+    REMOVED_VALUES = "removed_values"
+    REORDERED_VALUES = "reordered_values"
+    COMMENT_CHANGED = "comment_changed"
+    KIND_CHANGED = "kind_changed"
+    ADDED_REQUIRED_COLUMNS = "added_required_columns"
+    ADDED_COLUMNS = "added_columns"
+    REMOVED_COLUMNS = "removed_columns"
+    NOW_NULLABLE = "now_nullable"
+    NOW_NOT_NULL_AND_REQUIRED_ON_INSERT = "now_not_null_and_required_on_insert"
+    NOW_NOT_NULL = "now_not_null"
+    DEFAULT_REMOVED_FROM_NOT_NULL_COLUMNS = "default_removed_from_not_null_columns"
+    IDENTITY_OR_GENERATION_CHANGED = "identity_or_generation_changed"
+    DEFAULTS_CHANGED = "defaults_changed"
+    PRIMARY_KEY_CHANGED = "primary_key_changed"
+    PRIMARY_KEY_RENAMED = "primary_key_renamed"
+    JSON_SCHEMA_CHANGED = "json_schema_changed"
+    COLUMN_COMMENTS_CHANGED = "column_comments_changed"
+    FOREIGN_KEYS_ADDED = "foreign_keys_added"
+    FOREIGN_KEYS_REMOVED = "foreign_keys_removed"
+    FOREIGN_KEYS_RETARGETED = "foreign_keys_retargeted"
+    SIGNATURE_CHANGED = "signature_changed"
+    OVERLOADS_REMOVED = "overloads_removed"
+    OVERLOADS_ADDED = "overloads_added"
+    OVERLOADS_CHANGED = "overloads_changed"
+    ADDED_ATTRIBUTES = "added_attributes"
+    REMOVED_ATTRIBUTES = "removed_attributes"
+    BASE_TYPE_CHANGED = "base_type_changed"
+    DEFAULT_CHANGED = "default_changed"
+    CHECK_CONSTRAINTS_ADDED = "check_constraints_added"
+    CHECK_CONSTRAINTS_REMOVED = "check_constraints_removed"
+    CHECK_CONSTRAINTS_CHANGED = "check_constraints_changed"
+    UNIQUE_CONSTRAINTS_ADDED = "unique_constraints_added"
+    UNIQUE_CONSTRAINTS_REMOVED = "unique_constraints_removed"
+    UNIQUE_CONSTRAINTS_CHANGED = "unique_constraints_changed"
+    CHANGED_TYPES = "changed_types"
+    CHANGED_TYPES_SAME_PYTHON_TYPES = "changed_types_same_python_types"
+    CLASS_NAMES_CHANGED = "class_names_changed"
+
+
+#: How each kind of detail is shown.
+LABELS: dict[DetailKind, str] = {
+    DetailKind.ADDED_VALUES: "Added values",
+    DetailKind.REMOVED_VALUES: "Removed values",
+    DetailKind.REORDERED_VALUES: "Reordered values",
+    DetailKind.COMMENT_CHANGED: "Comment changed",
+    DetailKind.KIND_CHANGED: "Kind changed",
+    DetailKind.ADDED_REQUIRED_COLUMNS: "Added required columns",
+    DetailKind.ADDED_COLUMNS: "Added columns",
+    DetailKind.REMOVED_COLUMNS: "Removed columns",
+    DetailKind.NOW_NULLABLE: "Now nullable",
+    DetailKind.NOW_NOT_NULL_AND_REQUIRED_ON_INSERT: "Now NOT NULL and required on insert",
+    DetailKind.NOW_NOT_NULL: "Now NOT NULL",
+    DetailKind.DEFAULT_REMOVED_FROM_NOT_NULL_COLUMNS: "Default removed from NOT NULL columns",
+    DetailKind.IDENTITY_OR_GENERATION_CHANGED: "Identity or generation changed",
+    DetailKind.DEFAULTS_CHANGED: "Defaults changed",
+    DetailKind.PRIMARY_KEY_CHANGED: "Primary key changed",
+    DetailKind.PRIMARY_KEY_RENAMED: "Primary key renamed",
+    DetailKind.JSON_SCHEMA_CHANGED: "JSON Schema changed",
+    DetailKind.COLUMN_COMMENTS_CHANGED: "Column comments changed",
+    DetailKind.FOREIGN_KEYS_ADDED: "Foreign keys added",
+    DetailKind.FOREIGN_KEYS_REMOVED: "Foreign keys removed",
+    DetailKind.FOREIGN_KEYS_RETARGETED: "Foreign keys retargeted",
+    DetailKind.SIGNATURE_CHANGED: "Signature changed",
+    DetailKind.OVERLOADS_REMOVED: "Overloads removed",
+    DetailKind.OVERLOADS_ADDED: "Overloads added",
+    DetailKind.OVERLOADS_CHANGED: "Overloads changed",
+    DetailKind.ADDED_ATTRIBUTES: "Added attributes",
+    DetailKind.REMOVED_ATTRIBUTES: "Removed attributes",
+    DetailKind.BASE_TYPE_CHANGED: "Base type changed",
+    DetailKind.DEFAULT_CHANGED: "Default changed",
+    DetailKind.CHECK_CONSTRAINTS_ADDED: "Check constraints added",
+    DetailKind.CHECK_CONSTRAINTS_REMOVED: "Check constraints removed",
+    DetailKind.CHECK_CONSTRAINTS_CHANGED: "Check constraints changed",
+    DetailKind.UNIQUE_CONSTRAINTS_ADDED: "Unique constraints added",
+    DetailKind.UNIQUE_CONSTRAINTS_REMOVED: "Unique constraints removed",
+    DetailKind.UNIQUE_CONSTRAINTS_CHANGED: "Unique constraints changed",
+    DetailKind.CHANGED_TYPES: "Changed types",
+    DetailKind.CHANGED_TYPES_SAME_PYTHON_TYPES: "Changed types (same Python types)",
+    DetailKind.CLASS_NAMES_CHANGED: "Class names changed",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One structured item of a detail: the column, value or overload it is about, before and after."""
+
+    name: str
+    old: str | None = None
+    new: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Detail:
     """One fact about a modified object, e.g. `Added values: pending, on_hold`."""
@@ -26,6 +122,19 @@ class Detail:
     severity: Severity
     label: str
     items: tuple[str, ...]
+    kind: DetailKind | None = None
+    #: the items as data (for impact and JSON): one Entry per item, in the same order
+    entries: tuple[Entry, ...] = ()
+
+    @classmethod
+    def of(cls, severity: Severity, kind: DetailKind, *entries: Entry | str) -> Detail:
+        """A detail from its entries, shown as `name` or `name (old -> new)`."""
+        structured = tuple(e if isinstance(e, Entry) else Entry(e) for e in entries)
+        items = tuple(
+            e.name if e.old is None and e.new is None else f"{e.name} ({e.old} -> {e.new})"
+            for e in structured
+        )
+        return cls(severity, LABELS[kind], items, kind, structured)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +164,44 @@ class Change:
             "name": self.name,
             "change": self.change,
             "details": [
-                {"severity": d.severity.name, "what": d.label, "items": list(d.items)}
+                {
+                    "severity": d.severity.name,
+                    "what": d.label,
+                    "kind": d.kind.value if d.kind else None,
+                    "items": list(d.items),
+                    "entries": [{"name": e.name, "old": e.old, "new": e.new} for e in d.entries],
+                }
                 for d in self.details
             ],
         }
+
+
+#: The suffixes an object's classes add to its locked base, by lock key kind (and for views).
+_LOCK_SUFFIXES: dict[str, tuple[str, ...]] = {
+    "enum": ("", "Value"),
+    "table": ("Row", "Insert", "Update", ""),
+    "VIEW": ("Row", ""),
+    "composite": ("",),
+    "function": ("Args", "Returns", "Result"),
+    "jsonb": ("",),
+}
+
+
+def _lock_objects(db: ir.Database) -> dict[str, tuple[str, str, str]]:
+    """Lock key (`codemodel.name_lock`) -> (change kind, schema, name) of each object of db."""
+    out = {f"enum {e.qualified_name}": ("ENUM", e.schema, e.name) for e in db.enums}
+    for t in db.tables:
+        out[f"table {t.qualified_name}"] = (_table_kind(t), t.schema, t.name)
+        # A typed jsonb column's root class belongs to its table.
+        out.update(
+            (f"jsonb {t.qualified_name}.{c.name}", (_table_kind(t), t.schema, t.name))
+            for c in t.columns
+        )
+        out[f"composite {t.qualified_name}"] = ("COMPOSITE TYPE", t.schema, t.name)
+    for c in db.composite_types:
+        out[f"composite {c.qualified_name}"] = ("COMPOSITE TYPE", c.schema, c.name)
+    out.update((f"function {f.signature}", ("FUNCTION", f.schema, f.name)) for f in db.functions)
+    return out
 
 
 _KIND_ORDER = ["SCHEMA", "ENUM", "TABLE", "VIEW", "FUNCTION", "COMPOSITE TYPE", "DOMAIN"]
@@ -81,9 +224,17 @@ def _kind_rank(kind: str) -> int:
 class _Collector:
     details: list[Detail] = field(default_factory=list)
 
-    def add(self, severity: Severity, label: str, items: Sequence[str]) -> None:
+    def add(
+        self,
+        severity: Severity,
+        kind: DetailKind,
+        items: Sequence[str],
+        entries: Sequence[Entry] | None = None,
+    ) -> None:
+        """A detail of `kind`; its entries default to one per item, named by it."""
         if items:
-            self.details.append(Detail(severity, label, tuple(items)))
+            structured = tuple(entries) if entries is not None else tuple(Entry(i) for i in items)
+            self.details.append(Detail(severity, LABELS[kind], tuple(items), kind, structured))
 
 
 class SchemaSync:
@@ -92,9 +243,20 @@ class SchemaSync:
     Subclass it and extend `compare_schemas()` to add project rules.
     """
 
-    def __init__(self, local_schema: ir.Database | None, db_schema: ir.Database) -> None:
+    def __init__(
+        self,
+        local_schema: ir.Database | None,
+        db_schema: ir.Database,
+        *,
+        local_names: Mapping[str, str] | None = None,
+        db_names: Mapping[str, str] | None = None,
+    ) -> None:
         self.local_schema = local_schema or ir.Database(schemas=db_schema.schemas)
         self.db_schema = db_schema
+        #: the locks of names (`codemodel.name_lock`) of the committed and the new tree
+        self.local_names = local_names or {}
+        self.db_names = db_names or {}
+        self._mappers: dict[tuple[int, str], typemap.TypeMapper] = {}
 
     def compare_schemas(self) -> list[Change]:
         """Every change, most severe first."""
@@ -105,8 +267,27 @@ class SchemaSync:
             *self.compare_functions(),
             *self.compare_composite_types(),
             *self.compare_domains(),
+            *self.compare_class_names(),
         ]
         return sort_changes(changes)
+
+    # -- generated names ----------------------------------------------------------------------
+    def compare_class_names(self) -> list[Change]:
+        """An object that still exists under other class names: code using the old ones retargets."""
+        objects = _lock_objects(self.db_schema)
+        changes: list[Change] = []
+        for key in sorted(self.local_names.keys() & self.db_names.keys()):
+            before, after = self.local_names[key], self.db_names[key]
+            if before == after or key not in objects:
+                continue
+            kind, schema, name = objects[key]
+            suffixes = _LOCK_SUFFIXES["VIEW" if kind == "VIEW" else key.partition(" ")[0]]
+            c = _Collector()
+            entries = [Entry(before + s, before + s, after + s) for s in suffixes]
+            items = [f"{e.old} -> {e.new}" for e in entries]
+            c.add(Severity.HIGH, DetailKind.CLASS_NAMES_CHANGED, items, entries)
+            changes.append(Change(kind, schema, name, "modified", Severity.HIGH, tuple(c.details)))
+        return changes
 
     # -- schemas ------------------------------------------------------------------------------
     def compare_schema_names(self) -> list[Change]:
@@ -127,14 +308,14 @@ class SchemaSync:
             c = _Collector()
             added = [v for v in b.labels if v not in a.labels]
             removed = [v for v in a.labels if v not in b.labels]
-            c.add(Severity.HIGH, "Added values", added)
-            c.add(Severity.HIGH, "Removed values", removed)
+            c.add(Severity.HIGH, DetailKind.ADDED_VALUES, added)
+            c.add(Severity.HIGH, DetailKind.REMOVED_VALUES, removed)
             kept_old = [v for v in a.labels if v in b.labels]
             kept_new = [v for v in b.labels if v in a.labels]
             if kept_old != kept_new:
-                c.add(Severity.HIGH, "Reordered values", kept_new)
+                c.add(Severity.HIGH, DetailKind.REORDERED_VALUES, kept_new)
             if a.comment != b.comment:
-                c.add(Severity.LOW, "Comment changed", [_short(b.comment)])
+                c.add(Severity.LOW, DetailKind.COMMENT_CHANGED, [_short(b.comment)])
             changes += _modified("ENUM", b.schema, b.name, c)
         return changes
 
@@ -158,30 +339,31 @@ class SchemaSync:
         """The changes inside one table or view."""
         c = _Collector()
         if a.kind != b.kind:
-            c.add(Severity.HIGH, "Kind changed", [f"{_kind_words(a)} -> {_kind_words(b)}"])
+            c.add(Severity.HIGH, DetailKind.KIND_CHANGED, [f"{_kind_words(a)} -> {_kind_words(b)}"])
         a_cols = {col.name: col for col in a.columns}
         b_cols = {col.name: col for col in b.columns}
-        c.add(Severity.MEDIUM, "Added columns", [n for n in b_cols if n not in a_cols])
-        c.add(Severity.HIGH, "Removed columns", [n for n in a_cols if n not in b_cols])
+        added = [n for n in b_cols if n not in a_cols]
+        # A required column breaks every Insert that leaves it out; views take no Insert.
+        required = [n for n in added if not b.is_view and _required(b_cols[n])]
+        c.add(Severity.HIGH, DetailKind.ADDED_REQUIRED_COLUMNS, required)
+        c.add(Severity.MEDIUM, DetailKind.ADDED_COLUMNS, [n for n in added if n not in required])
+        c.add(Severity.HIGH, DetailKind.REMOVED_COLUMNS, [n for n in a_cols if n not in b_cols])
         common = [n for n in b_cols if n in a_cols]
+        self._compare_types(c, b.qualified_name, [(n, a_cols[n], b_cols[n]) for n in common])
         c.add(
             Severity.HIGH,
-            "Changed types",
-            [
-                f"{n} ({a_cols[n].type.sql} -> {b_cols[n].type.sql})"
-                for n in common
-                if a_cols[n].type != b_cols[n].type
-            ],
-        )
-        c.add(
-            Severity.HIGH,
-            "Now nullable",
+            DetailKind.NOW_NULLABLE,
             [n for n in common if b_cols[n].nullable and not a_cols[n].nullable],
         )
+        # Readers are unaffected; writers must now send a value: every Insert without the key
+        # breaks when there is no default, only those that send None when there is one.
+        tightened = [n for n in common if a_cols[n].nullable and not b_cols[n].nullable]
+        now_required = [n for n in tightened if not b.is_view and _required(b_cols[n])]
+        c.add(Severity.HIGH, DetailKind.NOW_NOT_NULL_AND_REQUIRED_ON_INSERT, now_required)
         c.add(
             Severity.MEDIUM,
-            "Now NOT NULL",
-            [n for n in common if a_cols[n].nullable and not b_cols[n].nullable],
+            DetailKind.NOW_NOT_NULL,
+            [n for n in tightened if n not in now_required],
         )
         dropped_defaults = [
             n
@@ -190,10 +372,15 @@ class SchemaSync:
             and b_cols[n].default is None
             and not b_cols[n].nullable
         ]
-        c.add(Severity.MEDIUM, "Default removed from NOT NULL columns", dropped_defaults)
+        # The Insert key becomes required, as for an added required column.
+        c.add(
+            Severity.MEDIUM if b.is_view else Severity.HIGH,
+            DetailKind.DEFAULT_REMOVED_FROM_NOT_NULL_COLUMNS,
+            dropped_defaults,
+        )
         c.add(
             Severity.MEDIUM,
-            "Identity or generation changed",
+            DetailKind.IDENTITY_OR_GENERATION_CHANGED,
             [
                 n
                 for n in common
@@ -201,49 +388,89 @@ class SchemaSync:
                 != (b_cols[n].identity, b_cols[n].generated, b_cols[n].generation_expression)
             ],
         )
+        redefaulted = [
+            n
+            for n in common
+            if _default_value(a_cols[n].default) != _default_value(b_cols[n].default)
+            and n not in dropped_defaults
+        ]
         c.add(
             Severity.LOW,
-            "Defaults changed",
-            [
-                f"{n} ({a_cols[n].default} -> {b_cols[n].default})"
-                for n in common
-                if a_cols[n].default != b_cols[n].default and n not in dropped_defaults
-            ],
+            DetailKind.DEFAULTS_CHANGED,
+            [f"{n} ({a_cols[n].default} -> {b_cols[n].default})" for n in redefaulted],
+            [Entry(n, a_cols[n].default, b_cols[n].default) for n in redefaulted],
         )
         a_pk = a.primary_key.columns if a.primary_key else None
         b_pk = b.primary_key.columns if b.primary_key else None
         if a_pk != b_pk:
-            c.add(Severity.HIGH, "Primary key changed", [_pk(b.primary_key)])
+            c.add(Severity.HIGH, DetailKind.PRIMARY_KEY_CHANGED, [_pk(b.primary_key)])
         elif a.primary_key != b.primary_key and b.primary_key is not None:
-            c.add(Severity.LOW, "Primary key renamed", [b.primary_key.name])
+            c.add(Severity.LOW, DetailKind.PRIMARY_KEY_RENAMED, [b.primary_key.name])
         self._compare_foreign_keys(a, b, c)
         # A pg_jsonschema CHECK types its column's generated models: changing it changes types.
         a_json, b_json = jsonschema.table_json_schemas(a), jsonschema.table_json_schemas(b)
         c.add(
             Severity.HIGH,
-            "JSON Schema changed",
+            DetailKind.JSON_SCHEMA_CHANGED,
             [n for n in sorted(a_json.keys() | b_json.keys()) if a_json.get(n) != b_json.get(n)],
         )
         _compare_named(
             c,
-            "check constraints",
+            _CHECK_KINDS,
             {x.name: x.definition for x in a.check_constraints},
             {x.name: x.definition for x in b.check_constraints},
         )
         _compare_named(
             c,
-            "unique constraints",
+            _UNIQUE_KINDS,
             {x.name: ", ".join(x.columns) for x in a.unique_constraints},
             {x.name: ", ".join(x.columns) for x in b.unique_constraints},
         )
         if a.comment != b.comment:
-            c.add(Severity.LOW, "Comment changed", [_short(b.comment)])
+            c.add(Severity.LOW, DetailKind.COMMENT_CHANGED, [_short(b.comment)])
         c.add(
             Severity.LOW,
-            "Column comments changed",
+            DetailKind.COLUMN_COMMENTS_CHANGED,
             [n for n in common if a_cols[n].comment != b_cols[n].comment],
         )
         return _modified(_table_kind(b), b.schema, b.name, c)
+
+    def _compare_types(
+        self,
+        c: _Collector,
+        owner: str,
+        pairs: Iterable[tuple[str, ir.Column, ir.Column]],
+    ) -> None:
+        """Retyped columns: HIGH, or LOW when every layer generates the same Python type."""
+        retyped = [(n, x, y) for n, x, y in pairs if x.type != y.type]
+        same = {n for n, x, y in retyped if self._same_python_type(x.type, y.type, f"{owner}.{n}")}
+        for severity, kind, names in (
+            (Severity.HIGH, DetailKind.CHANGED_TYPES, {n for n, _x, _y in retyped} - same),
+            (Severity.LOW, DetailKind.CHANGED_TYPES_SAME_PYTHON_TYPES, same),
+        ):
+            entries = [Entry(n, x.type.sql, y.type.sql) for n, x, y in retyped if n in names]
+            c.add(severity, kind, [f"{e.name} ({e.old} -> {e.new})" for e in entries], entries)
+
+    def _same_python_type(self, old: ir.TypeRef, new: ir.TypeRef, where: str) -> bool:
+        """Whether the TypedDict (json and python) and Pydantic layers all annotate old as new."""
+        return all(
+            self._mapper(self.local_schema, layer).type(old, where).annotation
+            == self._mapper(self.db_schema, layer).type(new, where).annotation
+            for layer in get_args(typemap.Layer)
+        )
+
+    def _mapper(self, db: ir.Database, layer: typemap.Layer) -> typemap.TypeMapper:
+        key = (id(db), layer)
+        mapper = self._mappers.get(key)
+        if mapper is None:
+            # Stand-in class names: the same enum or composite maps alike, different ones not.
+            mapper = self._mappers[key] = typemap.TypeMapper(
+                layer=layer,
+                db=db,
+                enum_names={e.qualified_name: (e.qualified_name,) * 2 for e in db.enums},
+                composite_names={t.qualified_name: t.qualified_name for t in db.composite_types},
+            )
+        return mapper
 
     def _compare_foreign_keys(self, a: ir.Table, b: ir.Table, c: _Collector) -> None:
         def describe(fk: ir.ForeignKey) -> str:
@@ -254,17 +481,17 @@ class SchemaSync:
         b_fks = {fk.columns: fk for fk in b.foreign_keys}
         c.add(
             Severity.MEDIUM,
-            "Foreign keys added",
+            DetailKind.FOREIGN_KEYS_ADDED,
             [describe(b_fks[k]) for k in b_fks if k not in a_fks],
         )
         c.add(
             Severity.MEDIUM,
-            "Foreign keys removed",
+            DetailKind.FOREIGN_KEYS_REMOVED,
             [describe(a_fks[k]) for k in a_fks if k not in b_fks],
         )
         c.add(
             Severity.MEDIUM,
-            "Foreign keys retargeted",
+            DetailKind.FOREIGN_KEYS_RETARGETED,
             [
                 describe(b_fks[k])
                 for k in b_fks
@@ -294,15 +521,19 @@ class SchemaSync:
             if len(a) == 1 and len(b) == 1:
                 fa, fb = next(iter(a.values())), next(iter(b.values()))
                 if _call_shape(fa) != _call_shape(fb):
-                    c.add(Severity.HIGH, "Signature changed", [f"{fa.signature} -> {fb.signature}"])
+                    c.add(
+                        Severity.HIGH,
+                        DetailKind.SIGNATURE_CHANGED,
+                        [f"{fa.signature} -> {fb.signature}"],
+                    )
                 elif fa.comment != fb.comment:
-                    c.add(Severity.LOW, "Comment changed", [_short(fb.comment)])
+                    c.add(Severity.LOW, DetailKind.COMMENT_CHANGED, [_short(fb.comment)])
             else:
-                c.add(Severity.HIGH, "Overloads removed", sorted(a.keys() - b.keys()))
-                c.add(Severity.LOW, "Overloads added", sorted(b.keys() - a.keys()))
+                c.add(Severity.HIGH, DetailKind.OVERLOADS_REMOVED, sorted(a.keys() - b.keys()))
+                c.add(Severity.LOW, DetailKind.OVERLOADS_ADDED, sorted(b.keys() - a.keys()))
                 c.add(
                     Severity.HIGH,
-                    "Overloads changed",
+                    DetailKind.OVERLOADS_CHANGED,
                     sorted(
                         sig
                         for sig in a.keys() & b.keys()
@@ -323,19 +554,23 @@ class SchemaSync:
             c = _Collector()
             a_attrs = {x.name: x for x in a.attributes}
             b_attrs = {x.name: x for x in b.attributes}
-            c.add(Severity.MEDIUM, "Added attributes", [n for n in b_attrs if n not in a_attrs])
-            c.add(Severity.HIGH, "Removed attributes", [n for n in a_attrs if n not in b_attrs])
+            c.add(
+                Severity.MEDIUM,
+                DetailKind.ADDED_ATTRIBUTES,
+                [n for n in b_attrs if n not in a_attrs],
+            )
             c.add(
                 Severity.HIGH,
-                "Changed types",
-                [
-                    f"{n} ({a_attrs[n].type.sql} -> {b_attrs[n].type.sql})"
-                    for n in b_attrs
-                    if n in a_attrs and a_attrs[n].type != b_attrs[n].type
-                ],
+                DetailKind.REMOVED_ATTRIBUTES,
+                [n for n in a_attrs if n not in b_attrs],
+            )
+            self._compare_types(
+                c,
+                b.qualified_name,
+                [(n, a_attrs[n], b_attrs[n]) for n in b_attrs if n in a_attrs],
             )
             if a.comment != b.comment:
-                c.add(Severity.LOW, "Comment changed", [_short(b.comment)])
+                c.add(Severity.LOW, DetailKind.COMMENT_CHANGED, [_short(b.comment)])
             changes += _modified("COMPOSITE TYPE", b.schema, b.name, c)
         return changes
 
@@ -348,21 +583,23 @@ class SchemaSync:
             a, b = old[key], new[key]
             c = _Collector()
             if a.base != b.base:
-                c.add(Severity.HIGH, "Base type changed", [f"{a.base.sql} -> {b.base.sql}"])
+                c.add(
+                    Severity.HIGH, DetailKind.BASE_TYPE_CHANGED, [f"{a.base.sql} -> {b.base.sql}"]
+                )
             if b.nullable and not a.nullable:
-                c.add(Severity.HIGH, "Now nullable", [b.name])
+                c.add(Severity.HIGH, DetailKind.NOW_NULLABLE, [b.name])
             if a.nullable and not b.nullable:
-                c.add(Severity.MEDIUM, "Now NOT NULL", [b.name])
+                c.add(Severity.MEDIUM, DetailKind.NOW_NOT_NULL, [b.name])
             _compare_named(
                 c,
-                "check constraints",
+                _CHECK_KINDS,
                 {x.name: x.definition for x in a.check_constraints},
                 {x.name: x.definition for x in b.check_constraints},
             )
-            if a.default != b.default:
-                c.add(Severity.LOW, "Default changed", [f"{a.default} -> {b.default}"])
+            if _default_value(a.default) != _default_value(b.default):
+                c.add(Severity.LOW, DetailKind.DEFAULT_CHANGED, [f"{a.default} -> {b.default}"])
             if a.comment != b.comment:
-                c.add(Severity.LOW, "Comment changed", [_short(b.comment)])
+                c.add(Severity.LOW, DetailKind.COMMENT_CHANGED, [_short(b.comment)])
             changes += _modified("DOMAIN", b.schema, b.name, c)
         return changes
 
@@ -386,14 +623,64 @@ def _modified(kind: str, schema: str, name: str, c: _Collector) -> list[Change]:
     return [Change(kind, schema, name, "modified", severity, tuple(c.details))]
 
 
-def _compare_named(c: _Collector, what: str, a: dict[str, str], b: dict[str, str]) -> None:
-    c.add(Severity.LOW, f"{what.capitalize()} added", [f"{n}: {b[n]}" for n in b if n not in a])
-    c.add(Severity.LOW, f"{what.capitalize()} removed", [n for n in a if n not in b])
+def _compare_named(
+    c: _Collector,
+    kinds: tuple[DetailKind, DetailKind, DetailKind],
+    a: dict[str, str],
+    b: dict[str, str],
+) -> None:
+    """Named constraints added, removed and changed (kinds in that order)."""
+    added, removed, changed = kinds
+    new = [n for n in b if n not in a]
+    c.add(Severity.LOW, added, [f"{n}: {b[n]}" for n in new], [Entry(n, None, b[n]) for n in new])
+    c.add(Severity.LOW, removed, [n for n in a if n not in b])
+    moved = [n for n in b if n in a and a[n] != b[n]]
     c.add(
         Severity.LOW,
-        f"{what.capitalize()} changed",
-        [f"{n}: {b[n]}" for n in b if n in a and a[n] != b[n]],
+        changed,
+        [f"{n}: {b[n]}" for n in moved],
+        [Entry(n, a[n], b[n]) for n in moved],
     )
+
+
+#: A constant, cast once or more: `''::text`, `'x'::character varying(7)`, `NULL::text`, `0::bigint`.
+_CAST_CONSTANT = re.compile(
+    r"(?P<value>'(?:[^']|'')*'|-?[0-9]+(?:\.[0-9]+)?|NULL|true|false)"
+    r"(?:::[a-z_][a-z0-9_ ]*(?:\([0-9, ]+\))?(?:\[\])*)+"
+)
+
+
+def _default_value(expression: str | None) -> str | None:
+    """A default as the value it gives: the spelling of a cast constant is not a change."""
+    if expression is None:
+        return None
+    found = _CAST_CONSTANT.fullmatch(expression)
+    if found is None:
+        return expression
+    value = found["value"]
+    return None if value == "NULL" else value
+
+
+def _required(column: ir.Column) -> bool:
+    """Whether an Insert must carry the column: NOT NULL, no default, not generated, no identity."""
+    return (
+        not column.nullable
+        and column.default is None
+        and column.identity is None
+        and column.generated is None
+    )
+
+
+_CHECK_KINDS = (
+    DetailKind.CHECK_CONSTRAINTS_ADDED,
+    DetailKind.CHECK_CONSTRAINTS_REMOVED,
+    DetailKind.CHECK_CONSTRAINTS_CHANGED,
+)
+_UNIQUE_KINDS = (
+    DetailKind.UNIQUE_CONSTRAINTS_ADDED,
+    DetailKind.UNIQUE_CONSTRAINTS_REMOVED,
+    DetailKind.UNIQUE_CONSTRAINTS_CHANGED,
+)
 
 
 def _call_shape(f: ir.Function) -> tuple[object, ...]:

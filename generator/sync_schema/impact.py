@@ -6,7 +6,8 @@ once.
 
 Public API:
 
-    generated_names(db: ir.Database, options: Options | None = None) -> GeneratedNames
+    generated_names(db: ir.Database, options: Options | None = None, lock: NameLock | None = None)
+        -> GeneratedNames
         The generated Python names of one database, as `generate` decides them: class, alias and
         member names of each enum; TypedDict and Pydantic class names and keys of each table and
         view. Build one for the committed snapshot (old) and one for the live database (new).
@@ -62,8 +63,8 @@ from pathlib import Path
 from typing import Literal
 
 from sync_schema import ir
-from sync_schema.codemodel import Options, decide_names
-from sync_schema.drift import Change
+from sync_schema.codemodel import NameLock, Options, decide_names
+from sync_schema.drift import Change, DetailKind, Entry
 
 TargetKind = Literal["class", "member", "key"]
 #: Which generated classes a target's owner is among.
@@ -133,9 +134,14 @@ class GeneratedNames:
     relations: Mapping[str, RelationNames] = field(default_factory=dict)
 
 
-def generated_names(db: ir.Database, options: Options | None = None) -> GeneratedNames:
-    """The names `generate` gives db's enums, tables and views (decided by codemodel)."""
-    names = decide_names(db, options or Options())
+def generated_names(
+    db: ir.Database, options: Options | None = None, lock: NameLock | None = None
+) -> GeneratedNames:
+    """The names `generate` gives db's enums, tables and views (decided by codemodel).
+
+    `lock` is the committed schema.json's lock of names, which generate keeps.
+    """
+    names = decide_names(db, options or Options(), lock)
     enums = {
         e.qualified_name: EnumNames(
             cls=names.enums[e.qualified_name][0],
@@ -263,7 +269,7 @@ def _enum_targets(change: Change, old: EnumNames, new: EnumNames | None) -> list
     out += _class(change, "enums", old.alias, new.alias if new else None)
     if new is None:
         return out
-    removed = set(_detail(change, "Removed values"))
+    removed = {e.name for e in _entries(change, DetailKind.REMOVED_VALUES)}
     new_members = dict(new.members)
     for label, member in old.members:
         if label in removed or label not in new_members:
@@ -291,23 +297,19 @@ def _relation_targets(
     if new is None:
         return out
     reasons: dict[str, str] = {}
-    for column in _detail(change, "Now nullable"):
-        reasons[column] = "now nullable"
-    for item in _detail(change, "Changed types"):
-        # Items read "name (old -> new)"; the longest matching old column wins over a prefix.
-        matches = [c for c in old.columns if item.startswith(f"{c} (")]
-        if matches:
-            column = max(matches, key=len)
-            reasons[column] = f"type changed {item[len(column) + 1 :]}"
-    for column in _detail(change, "Removed columns"):
-        reasons[column] = "column removed"
+    for entry in _entries(change, DetailKind.NOW_NULLABLE):
+        reasons[entry.name] = "now nullable"
+    for entry in _entries(change, DetailKind.CHANGED_TYPES):
+        reasons[entry.name] = f"type changed ({entry.old} -> {entry.new})"
+    for entry in _entries(change, DetailKind.REMOVED_COLUMNS):
+        reasons[entry.name] = "column removed"
     for column, reason in reasons.items():
         out += [Target("key", "typeddicts", td, column, reason, change) for td in old.typeddicts]
     return out
 
 
-def _detail(change: Change, label: str) -> tuple[str, ...]:
-    return next((d.items for d in change.details if d.label == label), ())
+def _entries(change: Change, kind: DetailKind) -> tuple[Entry, ...]:
+    return next((d.entries for d in change.details if d.kind == kind), ())
 
 
 # --- scan ------------------------------------------------------------------------------------

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from sync_schema import __version__, forked, ir, jsonschema
+from sync_schema.codemodel import Names, decide_names, name_lock
 from sync_schema.config import Settings
+from sync_schema.drift import Change, SchemaSync
 from sync_schema.errors import SyncSchemaError
 from sync_schema.format import RUFF_CONFIG, TreeFormatter, ruff_version
 from sync_schema.output import read_file, scan_tree
@@ -60,16 +62,19 @@ class Stats:
 class Snapshot:
     """The committed tree's schema.json: version facts, manifest, and its IR decoded on use."""
 
-    __slots__ = ("_data", "_database", "manifest", "version")
+    __slots__ = ("_data", "_database", "manifest", "names", "version")
 
     def __init__(
         self,
         version: VersionInfo,
         database: ir.Database | dict[str, Any],
         manifest: Manifest | None = None,
+        names: Mapping[str, str] | None = None,
     ) -> None:
         self.version = version
         self.manifest = manifest
+        #: the lock of names the committed tree was generated with (None: older schema.json)
+        self.names = names
         self._database = database if isinstance(database, ir.Database) else None
         self._data = database if isinstance(database, dict) else None
 
@@ -180,13 +185,39 @@ def read_snapshot_file(out: Path) -> Snapshot | None:
         raw = read_file(out, SCHEMA_JSON)  # never a FIFO's or a symlink's
         if raw is None:
             return None
-        version, data, manifest = read_snapshot(raw.decode("utf-8"))
+        version, data, manifest, names = read_snapshot(raw.decode("utf-8"))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise SyncSchemaError(
             f"cannot read {path}: {exc}",
             hint=f"restore it from git (git checkout -- {path}) or delete it to start a new history",
         ) from None
-    return Snapshot(version, data, manifest)
+    return Snapshot(version, data, manifest, names)
+
+
+def decide_tree_names(settings: Settings, db: ir.Database, previous: Snapshot | None) -> Names:
+    """The class names of the tree for `db`: the committed lock kept, new objects placed after."""
+    return decide_names(db, settings.options, previous.names if previous is not None else None)
+
+
+def committed_names(settings: Settings, previous: Snapshot) -> dict[str, str]:
+    """The committed tree's lock of names (decided again for a schema.json that kept none)."""
+    if previous.names is not None:
+        return dict(previous.names)
+    return name_lock(decide_names(previous.database, settings.options))
+
+
+def semantic_changes(
+    settings: Settings, db: ir.Database, previous: Snapshot | None
+) -> list[Change]:
+    """The drift from the committed snapshot, class renames included (all new without one)."""
+    if previous is None:
+        return SchemaSync(None, db).compare_schemas()
+    return SchemaSync(
+        previous.database,
+        db,
+        local_names=committed_names(settings, previous),
+        db_names=name_lock(decide_tree_names(settings, db, previous)),
+    ).compare_schemas()
 
 
 def inputs_fingerprint(settings: Settings) -> str:
@@ -239,7 +270,9 @@ def tree_is_current(
         if any(hashlib.sha256(on_disk[rel]).hexdigest() != d for rel, d in manifest.files.items()):
             return False
         version = next_version(previous.version, db_hash, now())
-        return on_disk[SCHEMA_JSON] == snapshot_json(parts, version, manifest).encode("utf-8")
+        lock = name_lock(decide_tree_names(settings, db, previous))
+        expected = snapshot_json(parts, version, manifest, lock)
+        return on_disk[SCHEMA_JSON] == expected.encode("utf-8")
 
 
 def build_files(
@@ -277,18 +310,20 @@ def build_files(
             warn(message)
 
     shaped = apply_nullability(db, settings.nullability)
+    names = decide_tree_names(settings, db, previous)
     paths = tree_paths(db, settings.options)
     forked_paths = [p for p in paths if p.endswith(_FORKED_FILE)]
     # On big schemas a forked child renders and formats the Pydantic models on the other core.
     child = None
     if forked.available() and sum(len(t.columns) for t in db.tables) >= _FORK_MIN_COLUMNS:
         child = forked.ForkedCall.start(
-            lambda: _render_and_format(settings, shaped, version, forked_paths, None)
+            lambda: _render_and_format(settings, shaped, names, version, forked_paths, None)
         )
     try:
         formatted = _render_and_format(
             settings,
             shaped,
+            names,
             version,
             [p for p in paths if child is None or p not in forked_paths],
             stats,
@@ -298,7 +333,7 @@ def build_files(
             with stats.stage("forked render"):
                 result = child.result()
             if result is None:  # the child failed: do it here, to raise the real error
-                result = _render_and_format(settings, shaped, version, forked_paths, None)
+                result = _render_and_format(settings, shaped, names, version, forked_paths, None)
             formatted.update(result["files"])
             for message in result["warnings"]:
                 collect(message)
@@ -310,13 +345,14 @@ def build_files(
     parts, info = hashed[0]
     with stats.stage("hash"):
         manifest = Manifest.of(files, inputs_fingerprint(settings))
-        files[SCHEMA_JSON] = snapshot_json(parts, info, manifest)
+        files[SCHEMA_JSON] = snapshot_json(parts, info, manifest, name_lock(names))
     return files
 
 
 def _render_and_format(
     settings: Settings,
     db: ir.Database,
+    names: Names,
     version: Callable[[], VersionInfo],
     paths: list[str],
     stats: Stats | None,
@@ -344,6 +380,7 @@ def _render_and_format(
             templates=settings.templates,
             warn=collect,
             paths=paths,
+            names=names,
         )
         while True:
             with stats.stage("render"):

@@ -9,12 +9,13 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sync_schema import __version__, ir, jsonschema
 from sync_schema.codemodel import (
     GENERATED_MARKER,
     HEADER,
+    NameLock,
     Names,
     Options,
     TreeBuilder,
@@ -127,15 +128,17 @@ def render_files(
     templates: Path | None = None,
     warn: Callable[[str], None] = lambda _msg: None,
     paths: Collection[str] | None = None,
+    names: Names | None = None,
 ) -> Iterator[tuple[str, str]]:
     """(path, text) of each Python file (or of `paths`) as it is rendered, biggest first.
 
     Each context is built only when its file is rendered, so a caller can format the files
     already yielded while the next ones render. `version` may be a function, called only
     when schema_version.py is rendered (hashing the IR can then overlap with formatting).
+    `names` are the decided class names (decided here, without a lock, when not given).
     """
     options = options or Options()
-    names = decide_names(db, options)
+    names = names if names is not None else decide_names(db, options)
     builders = {
         schema: TreeBuilder(db=db, options=options, warn=warn, schema=schema, shared_names=names)
         for schema in names.packages
@@ -286,11 +289,14 @@ def template_sources(templates: Path | None) -> list[tuple[str, bytes]]:
     return found
 
 
-def snapshot_json(parts: ir.JsonParts, version: VersionInfo, manifest: Manifest) -> str:
-    """schema.json: version facts and file hashes, then the canonical IR, one object per line.
+def snapshot_json(
+    parts: ir.JsonParts, version: VersionInfo, manifest: Manifest, lock: NameLock
+) -> str:
+    """schema.json: version facts, file hashes, the lock of names, then the canonical IR.
 
-    `parts` is `ir.json_parts` of the IR. One line per table, enum or type keeps diffs
-    reviewable; each object was encoded once, by the C JSON encoder, for DB_HASH too.
+    `parts` is `ir.json_parts` of the IR. One line per file, name, table, enum or type keeps
+    diffs reviewable; each object was encoded once, by the C JSON encoder, for DB_HASH too.
+    `lock` (`codemodel.name_lock`) is what the next generation reads to keep every name.
     """
     head = {
         "$comment": f"{GENERATED_MARKER}. Do not edit: run `make schemas` to regenerate.",
@@ -303,6 +309,12 @@ def snapshot_json(parts: ir.JsonParts, version: VersionInfo, manifest: Manifest)
     lines += [
         f"{ir.dumps(rel)}: {ir.dumps(digest)}{',' if index < len(manifest.files) - 1 else ''}"
         for index, (rel, digest) in enumerate(sorted(manifest.files.items()))
+    ]
+    lines.append("},")
+    lines.append('"names": {')
+    lines += [
+        f"{ir.dumps(key)}: {ir.dumps(base)}{',' if index < len(lock) - 1 else ''}"
+        for index, (key, base) in enumerate(sorted(lock.items()))
     ]
     lines.append("},")
     lines.append('"database": {')
@@ -342,8 +354,18 @@ def read_snapshot_head(text: str) -> tuple[str, tuple[str, ...]] | None:
     return values[0], tuple(values[1])
 
 
-def read_snapshot(text: str) -> tuple[VersionInfo, dict[str, Any], Manifest | None]:
-    """Parse schema.json: version facts, the IR's plain data (decoded on demand), the manifest."""
+class SnapshotParts(NamedTuple):
+    """What schema.json holds, parsed: the IR stays plain data until someone decodes it."""
+
+    version: VersionInfo
+    data: dict[str, Any]
+    manifest: Manifest | None
+    #: the lock of names; None when written by an sync-schema that kept none
+    names: dict[str, str] | None
+
+
+def read_snapshot(text: str) -> SnapshotParts:
+    """Parse schema.json: version facts, the IR's plain data, the manifest, the lock of names."""
     document = json.loads(text)
     version = VersionInfo(
         schema_version=int(document["schema_version"]),
@@ -360,4 +382,10 @@ def read_snapshot(text: str) -> tuple[VersionInfo, dict[str, Any], Manifest | No
         if isinstance(files, dict) and isinstance(inputs, str)
         else None  # written by an older sync-schema: check regenerates in full
     )
-    return version, data, manifest
+    names = document.get("names")
+    if names is not None and not (
+        isinstance(names, dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in names.items())
+    ):
+        raise ValueError("'names' is not an object of strings")
+    return SnapshotParts(version, data, manifest, names)
