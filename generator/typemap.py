@@ -175,7 +175,11 @@ class TypeMapper:
             domain = self._domains.get(ref.qualified_name)
             if domain is None:
                 return self._unknown(ref, where)
-            return self._element(domain.base, where)
+            # A domain over an array (CREATE DOMAIN d AS text[]) holds lists.
+            result = self._element(domain.base, where)
+            for _ in range(domain.base.array_dims):
+                result = result.wrap("list[{}]")
+            return result
         if ref.kind == "enum":
             names = self.enum_names.get(ref.qualified_name)
             if names is None:
