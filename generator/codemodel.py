@@ -269,7 +269,7 @@ def decide_names(db: ir.Database, options: Options) -> Names:
     for key, typed in json_schema_columns(db, options).items():
         relation, _dot, column_name = key.rpartition(".")
         wanted = naming.class_base_name(relation.partition(".")[2]) + naming.pascal(column_name)
-        names.jsonb[key] = (typed.module, _free_group(wanted, ("",), taken))
+        names.jsonb[key] = (typed.module, _free_group(_camel_at_underscores(wanted), ("",), taken))
     for enum in _primary_first(db.enums, primary):
         wanted = options.names.get(enum.qualified_name) or naming.enum_class_name(enum.name)
         cls = _free_group(wanted, ("", "Value"), taken)
@@ -389,6 +389,11 @@ def schema_packages(schemas: Iterable[str]) -> dict[str, str]:
     for schema in sorted(set(schemas) - {primary}):
         packages[schema] = naming.find_free_name(naming.field_name(schema), taken, "_") + "."
     return packages
+
+
+def _camel_at_underscores(name: str) -> str:
+    """`name` as datamodel-code-generator spells a class name (`V1_2` -> `V12`), so it keeps it."""
+    return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
 
 
 def _free_group(wanted: str, suffixes: tuple[str, ...], taken: set[str]) -> str:
