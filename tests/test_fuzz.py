@@ -1,10 +1,13 @@
 """Property-based: hostile schemas built on the real server generate importable, strict code.
 
-Hypothesis draws tables, columns, enums, labels, comments and defaults from names that break
-naive generators (keywords, builtins, BaseModel/TypedDict/Enum attributes, quotes, newlines,
-unicode, 63-byte names, names that collide once sanitized). Each example is created in its own
-schema, introspected, generated, imported and checked with ruff; mypy --strict runs once over
-a batch of the trees at the end. SYNC_SCHEMA_FUZZ_EXAMPLES sets the count (`make fuzz`: 1000).
+Hypothesis draws one to two schemas (hostile names, the root modules' names among them), each
+with enums, composite types (nested, arrays, a table's row type), domains (over arrays, with
+CHECKs and NOT NULL), tables (some jsonb columns typed by a hostile JSON Schema CHECK), a view
+joining two tables under hostile column aliases, and functions (overloads, unnamed arguments,
+SETOF and TABLE results), from the strategies in tests/strategies.py; some examples set
+`frozen-models = true`. Each example is introspected, generated, imported and checked with
+ruff; mypy --strict runs once over a batch of the trees at the end.
+SYNC_SCHEMA_FUZZ_EXAMPLES sets the count (`make fuzz`: 1000).
 """
 
 from __future__ import annotations
@@ -17,228 +20,306 @@ import os
 import subprocess
 import sys
 import warnings
-from dataclasses import dataclass
+from collections import Counter
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from psycopg import sql
 
-from sync_schema.codemodel import Options, decide_names
+from sync_schema import ir
+from sync_schema.codemodel import Names, Options, decide_names, rpc_callable
 from sync_schema.config import Overrides, load_settings
 from sync_schema.introspect import introspect
 from sync_schema.output import write_tree
 from sync_schema.pgserver import TempServer
 from sync_schema.pipeline import build_files
+from tests.strategies import (
+    SENTINEL,
+    ExampleSpec,
+    FunctionSpec,
+    SchemaSpec,
+    TableSpec,
+    TypeSpec,
+    ViewSpec,
+    example_specs,
+)
 
 pytestmark = pytest.mark.postgres
 
 EXAMPLES = int(os.environ.get("SYNC_SCHEMA_FUZZ_EXAMPLES", "200"))
 MYPY_BATCH = 30
 BIN = Path(sys.executable).parent
-SENTINEL = "SYNC_SCHEMA_FUZZ_SENTINEL"
-VIEW_NAME = "fz view ☃"
+INPUT_MODES = ("in", "inout", "variadic")
 
-# --- names -------------------------------------------------------------------------------------
+# --- building the example on the server ----------------------------------------------------------
 
-HOSTILE_WORDS = [
-    # keywords and soft keywords
-    "class", "def", "import", "from", "None", "True", "lambda", "yield", "async", "await",
-    "match", "case", "type", "_",
-    # builtins and dunders
-    "id", "list", "str", "dict", "int", "object", "print", "__init__", "__class__", "__dict__",
-    # BaseModel, TypedDict and Enum attributes
-    "model_config", "model_dump", "model_fields", "model_validate", "schema", "json", "copy",
-    "fields", "construct", "validate", "name", "value", "mro", "keys", "items", "get",
-    "_missing_", "_value_",
-    # names the generated modules use
-    "TypedDict", "NotRequired", "BaseModel", "Field", "Json", "JsonValue", "Enum", "Literal",
-    "Decimal", "UUID", "datetime", "SCHEMA_VERSION",
-]  # fmt: skip
-
-PAYLOADS = [
-    '"""; import os; os.system("echo pwned"); """',
-    f'\n__import__("builtins").{SENTINEL} = 1\n',
-    "'''; raise SystemExit; '''",
-    "\\",
-    "x\\n\\\\\"'",
-    "# type: ignore",
-    "# -*- coding: utf-7 -*-",
-    "\r\n\t",
-    "\u2028line\u2029sep",
-    "\x1b[31mred\x07",
-]
-
-name_pieces = st.one_of(
-    st.sampled_from(HOSTILE_WORDS),
-    st.sampled_from([p for p in PAYLOADS if len(p.encode()) <= 63]),  # code as a name or label
-    st.sampled_from(["1st", "2", "9lives", "a b", "a-b", "a.b", 'q"uote', "it's", "x\ny"]),
-    st.sampled_from(["café", "naïve", "日本", "🙂", "Ωmega", "\u017f", "\u01c5", "\u00a0sp"]),
-    st.text(
-        st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
-        min_size=1,
-        max_size=8,
-    ),
-)
+Conn = psycopg.Connection[Any]
+#: a schema's package (the TypedDict layer) and its generated.fastapi package
+Layers = tuple[ModuleType, ModuleType]
 
 
-def _fits(name: str) -> bool:
-    return 0 < len(name.encode("utf-8")) <= 63
+def _type_sql(spec: ExampleSpec, t: TypeSpec) -> sql.Composable:
+    if t.kind == "scalar":
+        return sql.SQL(t.scalar)
+    schema = spec.schemas[t.schema]
+    name = {
+        "enum": lambda: schema.enums[t.index][0],
+        "composite": lambda: schema.composites[t.index].name,
+        "domain": lambda: schema.domains[t.index].name,
+        "row": lambda: schema.tables[t.index].name,
+    }[t.kind]()
+    qualified = sql.SQL("{}.{}").format(sql.Identifier(schema.name), sql.Identifier(name))
+    return sql.SQL("{}[]").format(qualified) if t.array else qualified
 
 
-identifiers = st.one_of(
-    name_pieces,
-    st.tuples(name_pieces, name_pieces).map(lambda p: f"{p[0]}_{p[1]}"),
-    st.sampled_from(["Name", "NAME", "name"]),
-    st.just("x" * 63),
-    st.just("é" * 31 + "x"),  # 63 bytes of UTF-8
-).filter(_fits)
-
-comments = st.one_of(st.none(), st.sampled_from(PAYLOADS), st.text(max_size=40)).map(
-    lambda c: c.replace("\x00", "") if c is not None else None
-)
-
-# (SQL type, a value psycopg can insert / Pydantic can validate as JSON)
-SCALARS: dict[str, Any] = {
-    "text": "some text",
-    "integer": 7,
-    "boolean": True,
-    "numeric(10,2)": "12.50",
-    "uuid": "00000000-0000-4000-8000-000000000000",
-    "jsonb": {"k": [1, "v"]},
-    "timestamptz": "2024-01-02T03:04:05+00:00",
-    "text[]": ["a", "b"],
-    "varchar(20)": "short",
-    "date": "2024-01-02",
-}
+def _comment(conn: Conn, kind: str, target: sql.Composable, text: str | None) -> None:
+    if text is not None:
+        conn.execute(
+            sql.SQL("COMMENT ON {} {} IS {}").format(sql.SQL(kind), target, sql.Literal(text))
+        )
 
 
-@dataclass(frozen=True)
-class ColumnSpec:
-    name: str
-    sql_type: str  # a SCALARS key, or "enum:<index>"
-    nullable: bool
-    default: str | None
-    comment: str | None
+def _create_types(conn: Conn, spec: ExampleSpec, schema: SchemaSpec) -> None:
+    s = sql.Identifier(schema.name)
+    for enum_name, enum_labels, comment in schema.enums:
+        target = sql.SQL("{}.{}").format(s, sql.Identifier(enum_name))
+        labels = sql.SQL(", ").join(map(sql.Literal, enum_labels))
+        conn.execute(sql.SQL("CREATE TYPE {} AS ENUM ({})").format(target, labels))
+        _comment(conn, "TYPE", target, comment)
+    for composite in schema.composites:
+        target = sql.SQL("{}.{}").format(s, sql.Identifier(composite.name))
+        attributes = sql.SQL(", ").join(
+            sql.SQL("{} {}").format(sql.Identifier(a), _type_sql(spec, t))
+            for a, t in composite.attributes
+        )
+        conn.execute(sql.SQL("CREATE TYPE {} AS ({})").format(target, attributes))
+        _comment(conn, "TYPE", target, composite.comment)
+    for domain in schema.domains:
+        target = sql.SQL("{}.{}").format(s, sql.Identifier(domain.name))
+        check = (
+            sql.SQL(" CONSTRAINT {} CHECK (VALUE::text <> {})").format(
+                sql.Identifier(domain.check[0]), sql.Literal(domain.check[1])
+            )
+            if domain.check
+            else sql.SQL("")
+        )
+        conn.execute(
+            sql.SQL("CREATE DOMAIN {} AS {}{}{}").format(
+                target,
+                sql.SQL(domain.base),
+                sql.SQL(" NOT NULL" if domain.not_null else ""),
+                check,
+            )
+        )
+        _comment(conn, "DOMAIN", target, domain.comment)
 
 
-@dataclass(frozen=True)
-class TableSpec:
-    name: str
-    columns: tuple[ColumnSpec, ...]
-    comment: str | None
+def _create_table(conn: Conn, spec: ExampleSpec, schema: SchemaSpec, table: TableSpec) -> None:
+    parts = []
+    for c in table.columns:
+        default = (
+            sql.SQL(" DEFAULT {}::text").format(sql.Literal(c.default))
+            if c.default is not None and c.type == TypeSpec("scalar", scalar="text")
+            else sql.SQL("")
+        )
+        parts.append(
+            sql.SQL("{} {}{}{}").format(
+                sql.Identifier(c.name),
+                _type_sql(spec, c.type),
+                sql.SQL("" if c.nullable else " NOT NULL"),
+                default,
+            )
+        )
+        if c.json_schema is not None:
+            document = json.dumps(c.json_schema[0], ensure_ascii=False)
+            parts.append(
+                sql.SQL("CHECK (extensions.jsonb_matches_schema({}::json, {}))").format(
+                    sql.Literal(document), sql.Identifier(c.name)
+                )
+            )
+    target = sql.SQL("{}.{}").format(sql.Identifier(schema.name), sql.Identifier(table.name))
+    conn.execute(sql.SQL("CREATE TABLE {} ({})").format(target, sql.SQL(", ").join(parts)))
+    _comment(conn, "TABLE", target, table.comment)
+    for c in table.columns:
+        column = sql.SQL("{}.{}").format(target, sql.Identifier(c.name))
+        _comment(conn, "COLUMN", column, c.comment)
 
 
-@dataclass(frozen=True)
-class SchemaSpec:
-    enums: tuple[tuple[str, tuple[str, ...], str | None], ...]
-    tables: tuple[TableSpec, ...]
-    view: bool
-
-
-def _distinct(items: list[str]) -> bool:
-    return len(set(items)) == len(items)
-
-
-labels = st.lists(identifiers, min_size=1, max_size=5, unique=True)
-enum_specs = st.lists(
-    st.tuples(identifiers, labels.map(tuple), comments), max_size=2, unique_by=lambda e: e[0]
-)
-
-
-@st.composite
-def schema_specs(draw: st.DrawFn) -> SchemaSpec:
-    enums = draw(enum_specs)
-    type_names = list(SCALARS) + [f"enum:{i}" for i in range(len(enums))]
-    tables = []
-    # A table is also a type: it cannot share an enum's name.
-    enum_names = {e[0] for e in enums} | {VIEW_NAME}
-    table_names = st.lists(
-        identifiers.filter(lambda n: n not in enum_names), min_size=1, max_size=3, unique=True
+def _create_view(conn: Conn, schema: SchemaSpec, view: ViewSpec) -> None:
+    s = sql.Identifier(schema.name)
+    columns = []
+    for vc in view.columns:
+        side = "r" if vc.right else "l"
+        source = schema.tables[view.right if vc.right else view.left].columns[vc.column]
+        ref = sql.SQL("{}.{}").format(sql.Identifier(side), sql.Identifier(source.name))
+        if vc.expression:
+            # Not a cast alone: text::text is no cast, the parser keeps the plain reference.
+            ref = sql.SQL("({})::text || ''").format(ref)
+        columns.append(sql.SQL("{} AS {}").format(ref, sql.Identifier(vc.alias)))
+    conn.execute(
+        sql.SQL("CREATE VIEW {}.{} AS SELECT {} FROM {}.{} AS l {} JOIN {}.{} AS r ON true").format(
+            s,
+            sql.Identifier(view.name),
+            sql.SQL(", ").join(columns),
+            s,
+            sql.Identifier(schema.tables[view.left].name),
+            sql.SQL("LEFT" if view.outer else "INNER"),
+            s,
+            sql.Identifier(schema.tables[view.right].name),
+        )
     )
-    for table_name in draw(table_names):
-        names = draw(st.lists(identifiers, min_size=1, max_size=6, unique=True))
-        columns = tuple(
-            ColumnSpec(
-                name=name,
-                sql_type=draw(st.sampled_from(type_names)),
-                nullable=draw(st.booleans()),
-                default=draw(st.one_of(st.none(), st.sampled_from(PAYLOADS))),
-                comment=draw(comments),
-            )
-            for name in names
+
+
+def _create_function(conn: Conn, spec: ExampleSpec, schema: SchemaSpec, f: FunctionSpec) -> None:
+    arguments = sql.SQL(", ").join(
+        sql.SQL("{}{}{}").format(
+            sql.SQL("{} ").format(sql.Identifier(name)) if name else sql.SQL(""),
+            _type_sql(spec, t),
+            sql.SQL(" DEFAULT NULL" if default else ""),
         )
-        tables.append(TableSpec(table_name, columns, draw(comments)))
-    return SchemaSpec(tuple(tuple(e) for e in enums), tuple(tables), draw(st.booleans()))
-
-
-# --- building the schema on the server -----------------------------------------------------------
-
-
-def _create(conn: psycopg.Connection[Any], schema: str, spec: SchemaSpec) -> None:
-    s = sql.Identifier(schema)
-    conn.execute(sql.SQL("CREATE SCHEMA {}").format(s))
-    for enum_name, enum_labels, comment in spec.enums:
-        conn.execute(
-            sql.SQL("CREATE TYPE {}.{} AS ENUM ({})").format(
-                s, sql.Identifier(enum_name), sql.SQL(", ").join(map(sql.Literal, enum_labels))
+        for name, t, default in f.arguments
+    )
+    if f.table:
+        returns = sql.SQL("TABLE ({})").format(
+            sql.SQL(", ").join(
+                sql.SQL("{} {}").format(sql.Identifier(n), _type_sql(spec, t)) for n, t in f.table
             )
         )
-        if comment is not None:
-            conn.execute(
-                sql.SQL("COMMENT ON TYPE {}.{} IS {}").format(
-                    s, sql.Identifier(enum_name), sql.Literal(comment)
-                )
-            )
-    for table in spec.tables:
-        columns = []
+    elif f.returns is None:
+        returns = sql.SQL("void")
+    else:
+        returns = sql.SQL("{}{}").format(
+            sql.SQL("SETOF " if f.setof else ""), _type_sql(spec, f.returns)
+        )
+    target = sql.SQL("{}.{}").format(sql.Identifier(schema.name), sql.Identifier(f.name))
+    # check_function_bodies is off: the body is never run, and need not match the result type.
+    conn.execute(
+        sql.SQL("CREATE FUNCTION {}({}) RETURNS {} LANGUAGE sql AS 'select null'").format(
+            target, arguments, returns
+        )
+    )
+    types = sql.SQL(", ").join(_type_sql(spec, t) for _n, t, _d in f.arguments)
+    _comment(conn, "FUNCTION", sql.SQL("{}({})").format(target, types), f.comment)
+
+
+def _create(conn: Conn, spec: ExampleSpec) -> None:
+    conn.execute("SET check_function_bodies = off")
+    for schema in spec.schemas:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema.name)))
+        _create_types(conn, spec, schema)
+        for table in schema.tables:
+            _create_table(conn, spec, schema, table)
+        for view in schema.views:
+            _create_view(conn, schema, view)
+        for function in schema.functions:
+            _create_function(conn, spec, schema, function)
+
+
+# --- what the generated tree must hold -----------------------------------------------------------
+
+
+def _dumped(model_cls: Any, value: dict[str, Any]) -> dict[str, Any]:
+    """`value` validated by a generated model and dumped back to JSON."""
+    result: dict[str, Any] = json.loads(model_cls.model_validate(value).model_dump_json())
+    return result
+
+
+def _check_tables(spec: ExampleSpec, schema: SchemaSpec, names: Names, mods: Layers) -> None:
+    package, models = mods
+    for table in schema.tables:
+        tn = names.tables[f"{schema.name}.{table.name}"]
+        real = [c.name for c in table.columns]
+        typed_dict = getattr(package, tn.row)
+        assert list(typed_dict.__annotations__) == real
+        assert typed_dict.__required_keys__ == frozenset(real)
+        model = getattr(models, tn.model)
+        assert bool(model.model_config.get("frozen")) == spec.frozen_models
+        row = spec.row(table)
+        assert list(_dumped(model, row)) == real
+        # By alias, as FastAPI dumps a response: a JSON document keeps its own keys.
+        by_alias = json.loads(model.model_validate(row).model_dump_json(by_alias=True))
         for c in table.columns:
-            if c.sql_type.startswith("enum:"):
-                enum_name = spec.enums[int(c.sql_type[5:])][0]
-                type_sql = sql.SQL("{}.{}").format(s, sql.Identifier(enum_name))
-            else:
-                type_sql = sql.SQL(c.sql_type)
-            default = (
-                sql.SQL(" DEFAULT {}::text").format(sql.Literal(c.default))
-                if c.default is not None and c.sql_type == "text"
-                else sql.SQL("")
-            )
-            columns.append(
-                sql.SQL("{} {}{}{}").format(
-                    sql.Identifier(c.name),
-                    type_sql,
-                    sql.SQL("" if c.nullable else " NOT NULL"),
-                    default,
-                )
-            )
-        target = sql.SQL("{}.{}").format(s, sql.Identifier(table.name))
-        conn.execute(sql.SQL("CREATE TABLE {} ({})").format(target, sql.SQL(", ").join(columns)))
-        if table.comment is not None:
-            conn.execute(
-                sql.SQL("COMMENT ON TABLE {} IS {}").format(target, sql.Literal(table.comment))
-            )
-        for c in table.columns:
-            if c.comment is not None:
-                conn.execute(
-                    sql.SQL("COMMENT ON COLUMN {}.{} IS {}").format(
-                        target, sql.Identifier(c.name), sql.Literal(c.comment)
-                    )
-                )
-    if spec.view:
-        conn.execute(
-            sql.SQL("CREATE VIEW {}.{} AS SELECT * FROM {}.{}").format(
-                s, sql.Identifier(VIEW_NAME), s, sql.Identifier(spec.tables[0].name)
-            )
-        )
+            if c.json_schema is not None:
+                assert by_alias[c.name] == row[c.name], (by_alias[c.name], c.json_schema[0])
 
 
-def _value(spec: SchemaSpec, column: ColumnSpec) -> Any:
-    if column.sql_type.startswith("enum:"):
-        return spec.enums[int(column.sql_type[5:])][1][0]
-    return SCALARS[column.sql_type]
+def _check_views(
+    spec: ExampleSpec, schema: SchemaSpec, db: ir.Database, names: Names, mods: Layers
+) -> None:
+    package, models = mods
+    for view in schema.views:
+        tn = names.tables[f"{schema.name}.{view.name}"]
+        aliases = [vc.alias for vc in view.columns]
+        assert list(getattr(package, tn.row).__annotations__) == aliases
+        row = {}
+        expected_nullable = []
+        for vc in view.columns:
+            source = schema.tables[view.right if vc.right else view.left].columns[vc.column]
+            row[vc.alias] = "text" if vc.expression else spec.column_value(source)
+            # NOT NULL only for a plain reference to a NOT NULL column not on a LEFT JOIN's right.
+            expected_nullable.append(vc.expression or source.nullable or (vc.right and view.outer))
+        assert list(_dumped(getattr(models, tn.model), row)) == aliases
+        introspected = db.table(schema.name, view.name)
+        assert introspected is not None
+        assert [c.nullable for c in introspected.columns] == expected_nullable
+
+
+def _check_types(spec: ExampleSpec, schema: SchemaSpec, names: Names, mods: Layers) -> None:
+    package, models = mods
+    for composite in schema.composites:
+        cls = names.composites[f"{schema.name}.{composite.name}"]
+        real = [a for a, _t in composite.attributes]
+        assert list(getattr(package, cls).__annotations__) == real
+        value = {a: spec.value(t) for a, t in composite.attributes}
+        assert list(_dumped(getattr(models, cls), value)) == real
+
+
+def _check_functions(
+    schema: SchemaSpec, db: ir.Database, names: Names, functions: ModuleType
+) -> None:
+    """Every function is introspected with its argument names, and has its Args and Returns."""
+    found = [f for f in db.functions if f.schema == schema.name]
+    assert Counter(
+        (f.name, tuple(a.name for a in f.arguments if a.mode in INPUT_MODES)) for f in found
+    ) == Counter((f.name, tuple(a[0] or "" for a in f.arguments)) for f in schema.functions)
+    for function in filter(rpc_callable, found):
+        args, returns, result = names.functions[function.signature]
+        inputs = [a.name for a in function.arguments if a.mode in INPUT_MODES]
+        assert list(getattr(functions, args).__annotations__) == inputs
+        assert hasattr(functions, returns)
+        if function.return_columns:
+            real = [c.name for c in function.return_columns]
+            assert list(getattr(functions, result).__annotations__) == real
+
+
+def _check_tree(spec: ExampleSpec, db: ir.Database, package: str) -> None:
+    names = decide_names(db, Options())
+    modules = {}
+    # Importing runs no catalog text, and pydantic has nothing to warn about.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        importlib.import_module(package)
+        for schema in spec.schemas:
+            prefix = names.packages[schema.name]
+            root = f"{package}.{prefix.rstrip('.')}" if prefix else package
+            modules[schema.name] = tuple(
+                importlib.import_module(f"{root}{suffix}")
+                for suffix in ("", ".generated.fastapi", ".enums", ".database.functions")
+            )
+    assert not hasattr(builtins, SENTINEL)
+    for schema in spec.schemas:
+        package_mod, models, enums, functions = modules[schema.name]
+        for enum_name, enum_labels, _comment in schema.enums:
+            cls_name, _alias = names.enums[f"{schema.name}.{enum_name}"]
+            assert [m.value for m in getattr(enums, cls_name)] == list(enum_labels)
+        _check_types(spec, schema, names, (package_mod, models))
+        _check_tables(spec, schema, names, (package_mod, models))
+        _check_views(spec, schema, db, names, (package_mod, models))
+        _check_functions(schema, db, names, functions)
 
 
 # --- the property --------------------------------------------------------------------------------
@@ -250,7 +331,60 @@ def _tool(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def fuzz_db(pg_server: TempServer) -> str:
-    return pg_server.create_database(f"fuzz_{os.getpid()}_{id(pg_server)}")
+    dsn = pg_server.create_database(f"fuzz_{os.getpid()}_{id(pg_server)}")
+    # pg_jsonschema's signature; the database is only introspected, so it accepts everything.
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA extensions")
+        conn.execute(
+            "CREATE FUNCTION extensions.jsonb_matches_schema(schema json, instance jsonb) "
+            "RETURNS boolean LANGUAGE sql IMMUTABLE AS 'select true'"
+        )
+    return dsn
+
+
+def _lint(package: str, root: Path) -> None:
+    """Ruff's default rules plus import order pass, and the tree is formatted already."""
+    lint = _tool(
+        str(BIN / "ruff"), "check", "--isolated", "--no-cache",
+        "--select", "E4,E7,E9,F,I,RUF022", package, cwd=root,
+    )  # fmt: skip
+    assert lint.returncode == 0, lint.stdout
+    fmt = _tool(
+        str(BIN / "ruff"), "format", "--isolated", "--no-cache", "--check", package, cwd=root
+    )
+    assert fmt.returncode == 0, fmt.stdout
+
+
+def _generate_and_check(spec: ExampleSpec, fuzz_db: str, root: Path, package: str) -> None:
+    """Build the example on the server, generate its tree under `root`, lint it, check it."""
+    schemas = tuple(s.name for s in spec.schemas)
+    drop = sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
+        sql.SQL(", ").join(map(sql.Identifier, schemas))
+    )
+    try:
+        with psycopg.connect(fuzz_db, autocommit=True) as conn:
+            _create(conn, spec)
+        db = introspect(fuzz_db, list(schemas))
+    finally:
+        with psycopg.connect(fuzz_db, autocommit=True) as conn:
+            conn.execute(drop)
+    out = root / package
+    # frozen-models comes from a pyproject.toml, as a user sets it.
+    cwd = root.parent / ("frozen" if spec.frozen_models else "plain")
+    cfg = load_settings(Overrides(db_url=fuzz_db, out=out, schemas=schemas), cwd=cwd)
+    assert cfg.options.frozen_models == spec.frozen_models
+    write_tree(out, build_files(cfg, db, None))
+    _lint(package, root)
+    _check_tree(spec, db, package)
+
+
+def _config_dirs(parent: Path) -> None:
+    """`plain` with no pyproject.toml, `frozen` with one that sets frozen-models."""
+    (parent / "plain").mkdir()
+    (parent / "frozen").mkdir()
+    (parent / "frozen" / "pyproject.toml").write_text(
+        "[tool.sync-schema]\nfrozen-models = true\n", encoding="utf-8"
+    )
 
 
 # The suite-wide timeout scaled to the example count (`make fuzz` runs 1000).
@@ -260,10 +394,10 @@ def test_hostile_schemas_generate_importable_strict_code_that_reaches_every_colu
 ) -> None:
     root = tmp_path / "trees"
     root.mkdir()
+    _config_dirs(tmp_path)
     sys.path.insert(0, str(root))
     counter = itertools.count()
     trees: list[str] = []
-    options = Options()
 
     @settings(
         max_examples=EXAMPLES,
@@ -276,54 +410,10 @@ def test_hostile_schemas_generate_importable_strict_code_that_reaches_every_colu
             HealthCheck.filter_too_much,
         ],
     )
-    @given(schema_specs())
-    def one(spec: SchemaSpec) -> None:
-        n = next(counter)
-        schema, package = f"fz{n}", f"fzpkg{n}"
-        with psycopg.connect(fuzz_db, autocommit=True) as conn:
-            _create(conn, schema, spec)
-        try:
-            db = introspect(fuzz_db, [schema])
-        finally:
-            with psycopg.connect(fuzz_db, autocommit=True) as conn:
-                conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
-        out = root / package
-        cfg = load_settings(Overrides(db_url=fuzz_db, out=out, schemas=(schema,)), cwd=tmp_path)
-        write_tree(out, build_files(cfg, db, None))
-
-        # Lint with the default rules plus import order; the tree must be formatted already.
-        lint = _tool(
-            str(BIN / "ruff"), "check", "--isolated", "--no-cache",
-            "--select", "E4,E7,E9,F,I,RUF022", package, cwd=root,
-        )  # fmt: skip
-        assert lint.returncode == 0, lint.stdout
-        fmt = _tool(
-            str(BIN / "ruff"), "format", "--isolated", "--no-cache", "--check", package, cwd=root
-        )
-        assert fmt.returncode == 0, fmt.stdout
-
-        # Importing runs no catalog text, and pydantic has nothing to warn about.
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            module = importlib.import_module(package)
-            models = importlib.import_module(f"{package}.generated.fastapi")
-            enums = importlib.import_module(f"{package}.enums")
-        assert not hasattr(builtins, SENTINEL)
-
-        names = decide_names(db, options)
-        for enum_name, enum_labels, _comment in spec.enums:
-            cls_name, _alias = names.enums[f"{schema}.{enum_name}"]
-            assert [m.value for m in getattr(enums, cls_name)] == list(enum_labels)
-        for table in spec.tables:
-            tn = names.tables[f"{schema}.{table.name}"]
-            real = [c.name for c in table.columns]
-            typed_dict = getattr(module, tn.row)
-            assert list(typed_dict.__annotations__) == real
-            assert typed_dict.__required_keys__ == frozenset(real)
-            row = {c.name: _value(spec, c) for c in table.columns}
-            model = getattr(models, tn.model).model_validate(row)
-            dumped = json.loads(model.model_dump_json())
-            assert list(dumped) == real
+    @given(example_specs())
+    def one(spec: ExampleSpec) -> None:
+        package = f"fzpkg{next(counter)}"
+        _generate_and_check(spec, fuzz_db, root, package)
         trees.append(package)
 
     try:
@@ -341,3 +431,33 @@ def test_hostile_schemas_generate_importable_strict_code_that_reaches_every_colu
         "--cache-dir", str(tmp_path / "mypy_cache"), "--no-error-summary", *batch, cwd=root,
     )  # fmt: skip
     assert mypy.returncode == 0, mypy.stdout + mypy.stderr
+
+
+def test_the_strategies_draw_every_kind_of_object() -> None:
+    """The fuzz's generator reaches each object kind it promises, not only tables."""
+    seen: Counter[str] = Counter()
+
+    @settings(max_examples=60, database=None, deadline=None)
+    @given(example_specs())
+    def tally(spec: ExampleSpec) -> None:
+        seen["frozen"] += spec.frozen_models
+        seen["several schemas"] += len(spec.schemas) > 1
+        for s in spec.schemas:
+            seen["composites"] += bool(s.composites)
+            seen["domains"] += bool(s.domains)
+            seen["views"] += bool(s.views)
+            seen["outer joins"] += any(v.outer for v in s.views)
+            seen["table functions"] += any(f.table for f in s.functions)
+            seen["setof functions"] += any(f.setof and not f.table for f in s.functions)
+            seen["unnamed arguments"] += any(a[0] is None for f in s.functions for a in f.arguments)
+            seen["overloads"] += len({f.name for f in s.functions}) < len(s.functions)
+            seen["row types"] += any(c.type.kind == "row" for t in s.tables for c in t.columns)
+            seen["json schemas"] += any(c.json_schema for t in s.tables for c in t.columns)
+
+    tally()
+    kinds = [
+        "frozen", "several schemas", "composites", "domains", "views", "outer joins",
+        "table functions", "setof functions", "unnamed arguments", "overloads", "row types",
+        "json schemas",
+    ]  # fmt: skip
+    assert [k for k in kinds if not seen[k]] == []

@@ -1347,3 +1347,32 @@ def test_no_object_name_takes_a_name_the_generator_itself_binds(load: Loader) ->
 
 def test_a_schema_named_like_the_typed_jsonb_package_gets_its_own_package() -> None:
     assert schema_packages(["public", "jsonb"]) == {"public": "", "jsonb": "jsonb_2."}
+
+
+def test_a_domain_over_an_array_types_its_columns_as_lists(load: Loader) -> None:
+    domain = TypeRef(schema="public", name="tag_list", kind="domain", sql="tag_list")
+    db = Database(
+        schemas=("public",),
+        tables=(table("posts", id_col(), col("tags", domain)),),
+        domains=(ir.Domain(schema="public", name="tag_list", base=array(text())),),
+    )
+    tree = load(build(db))
+    assert tree.entities.PostRow.__annotations__["tags"] == list[str]
+    post = tree.models.Post.model_validate(
+        {"id": "12345678-1234-5678-1234-567812345678", "tags": ["a", "b"]}
+    )
+    assert post.tags == ["a", "b"]
+
+
+def test_a_typed_jsonb_class_name_survives_datamodel_code_generator(load: Loader) -> None:
+    # pascal("ver2_0") keeps an underscore between digits; datamodel-code-generator would
+    # camel-case it away and the tree would import a class its module does not define.
+    db = Database(schemas=("public",), tables=(table("t", id_col(), col("ver2_0", jsonb())),))
+    schema = '{"type": "object", "properties": {"a": {"type": "string"}}}'
+    options = Options(jsonb_schemas={"public.t.ver2_0": schema})
+    tree = load(build(db, options=options))
+    model = tree.models.T.model_validate(
+        {"id": "12345678-1234-5678-1234-567812345678", "ver2_0": {"a": "x"}}
+    )
+    assert model.model_dump()["ver2_0"] == {"a": "x"}
+    assert "ver2_0" in tree.entities.TRow.__annotations__

@@ -372,7 +372,9 @@ def _slots(db: ir.Database, options: Options, names: Names) -> list[_Slot]:
         def jsonb(base: str, key: str = key, module: str = typed.module) -> None:
             names.jsonb[key] = (module, base)
 
-        slots.append(_Slot(f"jsonb {key}", _const(wanted), ("",), False, jsonb))
+        slots.append(
+            _Slot(f"jsonb {key}", _const(_camel_at_underscores(wanted)), ("",), False, jsonb)
+        )
     for enum in _primary_first(db.enums, primary):
         override = options.names.get(enum.qualified_name)
         wanted = override or naming.enum_class_name(enum.name)
@@ -545,6 +547,11 @@ def schema_packages(schemas: Iterable[str]) -> dict[str, str]:
     for schema in sorted(set(schemas) - {primary}):
         packages[schema] = naming.find_free_name(naming.field_name(schema), taken, "_") + "."
     return packages
+
+
+def _camel_at_underscores(name: str) -> str:
+    """`name` as datamodel-code-generator spells a class name (`V1_2` -> `V12`), so it keeps it."""
+    return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
 
 
 def _free_group(wanted: str, suffixes: tuple[str, ...], taken: set[str]) -> str:
