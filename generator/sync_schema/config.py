@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keyword
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -100,10 +101,24 @@ def find_pyproject(start: Path) -> Path | None:
     return None
 
 
+def _is_plain_name(name: str) -> bool:
+    """Whether a [naming] value can be a class or member name as written (ASCII, no keyword)."""
+    return (
+        name.isascii()
+        and name.isidentifier()
+        and not name.startswith("_")
+        and not keyword.iskeyword(name)
+    )
+
+
 def read_section(path: Path) -> dict[str, Any]:
     """The `[tool.sync-schema]` table of a pyproject.toml, validated."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"cannot read {path}: byte {exc.start} is not UTF-8", hint=f"save {path} as UTF-8"
+        ) from None
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(
             f"cannot read {path}: {exc}", hint=f"fix the TOML syntax of {path}"
@@ -191,6 +206,13 @@ def load_settings(overrides: Overrides, cwd: Path | None = None) -> Settings:
             "[tool.sync-schema.naming] values must be strings",
             hint='write overrides like "public.people" = "Person"',
         )
+    for key, value in naming.items():
+        if not _is_plain_name(value):
+            raise ConfigError(
+                f"[tool.sync-schema.naming] {key!r} = {value!r} is not a usable Python name",
+                hint="use ASCII letters, digits and underscores, not starting with a digit or "
+                "an underscore, and not a Python keyword",
+            )
     nullability = section.get("nullability", {})
     if not all(isinstance(v, bool) for v in nullability.values()):
         raise ConfigError(
@@ -258,6 +280,11 @@ def _jsonb_schemas(root: Path, table: dict[str, Any]) -> dict[str, str]:
         path = root / file
         try:
             schemas[column] = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise ConfigError(
+                f"cannot read the JSON Schema of {column}: {file} is not UTF-8",
+                hint=f"save {file} as UTF-8",
+            ) from None
         except OSError as exc:
             raise ConfigError(
                 f"cannot read the JSON Schema of {column}: {exc.strerror or exc} ({file})",
