@@ -376,3 +376,39 @@ def test_the_client_template_counts_in_the_inputs_hash_only_when_on(tmp_path: Pa
     off = inputs_fingerprint(_settings(tmp_path, ""))
     assert off == inputs_fingerprint(_settings(tmp_path, "client = false\n"))
     assert off != inputs_fingerprint(_settings(tmp_path, "client = true\n"))
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "create table public.solo (id int primary key);"
+        " create function public.one() returns int language sql as $$ select 1 $$;",
+        "create view public.only_view as select 1 as n;",
+        "create table public.no_columns ();",
+        "",
+    ],
+    ids=["one-table-one-function", "one-view", "no-columns", "empty"],
+)
+def test_the_client_module_of_small_schemas_passes_mypy_strict(
+    sql: str, pg_server: TempServer, tmp_path: Path
+) -> None:
+    name = f"client_{uuid.uuid4().hex[:12]}"
+    dsn = pg_server.create_database(name)
+    try:
+        if sql:
+            pg_server.psql(sql, name)
+        (tmp_path / "pyproject.toml").write_text("[tool.sync-schema]\nclient = true\n")
+        settings = load_settings(Overrides(db_url=dsn, out=tmp_path / "small"), cwd=tmp_path)
+        for rel, text in build_files(settings, introspect(dsn), None).items():
+            (tmp_path / "small" / rel).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / "small" / rel).write_text(text, encoding="utf-8")
+    finally:
+        pg_server.psql(f'drop database if exists "{name}" with (force)')
+    (tmp_path / "use.py").write_text("import small.client\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "use.py"],
+        capture_output=True, text=True, check=False, cwd=tmp_path,
+        env={**os.environ, "MYPYPATH": str(tmp_path)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
