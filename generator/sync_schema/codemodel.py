@@ -55,6 +55,8 @@ class Options:
     frozen_models: bool = False
     #: "schema.table.column" -> JSON Schema text, from [tool.sync-schema.jsonb]
     jsonb_schemas: Mapping[str, str] = field(default_factory=dict)
+    #: generate client.py, the typed wrapper of supabase-py's client ([tool.sync-schema] client)
+    client: bool = False
 
 
 # The per-field context objects are NamedTuples: big schemas build a hundred thousand of them,
@@ -98,6 +100,29 @@ class ModelClass:
     base: str
     docstring: str
     fields: tuple[ModelField, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ClientRelation:
+    """One table or view as client.py's `db.table(name)` overload sees it."""
+
+    name_literal: str
+    row: str
+    #: None for a view: it has no insert, update, upsert or delete
+    insert: str | None
+    update: str | None
+    #: the alias of the Literal of its column names, and that Literal
+    columns: str
+    columns_annotation: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClientFunction:
+    """One function signature as client.py's `db.rpc(name, args)` overload sees it."""
+
+    name_literal: str
+    args: str
+    returns: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -484,6 +509,17 @@ def _place_table(names: Names, qualified: str, group: str, base: str) -> None:
 
 
 _FUNCTION_SUFFIXES = ("Args", "Returns", "Result")
+#: The names client.py.jinja binds itself.
+_CLIENT_NAMES = frozenset(
+    {
+        "annotations", "Any", "Generic", "Literal", "Never", "Protocol", "Self", "TypeAlias",
+        "TypeVar", "cast", "overload", "dataclass", "Iterable", "Response", "RawClient",
+        "Filters", "SelectQuery", "SingleQuery", "MaybeSingleQuery", "ViewQuery", "TableQuery",
+        "RpcQuery", "TypedClient", "AsyncSelectQuery", "AsyncSingleQuery",
+        "AsyncMaybeSingleQuery", "AsyncViewQuery", "AsyncTableQuery", "AsyncRpcQuery",
+        "AsyncTypedClient", "CountMethod", "ReturnMethod", "VIEWS",
+    }
+)  # fmt: skip
 _T = TypeVar("_T", ir.Enum, ir.Table, ir.CompositeType, ir.Function)
 #: Module and package names of the generated root: a schema's subpackage must not take them.
 _ROOT_MODULES = frozenset(
@@ -1090,6 +1126,50 @@ class TreeBuilder:
         if self.options.frozen_models:
             names.append(_FROZEN_ROW_BASE)
         return sorted(names)
+
+    # client.py ---------------------------------------------------------------------------------
+    def client(self) -> dict[str, Any]:
+        """Context of client.py: the typed wrapper of supabase-py's (or postgrest's) client.
+
+        It covers the primary schema's relations and rpc functions (the ones `db.table(name)`
+        and `db.rpc(name, args)` reach without `.schema()`); columns are typed by name only.
+        """
+        imports = ImportSet()
+        # Every name client.py binds: a column alias must not take one of them.
+        taken = {*_CLIENT_NAMES, *naming.BUILTIN_NAMES}
+        relations: list[ClientRelation] = []
+        for table in self.objects.tables:
+            tn = self.names.tables[table.qualified_name]
+            taken.update(n for n in (tn.row, tn.insert, tn.update) if n)
+        for function in filter(rpc_callable, self.objects.functions):
+            taken.update(self.names.functions[function.signature][:2])
+        for table in self.objects.tables:
+            tn = self.names.tables[table.qualified_name]
+            imports.add(*(("@database", n) for n in (tn.row, tn.insert, tn.update) if n))
+            labels = ", ".join(pytext.string_literal(c.name) for c in table.columns)
+            relations.append(
+                ClientRelation(
+                    name_literal=pytext.string_literal(table.name),
+                    row=tn.row,
+                    insert=tn.insert,
+                    update=tn.update,
+                    columns=naming.find_free_name(tn.model + "Column", taken),
+                    columns_annotation=f"Literal[{labels}]" if labels else "Never",
+                )
+            )
+        functions: list[ClientFunction] = []
+        for function in filter(rpc_callable, self.objects.functions):
+            args, returns, _result = self.names.functions[function.signature]
+            imports.add(("@database", args), ("@database", returns))
+            functions.append(ClientFunction(pytext.string_literal(function.name), args, returns))
+        return {
+            "imports": imports.lines(1),
+            "relations": relations,
+            "views": [r.name_literal for r in relations if r.insert is None],
+            "functions": functions,
+            "never": any(r.columns_annotation == "Never" for r in relations),
+            "overloads": len(relations) > 1 or len(functions) > 1,
+        }
 
 
 def _writable(table: ir.Table) -> tuple[ir.Column, ...]:

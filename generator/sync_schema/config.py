@@ -33,6 +33,7 @@ _TOP_KEYS: dict[str, type] = {
     "nullability": dict,
     "jsonb": dict,
     "supabase-shim": bool,
+    "client": bool,
 }
 _PROJECT_KEYS: dict[str, type] = {
     "db-url-env": str,
@@ -254,6 +255,7 @@ def load_settings(overrides: Overrides, cwd: Path | None = None) -> Settings:
             names=dict(naming),
             frozen_models=bool(section.get("frozen-models", False)),
             jsonb_schemas=jsonb_schemas,
+            client=bool(section.get("client", False)),
         ),
         project_id=project_id,
         statement_timeout_ms=int(timeout),

@@ -22,6 +22,7 @@ from sync_schema.errors import SyncSchemaError
 from sync_schema.format import RUFF_CONFIG, TreeFormatter, ruff_version
 from sync_schema.output import read_file, scan_tree
 from sync_schema.render import (
+    OPTIONAL_FILES,
     SCHEMA_JSON,
     Manifest,
     VersionInfo,
@@ -226,6 +227,8 @@ def inputs_fingerprint(settings: Settings) -> str:
         f.name: sorted(v) if isinstance(v, frozenset) else v
         for f in dataclasses.fields(settings.options)
         for v in [getattr(settings.options, f.name)]
+        # Left out while off: turning a new option on must not change existing trees' hashes.
+        if not (f.name == "client" and v is False)
     }
     facts = {
         "generator": __version__,
@@ -236,7 +239,13 @@ def inputs_fingerprint(settings: Settings) -> str:
         "nullability": settings.nullability,
     }
     digest = hashlib.sha256(ir.dumps(facts).encode("utf-8"))
+    left_out = {
+        f"{rel}.jinja" for rel, wanted in OPTIONAL_FILES.items() if not wanted(settings.options)
+    }
     for name, content in template_sources(settings.templates):
+        # The template of a file left out (client.py while `client` is off) decides nothing.
+        if name.partition(":")[2] in left_out:
+            continue
         digest.update(f"\0{name}\0".encode())
         digest.update(hashlib.sha256(content).digest())
     return digest.hexdigest()

@@ -58,7 +58,10 @@ PY_FILES: dict[str, str] = {
     "database/__init__.py": "database/__init__.py.jinja",
     "generated/__init__.py": "generated/__init__.py.jinja",
     "generated/fastapi/__init__.py": "generated/fastapi/__init__.py.jinja",
+    "client.py": "client.py.jinja",
 }
+#: Files a [tool.sync-schema] setting turns on: path -> whether the options ask for it.
+OPTIONAL_FILES: dict[str, Callable[[Options], bool]] = {"client.py": lambda o: o.client}
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +150,8 @@ def render_files(
     from jinja2 import TemplateError  # noqa: PLC0415  (loaded by environment())
 
     for rel, template in PY_FILES.items():
+        if rel in OPTIONAL_FILES and not OPTIONAL_FILES[rel](options):
+            continue
         for schema, package in names.packages.items():
             if package and rel in ROOT_ONLY_FILES:
                 continue
@@ -193,18 +198,21 @@ def _jsonb_files(
 
 
 #: Files only the root package has; every schema's subpackage has the others.
-ROOT_ONLY_FILES = frozenset({"schema_version.py", "json_types.py", "generated/fastapi/pg_types.py"})
+ROOT_ONLY_FILES = frozenset(
+    {"schema_version.py", "json_types.py", "generated/fastapi/pg_types.py", "client.py"}
+)
 _DATABASE_MODULES = ("entities", "functions", "relationships", "types", "views")
 
 
 def tree_paths(db: ir.Database, options: Options | None = None) -> list[str]:
     """Every Python file of the tree for `db`: the root's, each other schema's package, jsonb."""
-    paths = list(PY_FILES)
+    options = options or Options()
+    paths = [rel for rel in PY_FILES if rel not in OPTIONAL_FILES or OPTIONAL_FILES[rel](options)]
     for package in schema_packages(db.schemas).values():
         if package:
             prefix = package.replace(".", "/")
             paths += [prefix + rel for rel in PY_FILES if rel not in ROOT_ONLY_FILES]
-    columns = json_schema_columns(db, options or Options())
+    columns = json_schema_columns(db, options)
     if columns:
         for package in (JSONB_PACKAGE, JSONB_MODELS_PACKAGE):
             folder = package.replace(".", "/")
@@ -234,6 +242,8 @@ def _context(
         return {"version": version() if callable(version) else version}
     if rel == "enums.py":
         return builder.enums()
+    if rel == "client.py":
+        return builder.client()
     if rel == "generated/fastapi/__init__.py":
         return {"names": builder.model_exports()}
     if rel in ("json_types.py", "generated/__init__.py", "generated/fastapi/pg_types.py"):
