@@ -132,7 +132,12 @@ def test_failed_migration_reports_file_line_and_rolls_back_only_that_file(
     error = caught.value
     assert error.file == str(Path("migrations") / "0002_bad.sql")
     assert error.line == 4
-    assert error.pg_message == 'ERROR:  relation "public.missing_table" does not exist'
+    # Postgres' cursor context is kept, numbered by the file's lines.
+    assert error.pg_message == (
+        'ERROR:  relation "public.missing_table" does not exist\n'
+        "LINE 4: select * from public.missing_table;\n"
+        "                      ^"
+    )
     assert str(error) == f"migration failed at migrations/0002_bad.sql:4: {error.pg_message}"
     tables = _query(
         pg_server,

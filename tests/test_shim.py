@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -22,7 +23,7 @@ from typer.testing import CliRunner
 from sync_schema import pgserver
 from sync_schema.cli import app
 from sync_schema.config import Overrides, load_settings
-from sync_schema.errors import ConfigError, DatabaseError
+from sync_schema.errors import ConfigError, DatabaseError, MigrationError
 from sync_schema.pgserver import (
     EMULATED_EXTENSIONS_DIR,
     TempServer,
@@ -311,9 +312,10 @@ def test_a_shim_server_emulates_only_the_extensions_its_installation_lacks(
 ) -> None:
     missing = [n for n in emulated_extension_names() if not _has_real_extension(shim_server, n)]
 
+    names = ", ".join(f"'{name}'" for name in emulated_extension_names())
     available = shim_server.psql(
         "select name, coalesce(comment, '') from pg_available_extensions"
-        " where name in ('uuid-ossp', 'pgcrypto', 'pg_jsonschema') order by name"
+        f" where name in ({names}) order by name"
     )
 
     assert list(shim_server.emulated_extensions) == missing
@@ -375,7 +377,10 @@ def test_the_shim_creates_supabase_roles_schemas_tables_and_extensions(
         shim_db,
         "select string_agg(extname || '@' || extnamespace::regnamespace, ' ' order by extname)"
         " from pg_extension where extname <> 'plpgsql'",
-    ) == ("pgcrypto@extensions uuid-ossp@extensions")
+    ) == (
+        "pg_graphql@graphql pg_stat_statements@extensions pgcrypto@extensions"
+        " supabase_vault@vault uuid-ossp@extensions"
+    )
     assert _query(
         shim_server,
         shim_db,
@@ -771,3 +776,195 @@ def test_the_repos_migrations_generate_the_committed_tree_with_and_without_the_s
 
     assert with_shim.returncode == 0, with_shim.stdout + with_shim.stderr
     assert without.returncode == 0, without.stdout + without.stderr
+
+
+# --- Supabase's default extensions, as `supabase db dump` references them -----------------------
+
+
+DUMP_FIXTURE = Path(__file__).parent / "fixtures" / "supabase_dump" / "supabase" / "migrations"
+#: The extensions a Supabase dump creates, and the schema each ends up in (pg_cron's objects
+#: live in cron, pg_net's in net; their extension schemas are pg_catalog and extensions).
+DUMP_EXTENSIONS = {
+    "http": "extensions",
+    "pg_cron": "pg_catalog",
+    "pg_graphql": "graphql",
+    "pg_net": "extensions",
+    "pg_stat_statements": "extensions",
+    "pgcrypto": "extensions",
+    "pgjwt": "extensions",
+    "pgsodium": "pgsodium",
+    "supabase_vault": "vault",
+    "uuid-ossp": "extensions",
+}
+#: Schemas the stand-ins create or fill; nothing of theirs may reach schemas/.
+STAND_IN_SCHEMAS = ("cron", "net", "vault", "pgsodium", "graphql", "graphql_public")
+
+
+def _dump_project(tmp_path: Path) -> Path:
+    project = tmp_path / "dumped"
+    shutil.copytree(DUMP_FIXTURE, project / "supabase" / "migrations")
+    (project / "pyproject.toml").write_text("[tool.sync-schema]\n", encoding="utf-8")
+    return project
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+@pytest.mark.postgres
+def test_a_supabase_dump_with_the_default_extensions_applies_under_the_shim(
+    shim_server: TempServer, shim_db: str, tmp_path: Path
+) -> None:
+    migrations = _dump_project(tmp_path) / "supabase" / "migrations"
+
+    applied = apply_migrations(shim_db, migrations, pg_bin=shim_server.pg_bin)
+
+    assert len(applied) == 2
+    extensions = _query(
+        shim_server,
+        shim_db,
+        "select string_agg(extname || '@' || extnamespace::regnamespace, ' ' order by extname)"
+        " from pg_extension where extname <> 'plpgsql'",
+    )
+    assert extensions == " ".join(f"{n}@{s}" for n, s in sorted(DUMP_EXTENSIONS.items()))
+    # What the dump's follow-ups left behind, through the stand-ins' own objects.
+    assert _query(
+        shim_server,
+        shim_db,
+        "select string_agg(name || '=' || decrypted_secret, ' ' order by name)"
+        " from vault.decrypted_secrets",
+    ) == ("fn_key=not-a-real-key webhook_secret=not-a-real-secret")
+    assert _query(
+        shim_server,
+        shim_db,
+        "select string_agg(jobname || ' ' || schedule || ' ' || command, ';') from cron.job",
+    ) == ("nightly-report 30 2 * * * select public.order_totals()")
+    assert _query(
+        shim_server,
+        shim_db,
+        "select obj_description('public'::regnamespace),"
+        " pg_typeof(graphql.resolve('{ __typename }'))::text,"
+        " pg_typeof(graphql_public.graphql(query => '{ __typename }'))::text,"
+        " to_regclass('net._http_response') is not null,"
+        " to_regclass('pgsodium.key') is not null,"
+        " pg_typeof(net.http_get('https://example.invalid'))::text",
+    ) == ('@graphql({"inflect_names": true})|jsonb|jsonb|t|t|bigint')
+
+
+@pytest.mark.postgres
+def test_the_pgjwt_stand_in_signs_and_verifies_like_pgjwt(
+    shim_server: TempServer, shim_db: str
+) -> None:
+    _query(shim_server, shim_db, 'create extension if not exists "pgjwt" with schema extensions')
+    payload = '{"sub":"1234","role":"authenticated"}'
+
+    token = _query(shim_server, shim_db, f"select extensions.sign('{payload}', 'secret')")
+    verified = _query(
+        shim_server,
+        shim_db,
+        f"select header::text, payload::text, valid from extensions.verify('{token}', 'secret')",
+    )
+    forged = _query(
+        shim_server, shim_db, f"select valid from extensions.verify('{token}', 'other')"
+    )
+
+    signing_input = _b64url(b'{"alg":"HS256","typ":"JWT"}') + "." + _b64url(payload.encode())
+    signature = hmac.new(b"secret", signing_input.encode(), "sha256").digest()
+    assert token == signing_input + "." + _b64url(signature)
+    assert verified == f'{{"alg":"HS256","typ":"JWT"}}|{payload}|t'
+    assert forged == "f"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("pg_bin", BINS, ids=BIN_IDS)
+def test_generate_on_a_supabase_dump_exits_0_with_no_stand_in_object_in_schemas(
+    pg_bin: Path, tmp_path: Path
+) -> None:
+    project = _dump_project(tmp_path)
+
+    generated = _cli(project, pg_bin, "generate")
+    check = _cli(project, pg_bin, "check", "--full")
+
+    assert generated.returncode == 0, generated.stdout + generated.stderr
+    assert check.returncode == 0, check.stdout + check.stderr
+    snapshot = json.loads((project / "schemas" / "schema.json").read_text(encoding="utf-8"))
+    database = snapshot["database"]
+    assert database["schemas"] == ["public"]
+    assert {(t["schema"], t["name"]) for t in database["tables"]} == {("public", "orders")}
+    text = "\n".join(
+        p.read_text(encoding="utf-8") for p in (project / "schemas").rglob("*") if p.is_file()
+    )
+    for stand_in in (
+        "decrypted_secrets",
+        "job_run_details",
+        "http_request_queue",
+        "_http_response",
+        "http_header",
+        "graphql_public",
+        "valid_key",
+        "uuid_generate_v1mc",
+        "algorithm_sign",
+    ):
+        assert stand_in not in text, stand_in
+
+
+POSTGIS_MIGRATION = (
+    "-- supabase db dump\n"
+    'CREATE EXTENSION IF NOT EXISTS "postgis" WITH SCHEMA "extensions";\n'
+    'CREATE TABLE IF NOT EXISTS "public"."places" ("id" bigint NOT NULL,'
+    ' "location" "extensions"."geography"(Point, 4326));\n'
+)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("pg_bin", BINS, ids=BIN_IDS)
+def test_postgis_loads_where_installed_else_exit_2_names_it_and_the_way_out(
+    pg_bin: Path, tmp_path: Path
+) -> None:
+    project = tmp_path / "geo"
+    migrations = project / "supabase" / "migrations"
+    migrations.mkdir(parents=True)
+    (migrations / "20250101000000_remote_schema.sql").write_text(POSTGIS_MIGRATION)
+    (project / "pyproject.toml").write_text("[tool.sync-schema]\n", encoding="utf-8")
+
+    result = _cli(project, pg_bin, "generate")
+
+    if _has_real_extension(TempServer(pg_bin), "postgis"):
+        assert result.returncode == 0, result.stdout + result.stderr
+        return
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "20250101000000_remote_schema.sql:2" in result.stderr
+    assert 'extension "postgis"' in result.stderr
+    hint = result.stderr[result.stderr.index("hint: ") :]
+    assert "install postgis" in hint
+    assert "--db-url" in hint
+    assert "fix " not in hint
+    assert not (project / "schemas").exists()
+
+
+@pytest.mark.postgres
+def test_a_failing_migration_names_the_statements_first_line_and_keeps_postgres_context(
+    tmp_path: Path,
+) -> None:
+    migrations = tmp_path / "db" / "migrations"
+    migrations.mkdir(parents=True)
+    (migrations / "20250101000000_init.sql").write_text(
+        "-- a header comment\n" * 8
+        + "create table public.a (id int);\n"
+        + "\n"
+        + "create table public.b (\n"
+        + "    id int,\n"
+        + "    owner public.no_such_type\n"
+        + ");\n"
+    )
+
+    with pytest.raises(MigrationError) as error, embedded_database(migrations):
+        pass
+
+    assert error.value.line == 11
+    assert "20250101000000_init.sql:11:" in error.value.message
+    first, context, caret = error.value.pg_message.splitlines()
+    assert first == 'ERROR:  type "public.no_such_type" does not exist'
+    # Postgres numbers the statement's lines (LINE 3); the message numbers the file's.
+    assert context == "LINE 13:     owner public.no_such_type"
+    assert caret == " " * context.index("public.no_such_type") + "^"

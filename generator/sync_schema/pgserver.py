@@ -54,8 +54,17 @@ _START_WAIT_SECONDS = 60.0
 #: How long an immediate shutdown may take before pg_ctl (and then SIGKILL) takes over.
 _QUIT_WAIT_SECONDS = 10.0
 _PSQL_PREFIX = re.compile(r"^psql:(?P<file>.+?):(?P<line>\d+): (?P<message>.*)$")
-# DETAIL:, HINT:, CONTEXT: (or translations) follow the error line; "LINE 3: ..." does not match.
-_PSQL_FOLLOW_UP = re.compile(r"^\w+:  \S")
+# Postgres' cursor context after an error: "LINE 3: <text>", then a line with the caret.
+_PSQL_CONTEXT_LINE = re.compile(r"^LINE (?P<line>\d+): ")
+#: psql --echo-errors: the failing statement, as sent, after its error.
+_PSQL_STATEMENT = "STATEMENT:  "
+#: How the server says an extension is not installed (PostgreSQL 15 and older, and newer).
+_UNAVAILABLE_EXTENSION = re.compile(
+    r'extension "(?P<name>[^"]+)" is not available'
+    r'|could not open extension control file "(?:[^"]*/)?(?P<file>[^"/]+)\.control"'
+)
+#: Debian's package for an extension a Supabase dump creates, where it is not named after it.
+_DEBIAN_PACKAGES = {"postgis": "postgis-3"}
 _VERSION = re.compile(r"(\d+)(?:\.(\d+))?")
 #: What the Supabase platform provides before a project's first migration (see the README).
 SUPABASE_SHIM_SQL = Path(__file__).with_name("supabase_shim.sql")
@@ -237,21 +246,54 @@ def _client_env() -> dict[str, str]:
 
 def _psql_args(pg_bin: Path, dsn: str) -> list[str]:
     # -X: a user's ~/.psqlrc must not change how migrations run; -w: never prompt for a password.
-    return [str(pg_bin / "psql"), "-X", "-w", "-q", "-v", "ON_ERROR_STOP=1", "-d", dsn]
+    # -b: echo the failing statement, so that its error can name the line the statement starts.
+    return [str(pg_bin / "psql"), "-X", "-w", "-q", "-b", "-v", "ON_ERROR_STOP=1", "-d", dsn]
 
 
 def _psql_error(stderr: str) -> tuple[int | None, str]:
-    """Return (line, message) for the failing statement in psql's stderr."""
+    """Return (line, message) for the failing statement in psql's stderr.
+
+    psql names the line where the statement ends; with the statement it echoes (-b), the line
+    is the one where the statement starts, and Postgres' "LINE n:" context, kept with its
+    caret, is renumbered from a line of the statement to a line of the file.
+    """
     lines = stderr.splitlines()
-    # With ON_ERROR_STOP the error is the last prefixed line; earlier ones are warnings.
+    end = len(lines)
+    start_line: int | None = None
     for index in range(len(lines) - 1, -1, -1):
+        match = _PSQL_PREFIX.match(lines[index])
+        if match is not None and match.group("message").startswith(_PSQL_STATEMENT):
+            # psql sends a statement from its first token (leading comments and blank lines
+            # dropped) and numbers it by the line it ends on.
+            newlines = len(lines) - 1 - index
+            start_line = int(match.group("line")) - newlines
+            end = index
+            break
+    # With ON_ERROR_STOP the error is the last prefixed line; earlier ones are warnings.
+    for index in range(end - 1, -1, -1):
         match = _PSQL_PREFIX.match(lines[index])
         if match is None:
             continue
-        message = [match.group("message")]
-        message += [ln for ln in lines[index + 1 :] if _PSQL_FOLLOW_UP.match(ln)]
-        return int(match.group("line")), "\n".join(message)
+        line = int(match.group("line")) if start_line is None else start_line
+        context = lines[index + 1 : end]
+        if start_line is not None:
+            _renumber_context(context, start_line)
+        return line, "\n".join([match.group("message"), *context])
     return None, _tail(stderr, 5) or "psql failed without a message"
+
+
+def _renumber_context(context: list[str], start_line: int) -> None:
+    """Turn each "LINE n: ..." of a statement into the file's line, shifting its caret line."""
+    for offset, text in enumerate(context):
+        cursor = _PSQL_CONTEXT_LINE.match(text)
+        if cursor is None:
+            continue
+        label = f"LINE {start_line + int(cursor.group('line')) - 1}: "
+        context[offset] = label + text[cursor.end() :]
+        caret = offset + 1
+        if caret < len(context) and context[caret].strip() == "^":
+            padding = len(context[caret]) - 1 + len(label) - len(cursor.group())
+            context[caret] = " " * max(padding, 0) + "^"
 
 
 def _owner_ids(user: str) -> tuple[int, int]:
@@ -873,8 +915,30 @@ def _apply(
                 hint="check that the database is running and reachable",
             )
         line, message = _psql_error(result.stderr)
-        raise MigrationError(file=_display_path(file), line=line, pg_message=message)
+        error = MigrationError(file=_display_path(file), line=line, pg_message=message)
+        unavailable = _UNAVAILABLE_EXTENSION.search(message)
+        if unavailable is not None:
+            # Supabase's own dump is not the file to fix: the server lacks the extension.
+            name = unavailable.group("name") or unavailable.group("file")
+            error.hint = _missing_extension_hint(name, pg_bin)
+        raise error
     return files
+
+
+def _missing_extension_hint(name: str, pg_bin: Path) -> str:
+    """What to do when the server that applies the migrations has no extension `name`."""
+    package = _DEBIAN_PACKAGES.get(name, name.replace("_", "-"))
+    try:
+        major = TempServer(pg_bin).major_version
+        debian = f" (on Debian: apt-get install postgresql-{major}-{package})"
+    except DatabaseError:
+        debian = ""
+    return (
+        f'the PostgreSQL in {pg_bin} has no extension "{name}", which sync-schema cannot'
+        f" stand in for: install {name} for that server{debian}, set {PG_BIN_ENV} to the bin"
+        f" directory of a PostgreSQL that has {name}, or point --db-url at a database that"
+        " has it"
+    )
 
 
 def is_supabase_migrations(migrations_dir: Path) -> bool:

@@ -17,7 +17,14 @@ BEGIN
             ('authenticated', 'NOLOGIN NOINHERIT'),
             ('service_role', 'NOLOGIN NOINHERIT BYPASSRLS'),
             ('supabase_admin', 'NOLOGIN CREATEROLE CREATEDB REPLICATION BYPASSRLS'),
-            ('authenticator', 'NOLOGIN NOINHERIT')
+            ('authenticator', 'NOLOGIN NOINHERIT'),
+            ('dashboard_user', 'NOLOGIN CREATEROLE CREATEDB REPLICATION'),
+            ('supabase_auth_admin', 'NOLOGIN NOINHERIT CREATEROLE'),
+            ('supabase_storage_admin', 'NOLOGIN NOINHERIT CREATEROLE'),
+            -- pgsodium's own roles, which dumps may grant to.
+            ('pgsodium_keyiduser', 'NOLOGIN'),
+            ('pgsodium_keyholder', 'NOLOGIN'),
+            ('pgsodium_keymaker', 'NOLOGIN')
         ) AS roles (name, options)
     LOOP
         IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = r.name) THEN
@@ -33,6 +40,11 @@ GRANT anon, authenticated, service_role TO authenticator;
 CREATE SCHEMA IF NOT EXISTS extensions;
 CREATE SCHEMA IF NOT EXISTS auth AUTHORIZATION supabase_admin;
 CREATE SCHEMA IF NOT EXISTS storage AUTHORIZATION supabase_admin;
+-- Schemas a Supabase project has before its first migration and that `supabase db dump`
+-- leaves out, while its `create extension ... with schema graphql` (or vault) needs them.
+CREATE SCHEMA IF NOT EXISTS graphql AUTHORIZATION supabase_admin;
+CREATE SCHEMA IF NOT EXISTS graphql_public AUTHORIZATION supabase_admin;
+CREATE SCHEMA IF NOT EXISTS vault AUTHORIZATION supabase_admin;
 
 -- As on Supabase: unqualified uuid_generate_v4(), crypt() etc. resolve in extensions.
 DO $shim$
@@ -44,24 +56,58 @@ END
 $shim$;
 SET search_path TO "$user", public, extensions;
 
--- Supabase preinstalls these two; the real extension when the server has it, else the SQL
--- emulation that sync-schema provides, else none (a migration needing it then names its line).
+-- Supabase preinstalls these; the real extension when the server has it, else the SQL
+-- emulation that sync-schema provides (supabase_extensions/), else none (a migration needing
+-- it then names its line). The others a dump creates (pgsodium, pgjwt, pg_cron, pg_net, http)
+-- come the same way, real or emulated, when its CREATE EXTENSION runs.
 DO $shim$
 DECLARE
-    ext text;
+    r record;
 BEGIN
-    FOREACH ext IN ARRAY ARRAY['uuid-ossp', 'pgcrypto'] LOOP
-        IF EXISTS (SELECT FROM pg_catalog.pg_available_extensions WHERE name = ext) THEN
-            EXECUTE format('CREATE EXTENSION IF NOT EXISTS %I WITH SCHEMA extensions', ext);
+    FOR r IN
+        SELECT * FROM (VALUES
+            ('uuid-ossp', 'extensions'),
+            ('pgcrypto', 'extensions'),
+            ('pg_stat_statements', 'extensions'),
+            ('pg_graphql', 'graphql'),
+            ('supabase_vault', 'vault')
+        ) AS extensions (name, schema)
+    LOOP
+        IF EXISTS (SELECT FROM pg_catalog.pg_available_extensions WHERE name = r.name) THEN
+            EXECUTE format('CREATE EXTENSION IF NOT EXISTS %I WITH SCHEMA %I', r.name, r.schema);
         END IF;
     END LOOP;
 END
 $shim$;
 
+-- The GraphQL endpoint's entry point, which Supabase creates next to pg_graphql. PL/pgSQL, so
+-- it exists even where pg_graphql does not; it answers through graphql.resolve() when called.
+CREATE OR REPLACE FUNCTION graphql_public.graphql(
+    "operationName" text DEFAULT NULL,
+    query text DEFAULT NULL,
+    variables jsonb DEFAULT NULL,
+    extensions jsonb DEFAULT NULL
+) RETURNS jsonb
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    RETURN graphql.resolve(
+        query => query,
+        variables => coalesce(variables, '{}'),
+        "operationName" => "operationName",
+        extensions => extensions
+    );
+END
+$$;
+
 -- The API roles reach public, and get every privilege on what postgres creates there:
 -- row level security, not grants, is what guards a Supabase table.
 GRANT USAGE ON SCHEMA public, extensions TO postgres, anon, authenticated, service_role;
 GRANT USAGE ON SCHEMA auth, storage TO postgres, anon, authenticated, service_role;
+GRANT USAGE ON SCHEMA graphql, graphql_public TO postgres, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION graphql_public.graphql(text, text, jsonb, jsonb)
+    TO postgres, anon, authenticated, service_role;
+GRANT USAGE ON SCHEMA vault TO postgres, service_role;
 GRANT ALL ON SCHEMA auth, storage TO postgres;
 ALTER DEFAULT PRIVILEGES IN SCHEMA public
     GRANT ALL ON TABLES TO postgres, anon, authenticated, service_role;
