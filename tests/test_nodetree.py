@@ -23,7 +23,20 @@ def test_parse_reads_nodes_lists_nulls_escapes_and_two_valued_fields() -> None:
     assert node["l"] == ['"c\\ d"', '"e"f"']
     assert node["b"] == ["b", "1", "2"]
     assert node["v"] is None
-    assert node["c"] == ["4", ["1", "0"]]
+    assert node["c"] == ["4", "[", "1", "0", "]"]  # Const's datum bytes: never read
+
+
+@pytest.mark.parametrize("alias", ["[", "]", "a[", "]]", ":expr", ":resno", ":x"])
+def test_a_string_field_holding_a_bracket_or_a_colon_word_is_one_value(alias: str) -> None:
+    # outToken escapes neither brackets nor a leading colon: Postgres's reader knows the field
+    # holds one token, and so must this one, whether it builds the field or skips it.
+    text = f"({{TARGETENTRY :expr {{VAR :varno 1}} :resno 1 :resname {alias} :resjunk false}})"
+
+    for fields in (None, frozenset({"expr", "varno", "resno", "resjunk"})):
+        (node,) = nodetree.parse(text, fields)
+        assert node["expr"] == {"_": "VAR", "varno": "1"}
+        assert (node["resno"], node["resjunk"]) == ("1", "false")
+    assert nodetree.parse(text)[0]["resname"] == alias
 
 
 def test_parse_skips_fields_it_is_not_asked_for() -> None:
@@ -116,7 +129,8 @@ def test_a_view_alias_with_an_unbalanced_quote_is_introspected(fresh_db: str) ->
     with psycopg.connect(fresh_db, autocommit=True) as conn:
         conn.execute(
             "CREATE TABLE t (a int NOT NULL, b text);"
-            'CREATE VIEW v AS SELECT a AS "amount[""usd", b AS "c 0 d", a AS "x\\y z" FROM t'
+            'CREATE VIEW v AS SELECT a AS "amount[""usd", b AS "c 0 d", a AS "x\\y z" FROM t;'
+            'CREATE VIEW w AS SELECT a AS "[", a AS "]", a AS ":expr", a AS ":resno" FROM t'
         )
 
     view = introspect(fresh_db).table("public", "v")
@@ -124,3 +138,6 @@ def test_a_view_alias_with_an_unbalanced_quote_is_introspected(fresh_db: str) ->
     assert view is not None
     nullable = {c.name: c.nullable for c in view.columns}
     assert nullable == {'amount["usd': False, "c 0 d": True, "x\\y z": False}
+    brackets = introspect(fresh_db).table("public", "w")
+    assert brackets is not None
+    assert [c.nullable for c in brackets.columns] == [False] * 4

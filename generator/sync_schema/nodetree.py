@@ -27,8 +27,7 @@ class NodeTreeError(ValueError):
 # The tokenizer follows Postgres's pg_strtok (read.c): a token ends at an unescaped space, tab
 # or newline, or at one of ( ) { }, each a token of its own; a backslash escapes the next
 # character. Quotes are not special (outToken never escapes a quote inside a token), so a
-# column alias such as `amount["usd` is one plain token. `[` and `]` are only ever written as
-# tokens of their own ("[ 1 0 0 0 ]").
+# column alias such as `amount["usd` is one plain token, and so are `[` and `]`.
 _SPECIAL = re.compile(r"[ \t\n(){}\\]")
 # Without a backslash a token is a run of one character class: one linear findall.
 _PLAIN_TOKENS = re.compile(r"[(){}]|[^ \t\n(){}]+")
@@ -105,37 +104,41 @@ def _value(tokens: list[str], i: int, fields: frozenset[str] | None) -> tuple[An
                 i = _skip_field(tokens, i)
                 continue
             values = []
-            # Most fields hold one value; Const's ":constvalue 4 [ 1 0 0 0 ]" holds two.
-            while not tokens[i].startswith(":") and tokens[i] != "}":
+            # Every field writes at least one value, which may itself start with ":" (an alias
+            # such as `:expr`: outToken does not escape a colon). Const's ":constvalue 4
+            # [ 1 0 0 0 ]" writes more than one.
+            while tokens[i] != "}" and not (values and tokens[i].startswith(":")):
                 value, i = _value(tokens, i, fields)
                 values.append(value)
             node[name] = values[0] if len(values) == 1 else (values or None)
         return node, i + 1
-    if item in ("(", "["):
-        close = ")" if item == "(" else "]"
+    if item == "(":
         items: list[Any] = []
         i += 1
-        while tokens[i] != close:
+        while tokens[i] != ")":
             item, i = _value(tokens, i, fields)
             items.append(item)
         return items, i + 1
     if item == "<>":
         return None, i + 1
+    # Anything else is one plain token; `[` and `]` too, which only Const's datum bytes use as
+    # brackets (read by no one here) and which an alias may be on its own.
     return item, i + 1
 
 
 def _skip_field(tokens: list[str], i: int) -> int:
     """The index of the next field name (or closing brace) of the current node."""
     depth = 0
+    start = i
     while True:
         token = tokens[i]
-        if token in ("{", "(", "["):
+        if token in ("{", "("):
             depth += 1
-        elif token in ("}", ")", "]"):
+        elif token in ("}", ")"):
             if depth == 0:
                 return i
             depth -= 1
-        elif depth == 0 and token.startswith(":"):
+        elif depth == 0 and token.startswith(":") and i > start:
             return i
         i += 1
 
