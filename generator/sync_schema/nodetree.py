@@ -103,7 +103,7 @@ def _value(tokens: list[str], i: int, fields: frozenset[str] | None) -> tuple[An
             if fields is not None and name not in fields:
                 i = _skip_field(tokens, i)
                 continue
-            values = []
+            values: list[Any] = []
             # Every field writes at least one value, which may itself start with ":" (an alias
             # such as `:expr`: outToken does not escape a colon). Const's ":constvalue 4
             # [ 1 0 0 0 ]" writes more than one.
