@@ -1376,3 +1376,18 @@ def test_a_typed_jsonb_class_name_survives_datamodel_code_generator(load: Loader
     )
     assert model.model_dump()["ver2_0"] == {"a": "x"}
     assert "ver2_0" in tree.entities.TRow.__annotations__
+
+
+def test_a_module_holding_only_a_body_alias_is_laid_out_as_isort_wants() -> None:
+    # Found by the fuzz: with no Args class before it, the alias sat two blank lines below the
+    # imports, and `ruff check --select I` refused the tree.
+    body = ir.Function("public", "ingest", (ir.FunctionArg("", jsonb()),), int4())
+    files = build(dataclasses.replace(NORMAL_DB, functions=(body,)))
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "ruff"), "check", "--isolated", "--select", "I", "-"],
+        input=files["database/functions.py"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout
