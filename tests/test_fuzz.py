@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from psycopg import sql
 
 from sync_schema import ir
-from sync_schema.codemodel import Names, Options, decide_names, rpc_callable
+from sync_schema.codemodel import Names, Options, decide_names, rpc_callable, takes_body
 from sync_schema.config import Overrides, load_settings
 from sync_schema.introspect import introspect
 from sync_schema.output import write_tree
@@ -291,8 +291,12 @@ def _check_functions(
     ) == Counter((f.name, tuple(a[0] or "" for a in f.arguments)) for f in schema.functions)
     for function in filter(rpc_callable, found):
         args, returns, result = names.functions[function.signature]
-        inputs = [a.name for a in function.arguments if a.mode in INPUT_MODES]
-        assert list(getattr(functions, args).__annotations__) == inputs
+        if takes_body(function):
+            # PostgREST hands the whole request body to the one unnamed json argument.
+            assert getattr(functions, args).__name__ == "Json"
+        else:
+            inputs = [a.name for a in function.arguments if a.mode in INPUT_MODES]
+            assert list(getattr(functions, args).__annotations__) == inputs
         assert hasattr(functions, returns)
         if function.return_columns:
             real = [c.name for c in function.return_columns]
