@@ -19,6 +19,7 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 
 from sync_schema import forked, ir, report
+from sync_schema.cli import commit_message
 from sync_schema.config import Settings
 from sync_schema.drift import Change, Detail, SchemaSync, Severity, format_change, sort_changes
 from sync_schema.output import TreeDiff
@@ -713,6 +714,15 @@ def test_update_commit_makes_one_commit_listing_the_changes_then_none(
     assert second.returncode == 0, second.stderr
     assert "Nothing to commit" in second.stdout
     assert git(repo, cli, "rev-list", "--count", "HEAD").strip() == "3"
+
+
+def test_the_first_commit_says_first_generation_not_no_schema_change() -> None:
+    first = commit_message([], first=True)
+    later = commit_message([])
+
+    assert "- first generation: no previous snapshot to compare with\n" in first
+    assert "no schema change" not in first
+    assert "- regenerated files (no schema change)\n" in later
 
 
 # --- extending SchemaSync ----------------------------------------------------------------------

@@ -604,7 +604,11 @@ def generate_cmd(
                 verb = "deleted" if path in tree.removed and path not in tree.added else "updated"
                 console.out(f"  {verb} {_display(settings.out / path)}")
         if commit:
-            _commit(settings, changes, console, breaks=found.call_sites if found else 0)
+            _commit(
+                settings,
+                commit_message(changes, found.call_sites if found else 0, first=previous is None),
+                console,
+            )
         return EXIT_IN_SYNC
 
     _run(action)
@@ -897,7 +901,7 @@ def _unified(out: Path, new_files: dict[str, str]) -> list[str]:
     return lines
 
 
-def commit_message(changes: list[Change], breaks: int = 0) -> str:
+def commit_message(changes: list[Change], breaks: int = 0, *, first: bool = False) -> str:
     """`chore(schemas): sync with database`, one line per change, `Breaks: N call sites`."""
     lines = ["chore(schemas): sync with database", ""]
     for change in changes:
@@ -906,14 +910,16 @@ def commit_message(changes: list[Change], breaks: int = 0) -> str:
         lines.append(
             f"- [{change.severity.name}] {change.kind} {change.display_name}: {change.change}{suffix}"
         )
-    if not changes:
+    if first:
+        lines.append("- first generation: no previous snapshot to compare with")
+    elif not changes:
         lines.append("- regenerated files (no schema change)")
     if breaks:
         lines += ["", f"Breaks: {report.plural(breaks, 'call site')}"]
     return "\n".join(lines) + "\n"
 
 
-def _commit(settings: Settings, changes: list[Change], console: Console, breaks: int = 0) -> None:
+def _commit(settings: Settings, message: str, console: Console) -> None:
     def git(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             ["git", *args], cwd=settings.root, capture_output=True, text=True, check=False
@@ -929,7 +935,7 @@ def _commit(settings: Settings, changes: list[Change], console: Console, breaks:
     if git("diff", "--cached", "--quiet", "--", out).returncode == 0:
         console.out("Nothing to commit: the package is unchanged.")
         return
-    result = git("commit", "--quiet", "-m", commit_message(changes, breaks), "--", out)
+    result = git("commit", "--quiet", "-m", message, "--", out)
     if result.returncode != 0:
         raise SyncSchemaError(
             f"git commit failed: {result.stderr.strip()}",
