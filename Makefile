@@ -58,6 +58,7 @@ schema-sync-push: $(STAMP)
 # Measurements, not tests: big schemas on the embedded server (see tests/benchmarks/).
 bench: $(STAMP)
 	$(BIN)/python -m tests.benchmarks.run --sizes big10,big1000,big5000 --runs 5 --json bench-results.json
+	$(BIN)/python -m tests.benchmarks.fastcheck --runs 5
 
 bench-peers: $(STAMP)
 	$(BIN)/python -m tests.benchmarks.peers --runs 5 --json bench-peers.json

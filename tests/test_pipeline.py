@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sync_schema import forked, ir, pipeline
+from sync_schema import fingerprint, forked, ir, pipeline
 from sync_schema.config import Overrides, Settings, load_settings
 from sync_schema.ir import Database
 from sync_schema.output import write_tree
@@ -103,3 +103,31 @@ def test_a_stage_inside_another_counts_once_as_itself(monkeypatch: pytest.Monkey
         pass
 
     assert stats.stages == {"hash": 2.0, "render": 8.0}
+
+
+_HEAD = '{\n"db_hash": "x",\n'
+_TAIL = '"files": {\n},\n"database": {}\n}\n'
+
+
+def _schema_json(line: str | None, body_extra: str = "") -> str:
+    body = _HEAD + body_extra + _TAIL
+    return fingerprint.with_source(body, line)
+
+
+def test_generate_from_a_live_database_keeps_the_fingerprint_only_for_an_unchanged_body() -> None:
+    line = fingerprint.source_line("f" * 64, _HEAD + _TAIL)
+    kept = pipeline.with_fresh_source({SCHEMA_JSON: _schema_json(line)}, pipeline.Stats())
+    assert kept[SCHEMA_JSON] == _schema_json(line)
+    changed = {SCHEMA_JSON: _schema_json(line, '"schema_version": 2,\n')}
+    dropped = pipeline.with_fresh_source(changed, pipeline.Stats())
+    assert fingerprint.split(dropped[SCHEMA_JSON])[1] is None
+
+
+def test_generate_from_migrations_writes_the_fingerprint_of_the_new_body() -> None:
+    stale = fingerprint.source_line("0" * 64, "old body")
+    files = pipeline.with_fresh_source(
+        {SCHEMA_JSON: _schema_json(stale)}, pipeline.Stats(source="a" * 64)
+    )
+    body, line = fingerprint.split(files[SCHEMA_JSON])
+    assert body == _HEAD + _TAIL
+    assert line == fingerprint.source_line("a" * 64, body)

@@ -34,7 +34,9 @@ from sync_schema.pipeline import (
     load_database,
     read_snapshot_file,
     semantic_changes,
+    source_proves_current,
     tree_is_current,
+    with_fresh_source,
 )
 
 EXIT_IN_SYNC, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2
@@ -580,6 +582,7 @@ def generate_cmd(
         request = _impact_request(settings, impact, app_dir, commit=commit)
         stats = Stats()
         db, previous, files = _load(settings, console, stats, verbose)
+        files = with_fresh_source(files, stats)
         # Without a previous snapshot every object is new: a count says more than a list.
         changes = _changes(settings, previous, db) if previous is not None else []
         # Before the write: the type check compares the committed package with the new one.
@@ -667,6 +670,12 @@ def check_cmd(
     def action(console: Console) -> int:
         settings = load_settings(overrides)
         request = _impact_request(settings, impact, app_dir)
+        if not (full or hash_only) and request is None and source_proves_current(settings):
+            console.secrets = _secrets(settings)
+            if verbose:
+                console.err("source fingerprint matches schema.json: no server started")
+            console.out(f"{_display(settings.out)}/ is in sync with the {settings.source_label}.")
+            return EXIT_IN_SYNC
         stats = Stats()
         db, previous = _introspect(settings, console, stats)
         if hash_only:

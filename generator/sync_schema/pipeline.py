@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sync_schema import __version__, forked, ir, jsonschema
+from sync_schema import __version__, fingerprint, forked, ir, jsonschema
 from sync_schema.codemodel import Names, decide_names, name_lock
-from sync_schema.config import Settings
+from sync_schema.config import Overrides, Settings, load_settings
 from sync_schema.drift import Change, SchemaSync
 from sync_schema.errors import SyncSchemaError
 from sync_schema.format import RUFF_CONFIG, TreeFormatter, ruff_version
@@ -43,6 +43,8 @@ class Stats:
     queries: int = 0
     query_seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    #: the migrations fingerprint of the database loaded (None: a live one, or flags in use)
+    source: str | None = None
     _inner: list[float] = field(default_factory=list)  # time of stages nested in open ones
 
     @contextmanager
@@ -63,7 +65,7 @@ class Stats:
 class Snapshot:
     """The committed tree's schema.json: version facts, manifest, and its IR decoded on use."""
 
-    __slots__ = ("_data", "_database", "manifest", "names", "version")
+    __slots__ = ("_data", "_database", "manifest", "names", "source", "version")
 
     def __init__(
         self,
@@ -78,6 +80,8 @@ class Snapshot:
         self.names = names
         self._database = database if isinstance(database, ir.Database) else None
         self._data = database if isinstance(database, dict) else None
+        #: schema.json's `source` line as written (None: none), see fingerprint.py
+        self.source: str | None = None
 
     @property
     def schemas(self) -> tuple[str, ...]:
@@ -125,6 +129,9 @@ def load_database(
     from sync_schema import introspect  # noqa: PLC0415 - psycopg costs import time; load on use
 
     stats = stats if stats is not None else Stats()
+    # Before the server reads the migrations: an edit made meanwhile then fails to match.
+    plain = plain_source(settings)
+    stats.source = fingerprint.compute(plain) if plain is not None else None
     log = introspect.QueryLog()
     with ExitStack() as stack:
         dsn = settings.db_url
@@ -152,6 +159,52 @@ def load_database(
     stats.stages["introspect"] -= log.build_seconds
     stats.stages["build IR"] = stats.stages.get("build IR", 0.0) + log.build_seconds
     return db
+
+
+def plain_source(settings: Settings) -> fingerprint.Plain | None:
+    """The plain check's paths when `settings` are exactly a plain run's from migrations.
+
+    Only then does schema.json record a fingerprint: `python -m sync_schema check` computes
+    it from the same paths without resolving the settings (see fingerprint.py).
+    """
+    if settings.db_url is not None:
+        return None
+    plain = fingerprint.Plain.here()
+    if plain is None:
+        return None
+    try:
+        if load_settings(Overrides()) != settings:
+            return None
+    except SyncSchemaError:
+        return None
+    if (plain.out, plain.migrations, plain.templates) != (
+        settings.out,
+        settings.migrations,
+        settings.templates,
+    ):
+        return None
+    return plain
+
+
+def source_proves_current(settings: Settings) -> bool:
+    """Whether the recorded fingerprint and hashes prove --out current, with no server."""
+    plain = plain_source(settings)
+    return plain is not None and fingerprint.proves_in_sync(plain)
+
+
+def with_fresh_source(files: dict[str, str], stats: Stats) -> dict[str, str]:
+    """The tree generate writes: schema.json's `source` line for the database just loaded.
+
+    From migrations, their fingerprint; from a live database, the committed line only when
+    the rest of schema.json is unchanged (the line still describes that same tree).
+    """
+    body, kept = fingerprint.split(files[SCHEMA_JSON])
+    line = None
+    if stats.source is not None:
+        line = fingerprint.source_line(stats.source, body)
+    elif kept is not None and fingerprint.recorded_body(kept) == fingerprint.body_digest(body):
+        line = kept
+    return {**files, SCHEMA_JSON: fingerprint.with_source(body, line)}
 
 
 def apply_nullability(db: ir.Database, overrides: Mapping[str, bool]) -> ir.Database:
@@ -186,13 +239,16 @@ def read_snapshot_file(out: Path) -> Snapshot | None:
         raw = read_file(out, SCHEMA_JSON)  # never a FIFO's or a symlink's
         if raw is None:
             return None
-        version, data, manifest, names = read_snapshot(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        version, data, manifest, names = read_snapshot(text)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise SyncSchemaError(
             f"cannot read {path}: {exc}",
             hint=f"restore it from git (git checkout -- {path}) or delete it to start a new history",
         ) from None
-    return Snapshot(version, data, manifest, names)
+    snapshot = Snapshot(version, data, manifest, names)
+    snapshot.source = fingerprint.split(text)[1]
+    return snapshot
 
 
 def decide_tree_names(settings: Settings, db: ir.Database, previous: Snapshot | None) -> Names:
@@ -281,7 +337,9 @@ def tree_is_current(
         version = next_version(previous.version, db_hash, now())
         lock = name_lock(decide_tree_names(settings, db, previous))
         expected = snapshot_json(parts, version, manifest, lock)
-        return on_disk[SCHEMA_JSON] == expected.encode("utf-8")
+        # The `source` line is a record of the inputs, not output: comparisons leave it out.
+        committed = fingerprint.split(on_disk[SCHEMA_JSON].decode("utf-8", "replace"))[0]
+        return committed == expected
 
 
 def build_files(
@@ -354,7 +412,10 @@ def build_files(
     parts, info = hashed[0]
     with stats.stage("hash"):
         manifest = Manifest.of(files, inputs_fingerprint(settings))
-        files[SCHEMA_JSON] = snapshot_json(parts, info, manifest, name_lock(names))
+        text = snapshot_json(parts, info, manifest, name_lock(names))
+    # The committed `source` line, kept: comparisons ignore it; generate writes a fresh one
+    # (with_fresh_source).
+    files[SCHEMA_JSON] = fingerprint.with_source(text, previous.source if previous else None)
     return files
 
 
