@@ -318,13 +318,20 @@ class SchemaSync:
             if before == after or key not in objects:
                 continue
             kind, schema, name = objects[key]
-            suffixes = _LOCK_SUFFIXES["VIEW" if kind == "VIEW" else key.partition(" ")[0]]
             c = _Collector()
-            entries = [Entry(before + s, before + s, after + s) for s in suffixes]
-            items = [f"{e.old} -> {e.new}" for e in entries]
-            c.add(Severity.HIGH, DetailKind.CLASS_NAMES_CHANGED, items, entries)
+            self._class_names(c, key, key, kind)
             changes.append(Change(kind, schema, name, "modified", Severity.HIGH, tuple(c.details)))
         return changes
+
+    def _class_names(self, c: _Collector, old_key: str, new_key: str, kind: str) -> None:
+        """The classes an object's generated names move from and to, when both locks know it."""
+        before, after = self.local_names.get(old_key), self.db_names.get(new_key)
+        if before is None or after is None or before == after:
+            return
+        suffixes = _LOCK_SUFFIXES["VIEW" if kind == "VIEW" else new_key.partition(" ")[0]]
+        entries = [Entry(before + s, before + s, after + s) for s in suffixes]
+        items = [f"{e.old} -> {e.new}" for e in entries]
+        c.add(Severity.HIGH, DetailKind.CLASS_NAMES_CHANGED, items, entries)
 
     # -- schemas ------------------------------------------------------------------------------
     def compare_schema_names(self) -> list[Change]:
@@ -376,13 +383,17 @@ class SchemaSync:
         changes: list[Change] = []
         for a, b in self.table_renames():
             del old[a.qualified_name], new[b.qualified_name]
+            c = _Collector()
+            kind = _table_kind(b)
+            self._class_names(c, f"table {a.qualified_name}", f"table {b.qualified_name}", kind)
             changes.append(
                 Change(
-                    _table_kind(b),
+                    kind,
                     b.schema,
                     b.name,
                     "renamed",
                     Severity.HIGH,
+                    tuple(c.details),
                     renamed_from=a.name,
                     guess=True,
                 )
@@ -618,7 +629,11 @@ class SchemaSync:
         new = _by_name(self.db_schema.functions)
         changes: list[Change] = []
         for (schema, before), (_schema, after) in _function_renames(old, new):
-            del old[(schema, before)], new[(schema, after)]
+            a_overloads, b_overloads = old.pop((schema, before)), new.pop((schema, after))
+            c = _Collector()
+            if len(a_overloads) == len(b_overloads) == 1:
+                keys = (f"function {f.signature}" for f in (*a_overloads, *b_overloads))
+                self._class_names(c, next(keys), next(keys), "FUNCTION")
             changes.append(
                 Change(
                     "FUNCTION",
@@ -626,6 +641,7 @@ class SchemaSync:
                     after,
                     "renamed",
                     Severity.HIGH,
+                    tuple(c.details),
                     renamed_from=before,
                     guess=True,
                 )
