@@ -64,6 +64,7 @@ class DetailKind(enum.StrEnum):
     CLASS_NAMES_CHANGED = "class_names_changed"
     RENAMED_COLUMNS = "renamed_columns"
     RENAMED_VALUES = "renamed_values"
+    MEMBER_NAMES_CHANGED = "member_names_changed"
 
 
 #: How each kind of detail is shown.
@@ -108,6 +109,7 @@ LABELS: dict[DetailKind, str] = {
     DetailKind.CLASS_NAMES_CHANGED: "Class names changed",
     DetailKind.RENAMED_COLUMNS: "Renamed columns",
     DetailKind.RENAMED_VALUES: "Renamed values",
+    DetailKind.MEMBER_NAMES_CHANGED: "Member names changed",
 }
 
 #: How a rename inferred from the shape of two objects is marked, in every format.
@@ -305,6 +307,7 @@ class SchemaSync:
             *self.compare_composite_types(),
             *self.compare_domains(),
             *self.compare_class_names(),
+            *self.compare_member_names(),
         ]
         return sort_changes(changes)
 
@@ -321,6 +324,24 @@ class SchemaSync:
             c = _Collector()
             self._class_names(c, key, key, kind)
             changes.append(Change(kind, schema, name, "modified", Severity.HIGH, tuple(c.details)))
+        return changes
+
+    def compare_member_names(self) -> list[Change]:
+        """Enum members of an unchanged label under another name: `Status.X` code breaks."""
+        changes: list[Change] = []
+        for e in self.db_schema.enums:
+            entries = []
+            for label in e.labels:
+                key = f"member {e.qualified_name}.{label}"
+                before, after = self.local_names.get(key), self.db_names.get(key)
+                if before is not None and after is not None and before != after:
+                    cls = self.db_names.get(f"enum {e.qualified_name}", e.name)
+                    entries.append(Entry(label, f"{cls}.{before}", f"{cls}.{after}"))
+            if entries:
+                c = _Collector()
+                items = [f"{x.old} -> {x.new}" for x in entries]
+                c.add(Severity.HIGH, DetailKind.MEMBER_NAMES_CHANGED, items, entries)
+                changes += _modified("ENUM", e.schema, e.name, c)
         return changes
 
     def _class_names(self, c: _Collector, old_key: str, new_key: str, kind: str) -> None:
