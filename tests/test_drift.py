@@ -1002,3 +1002,26 @@ def test_an_enum_value_gone_while_more_came_is_not_read_as_a_rename() -> None:
     (change,) = SchemaSync(BASE, with_enum_labels("active", "x", "y", "archived")).compare_schemas()
 
     assert [d.label for d in change.details] == ["Added values", "Removed values"]
+
+
+def test_checks_and_generated_columns_that_follow_a_renamed_column_are_no_change() -> None:
+    old = table(
+        "t",
+        col("id", INTEGER),
+        col("priority", INTEGER),
+        col("double", INTEGER, generated="stored", generation_expression="(priority * 2)"),
+        check_constraints=(ir.CheckConstraint("t_priority", "CHECK ((priority >= 1))"),),
+    )
+    new = table(
+        "t",
+        col("id", INTEGER),
+        col("rank", INTEGER),
+        col("double", INTEGER, generated="stored", generation_expression="(rank * 2)"),
+        check_constraints=(ir.CheckConstraint("t_priority", "CHECK ((rank >= 1))"),),
+    )
+
+    (change,) = SchemaSync(database(old), database(new)).compare_schemas()
+
+    assert [(d.label, d.items) for d in change.details] == [
+        ("Renamed columns", ("priority -> rank (guess)",))
+    ]

@@ -990,15 +990,48 @@ def _column_renames(a: ir.Table, b: ir.Table) -> dict[str, str]:
     )
 
 
+#: A plain identifier as Postgres prints it in an expression (quoted ones need their quotes).
+_IDENTIFIER = re.compile(r'"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*')
+
+
+def _renamed_in_text(expression: str, renamed: Mapping[str, str]) -> str:
+    """An expression as Postgres prints it after the renames: its column references follow
+    (only to compare it with the new one; literals that spell a name are changed too)."""
+
+    def swap(found: re.Match[str]) -> str:
+        word = found[0]
+        name = word[1:-1].replace('""', '"') if word.startswith('"') else word
+        if name not in renamed:
+            return word
+        new = renamed[name]
+        return (
+            new if re.fullmatch(r"[a-z_][a-z0-9_$]*", new) else '"' + new.replace('"', '""') + '"'
+        )
+
+    return _IDENTIFIER.sub(swap, expression)
+
+
 def _with_renamed_columns(t: ir.Table, renamed: Mapping[str, str]) -> ir.Table:
     """t with renamed columns under their new names, in its columns and its constraints."""
 
     def names(columns: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(renamed.get(n, n) for n in columns)
 
+    def column(c: ir.Column) -> ir.Column:
+        expression = c.generation_expression
+        return dataclasses.replace(
+            c,
+            name=renamed.get(c.name, c.name),
+            generation_expression=_renamed_in_text(expression, renamed) if expression else None,
+        )
+
     return dataclasses.replace(
         t,
-        columns=tuple(dataclasses.replace(c, name=renamed.get(c.name, c.name)) for c in t.columns),
+        columns=tuple(column(c) for c in t.columns),
+        check_constraints=tuple(
+            dataclasses.replace(x, definition=_renamed_in_text(x.definition, renamed))
+            for x in t.check_constraints
+        ),
         primary_key=(
             dataclasses.replace(t.primary_key, columns=names(t.primary_key.columns))
             if t.primary_key
