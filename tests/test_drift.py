@@ -124,6 +124,20 @@ def with_column(base: ir.Table, name: str, **changes: Any) -> ir.Table:
     return dataclasses.replace(base, columns=columns)
 
 
+def renamed_column(base: ir.Table, old: str, new: str) -> ir.Table:
+    return dataclasses.replace(
+        base,
+        columns=tuple(
+            dataclasses.replace(c, name=new) if c.name == old else c for c in base.columns
+        ),
+    )
+
+
+def renamed_table(db: ir.Database, old: str, new: str) -> ir.Database:
+    tables = tuple(dataclasses.replace(t, name=new) if t.name == old else t for t in db.tables)
+    return dataclasses.replace(db, tables=tables)
+
+
 def with_attribute(base: ir.CompositeType, name: str, **changes: Any) -> ir.CompositeType:
     attributes = tuple(
         dataclasses.replace(a, **changes) if a.name == name else a for a in base.attributes
@@ -619,6 +633,38 @@ RULES = [
         id="domain-base-type-changed-high",
     ),
     pytest.param(
+        BASE,
+        renamed_table(BASE, "projects", "initiatives"),
+        ("HIGH", "TABLE", "initiatives", "renamed"),
+        None,
+        None,
+        id="table-renamed-high",
+    ),
+    pytest.param(
+        BASE,
+        with_table(BASE, renamed_column(ORGS, "billing_email", "invoice_email")),
+        ("HIGH", "TABLE", "organizations", "modified"),
+        "Renamed columns",
+        ("billing_email -> invoice_email (guess)",),
+        id="column-renamed-high",
+    ),
+    pytest.param(
+        BASE,
+        with_enum_labels("draft", "live", "archived"),
+        ("HIGH", "ENUM", "project_status", "modified"),
+        "Renamed values",
+        ("active -> live (guess)",),
+        id="enum-value-renamed-high",
+    ),
+    pytest.param(
+        BASE,
+        dataclasses.replace(BASE, functions=(func("count_projects", UUID),)),
+        ("HIGH", "FUNCTION", "count_projects", "renamed"),
+        None,
+        None,
+        id="function-renamed-high",
+    ),
+    pytest.param(
         dataclasses.replace(BASE, schemas=("public", "billing")),
         BASE,
         ("CRITICAL", "SCHEMA", "billing", "removed"),
@@ -855,3 +901,127 @@ def test_a_default_with_another_value_is_still_a_change(old: str | None, new: st
     (change,) = SchemaSync(before, after).compare_schemas()
     assert [d.kind for d in change.details] == [DetailKind.DEFAULTS_CHANGED]
     assert change.details[0].entries == (Entry("billing_email", old, new),)
+
+
+# --- renames -----------------------------------------------------------------------------------
+
+
+def test_a_renamed_table_is_one_rename_shown_as_a_guess_in_text_and_json() -> None:
+    new = renamed_table(BASE, "projects", "initiatives")
+
+    (change,) = SchemaSync(BASE, new).compare_schemas()
+
+    assert format_change(change) == [
+        "[HIGH] TABLE: initiatives",
+        "  Change: renamed projects -> initiatives (guess)",
+    ]
+    assert change.to_json()["renamed_from"] == "projects"
+    assert change.to_json()["guess"] is True
+
+
+def test_a_foreign_key_to_a_renamed_table_is_not_reported_as_retargeted() -> None:
+    moved_fk = dataclasses.replace(ORG_FK, target_table="accounts")
+    projects = dataclasses.replace(PROJECTS, foreign_keys=(moved_fk,))
+    new = renamed_table(with_table(BASE, projects), "organizations", "accounts")
+
+    changes = SchemaSync(BASE, new).compare_schemas()
+
+    assert [(c.name, c.summary) for c in changes] == [
+        ("accounts", "renamed organizations -> accounts (guess)")
+    ]
+
+
+def test_a_renamed_key_column_is_not_a_primary_key_or_foreign_key_change() -> None:
+    renamed = dataclasses.replace(
+        renamed_column(PROJECTS, "organization_id", "org_id"),
+        foreign_keys=(dataclasses.replace(ORG_FK, columns=("org_id",)),),
+        unique_constraints=(ir.UniqueConstraint("projects_name_key", ("org_id",)),),
+    )
+
+    (change,) = SchemaSync(BASE, with_table(BASE, renamed)).compare_schemas()
+
+    assert [(d.label, d.items) for d in change.details] == [
+        ("Renamed columns", ("organization_id -> org_id (guess)",))
+    ]
+    (entry,) = change.details[0].entries
+    assert entry == Entry("organization_id", "organization_id", "org_id", guess=True)
+    assert entry.to_json() == {
+        "name": "organization_id",
+        "old": "organization_id",
+        "new": "org_id",
+        "guess": True,
+    }
+
+
+def test_a_column_replaced_by_one_of_another_type_is_removed_and_added_not_renamed() -> None:
+    replaced = with_column(renamed_column(ORGS, "billing_email", "seats"), "seats", type=INTEGER)
+
+    (change,) = SchemaSync(BASE, with_table(BASE, replaced)).compare_schemas()
+
+    assert [d.label for d in change.details] == ["Added columns", "Removed columns"]
+
+
+def test_a_column_renamed_after_another_was_dropped_is_matched_by_its_place() -> None:
+    old = table("t", col("id", INTEGER), col("a"), col("b", nullable=True), col("c"))
+    new = table("t", col("id", INTEGER), col("b2", nullable=True), col("c"))
+
+    (change,) = SchemaSync(database(old), database(new)).compare_schemas()
+
+    assert [(d.label, d.items) for d in change.details] == [
+        ("Renamed columns", ("b -> b2 (guess)",)),
+        ("Removed columns", ("a",)),
+    ]
+
+
+def test_two_look_alike_tables_gone_and_two_new_are_not_paired_by_chance() -> None:
+    old = database(table("a", col("id", INTEGER)), table("b", col("id", INTEGER)))
+    new = database(table("c", col("id", INTEGER)), table("d", col("id", INTEGER)))
+
+    changes = SchemaSync(old, new).compare_schemas()
+
+    assert sorted((c.name, c.change) for c in changes) == [
+        ("a", "removed"),
+        ("b", "removed"),
+        ("c", "added"),
+        ("d", "added"),
+    ]
+
+
+def test_a_function_renamed_with_another_signature_is_not_a_rename() -> None:
+    new = dataclasses.replace(BASE, functions=(func("count_projects", UUID, INTEGER),))
+
+    changes = SchemaSync(BASE, new).compare_schemas()
+
+    assert sorted((c.name, c.change) for c in changes) == [
+        ("count_projects", "added"),
+        ("project_count", "removed"),
+    ]
+
+
+def test_an_enum_value_gone_while_more_came_is_not_read_as_a_rename() -> None:
+    (change,) = SchemaSync(BASE, with_enum_labels("active", "x", "y", "archived")).compare_schemas()
+
+    assert [d.label for d in change.details] == ["Added values", "Removed values"]
+
+
+def test_checks_and_generated_columns_that_follow_a_renamed_column_are_no_change() -> None:
+    old = table(
+        "t",
+        col("id", INTEGER),
+        col("priority", INTEGER),
+        col("double", INTEGER, generated="stored", generation_expression="(priority * 2)"),
+        check_constraints=(ir.CheckConstraint("t_priority", "CHECK ((priority >= 1))"),),
+    )
+    new = table(
+        "t",
+        col("id", INTEGER),
+        col("rank", INTEGER),
+        col("double", INTEGER, generated="stored", generation_expression="(rank * 2)"),
+        check_constraints=(ir.CheckConstraint("t_priority", "CHECK ((rank >= 1))"),),
+    )
+
+    (change,) = SchemaSync(database(old), database(new)).compare_schemas()
+
+    assert [(d.label, d.items) for d in change.details] == [
+        ("Renamed columns", ("priority -> rank (guess)",))
+    ]

@@ -141,3 +141,46 @@ def test_the_guard_accepts_a_matching_database_from_an_app_with_its_own_time_zon
         assert shown.fetchone() == ("America/New_York", "SQL, DMY")
         assert conn.info.timezone.key == "America/New_York"
     assert _check_hash_only(fresh_db, package, env={"PGOPTIONS": APP_SESSION}).returncode == 0
+
+
+def _small_package(dsn: str, tmp_path: Path, pyproject: str = "[tool.sync-schema]\n") -> Path:
+    """A package of public.users (and whatever the test created before), generated now."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("create table public.users (id int primary key, email text not null)")
+    (tmp_path / "pyproject.toml").write_text(pyproject, encoding="utf-8")
+    out = tmp_path / "guarded_schemas"
+    _generate(dsn, out)
+    return out
+
+
+def test_the_guard_keeps_the_locked_names_when_a_colliding_table_is_added(
+    fresh_db: str, tmp_path: Path
+) -> None:
+    # [naming] is the project's, not the app's: the guard reads the names from the lock alone.
+    package = _small_package(
+        fresh_db, tmp_path, '[tool.sync-schema.naming]\n"public.users" = "Account"\n'
+    )
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute(
+            'create table public."user" (id int primary key); create table public.account (id int primary key)'
+        )
+
+    drift = live_changes(fresh_db, package=package)
+
+    assert drift is not None
+    assert [(c.name, c.change) for c in drift.changes] == [("account", "added"), ("user", "added")]
+    assert "Class names changed" not in str(drift)
+
+
+def test_the_guard_names_the_classes_a_renamed_table_moves_to(
+    fresh_db: str, tmp_path: Path
+) -> None:
+    package = _small_package(fresh_db, tmp_path)
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("alter table public.users rename to members")
+
+    drift = live_changes(fresh_db, package=package)
+
+    assert drift is not None
+    assert "[HIGH] TABLE: members\n  Change: renamed users -> members (guess)\n" in str(drift)
+    assert "  Class names changed: UserRow -> MemberRow, UserInsert -> MemberInsert" in str(drift)

@@ -149,6 +149,74 @@ def test_an_added_object_that_takes_a_class_name_renames_the_old_class() -> None
     assert all(t.kind == "class" for t in targets)
 
 
+def _renamed_column(table: ir.Table, old: str, new: str) -> ir.Table:
+    """The table after ALTER TABLE ... RENAME COLUMN: its constraints follow the column."""
+
+    def names(columns: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(new if n == old else n for n in columns)
+
+    return dataclasses.replace(
+        table,
+        columns=tuple(
+            dataclasses.replace(c, name=new) if c.name == old else c for c in table.columns
+        ),
+        unique_constraints=tuple(
+            dataclasses.replace(u, columns=names(u.columns)) for u in table.unique_constraints
+        ),
+    )
+
+
+def test_renames_point_at_the_old_names_and_say_the_new_ones() -> None:
+    # profiles -> people (nothing references it by a key the snapshot follows... except FKs,
+    # which Postgres retargets), organizations.slug -> handle, project_status 'on_hold' -> 'paused'.
+    renamed_db = _edit(
+        OLD_DB,
+        enums={
+            "public.project_status": lambda e: dataclasses.replace(
+                e, labels=tuple("paused" if x == "on_hold" else x for x in e.labels)
+            )
+        },
+        tables={"public.organizations": lambda t: _renamed_column(t, "slug", "handle")},
+    )
+    people = dataclasses.replace(OLD_DB.table("public", "profiles"), name="people")  # type: ignore[type-var]
+    renamed_db = dataclasses.replace(
+        renamed_db,
+        tables=tuple(
+            people
+            if t.name == "profiles"
+            else dataclasses.replace(
+                t,
+                foreign_keys=tuple(
+                    dataclasses.replace(fk, target_table="people")
+                    if fk.target_table == "profiles"
+                    else fk
+                    for fk in t.foreign_keys
+                ),
+            )
+            for t in renamed_db.tables
+        ),
+    ).sorted()
+    changes = SchemaSync(OLD_DB, renamed_db).compare_schemas()
+    targets = impact.targets_for(
+        changes, impact.generated_names(OLD_DB), impact.generated_names(renamed_db)
+    )
+
+    assert {(t.display, t.reason) for t in targets} == {
+        (
+            "ProjectStatus.ON_HOLD",
+            "value 'on_hold' renamed to 'paused': ProjectStatus.PAUSED (guess)",
+        ),
+        *(
+            (f"{td}['slug']", "column renamed to 'handle' (guess)")
+            for td in ("OrganizationRow", "OrganizationInsert", "OrganizationUpdate")
+        ),
+        *(
+            (f"Profile{s}", f"renamed to Person{s} (guess)")
+            for s in ("Row", "Insert", "Update", "", "Insert", "Update")
+        ),
+    }
+
+
 def test_a_change_that_breaks_no_name_gives_no_target() -> None:
     comment_only = Change(
         "TABLE", "public", "projects", "modified", Severity.LOW,

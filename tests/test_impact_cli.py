@@ -376,3 +376,110 @@ def test_impact_on_a_missing_app_dir_exits_2_with_a_hint_before_any_work(
     assert_error_with_hint(result)
     assert "--app-dir" in result.stderr
     assert not (cli.cwd / "schemas").exists()
+
+
+# --- renames -------------------------------------------------------------------------------------
+
+RENAMES = """\
+alter table public.requirements rename to work_items;
+alter table public.organizations rename column billing_email to invoice_email;
+alter type public.project_status rename value 'on_hold' to 'paused';
+"""
+RENAMED_TABLE = "[HIGH] TABLE: work_items"
+
+
+def requirement_row_lines(app_root: Path) -> list[tuple[str, int]]:
+    """Every app line that spells RequirementRow, the class of the renamed table."""
+    return [
+        (f"{APP}/{path.relative_to(app_root).as_posix()}", number)
+        for path in sorted(app_root.rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if re.search(r"\bRequirementRow\b", line)
+    ]
+
+
+@pytest.fixture
+def renamed(tmp_path: Path, pg_server: TempServer, fresh_db: str) -> tuple[Cli, list[str]]:
+    """The example project generated, then a table, a column and an enum value renamed."""
+    cli = make_cli(tmp_path / "project")
+    copy_app(cli.cwd)
+    run_migrations(pg_server, fresh_db, *sorted(MIGRATIONS.glob("*.sql")), scratch=tmp_path)
+    args = ["--db-url", fresh_db, "--out", "schemas"]
+    generated = cli("generate", *args)
+    assert generated.returncode == 0, generated.stderr
+    migration = tmp_path / "20990102000000_renames.sql"
+    migration.write_text(RENAMES, encoding="utf-8")
+    run_migrations(pg_server, fresh_db, migration, scratch=tmp_path)
+    return cli, args
+
+
+@pytest.mark.postgres
+def test_renames_are_shown_as_renames_with_the_app_lines_of_the_old_names(
+    renamed: tuple[Cli, list[str]],
+) -> None:
+    cli, args = renamed
+    app = cli.cwd / APP
+
+    result = cli("diff", "--impact", "--app-dir", APP, *args)
+
+    assert result.returncode == 1, result.stderr
+    out = result.stdout
+    assert f"{RENAMED_TABLE}\n  Change: renamed requirements -> work_items (guess)\n" in out
+    # Postgres follows the rename in the keys that reference the table: no change there.
+    assert "Foreign keys" not in out
+    assert (
+        f"{ORGS}\n  Change: modified\n  Renamed columns: billing_email -> invoice_email (guess)\n"
+    ) in out
+    assert f"{ENUM}\n  Change: modified\n  Renamed values: on_hold -> paused (guess)\n" in out
+    # Nothing else: a rename is not a removal plus an addition.
+    assert "Removed" not in out
+    assert "Added" not in out
+    expected = expected_lines(app)
+    assert listed(out, "used") == {
+        RENAMED_TABLE: requirement_row_lines(app),
+        ORGS: expected[ORGS],
+        ENUM: expected[ENUM],
+    }
+    # The classes move with the table: the change says to which names.
+    assert (
+        "  Class names changed: RequirementRow -> WorkItemRow, RequirementInsert -> "
+        "WorkItemInsert, RequirementUpdate -> WorkItemUpdate, Requirement -> WorkItem\n"
+    ) in out
+
+
+@pytest.mark.postgres
+def test_renames_are_marked_as_guesses_in_json_and_the_github_report(
+    renamed: tuple[Cli, list[str]],
+) -> None:
+    cli, args = renamed
+
+    diff = cli("diff", "--impact", "--app-dir", APP, "--format", "json", *args)
+    report = cli("report", "--impact", "--app-dir", APP, "--format", "github", *args)
+    check = cli("check", *args)
+
+    document = json.loads(diff.stdout)
+    table = next(c for c in document["changes"] if c["name"] == "work_items")
+    assert (table["change"], table["renamed_from"], table["guess"]) == (
+        "renamed",
+        "requirements",
+        True,
+    )
+    assert {i["reason"] for i in table["impact"]} == {"renamed to WorkItemRow (guess)"}
+    orgs = next(c for c in document["changes"] if c["name"] == "organizations")
+    assert {i["reason"] for i in orgs["impact"]} == {"column renamed to 'invoice_email' (guess)"}
+    enum = next(c for c in document["changes"] if c["name"] == "project_status")
+    assert {i["reason"] for i in enum["impact"]} == {
+        "value 'on_hold' renamed to 'paused': ProjectStatus.PAUSED (guess)"
+    }
+    (entry,) = orgs["details"][0]["entries"]
+    assert entry == {
+        "name": "billing_email",
+        "old": "billing_email",
+        "new": "invoice_email",
+        "guess": True,
+    }
+    assert report.returncode == 1, report.stderr
+    assert "`work_items`** (renamed requirements -> work_items (guess))" in report.stdout
+    assert "`billing_email -> invoice_email (guess)`" in report.stdout
+    assert check.returncode == 1
+    assert "Change: renamed requirements -> work_items (guess)" in check.stdout

@@ -141,6 +141,40 @@ def test_a_table_row_type_record_follows_its_locked_table() -> None:
     assert names.tables["public.tag"].row == "Tag2Row"
 
 
+def members(db: ir.Database, lock: dict[str, str] | None = None) -> dict[str, str]:
+    names = decide_names(db, Options(), lock)
+    (enum,) = db.enums
+    return dict(zip(enum.labels, names.members[enum.qualified_name], strict=True))
+
+
+def test_an_added_label_whose_member_name_collides_takes_the_suffix() -> None:
+    # `on-hold` added BEFORE `on_hold` sorts first: without the lock it would take ON_HOLD.
+    before = database(ir.Enum("public", "status", ("active", "on_hold")))
+    after = database(ir.Enum("public", "status", ("active", "on-hold", "on_hold")))
+    lock = lock_of(before)
+
+    assert members(after) == {"active": "ACTIVE", "on-hold": "ON_HOLD", "on_hold": "ON_HOLD_2"}
+    assert members(after, lock) == {
+        "active": "ACTIVE",
+        "on_hold": "ON_HOLD",
+        "on-hold": "ON_HOLD_2",
+    }
+    assert lock["member public.status.on_hold"] == "ON_HOLD"
+
+
+def test_a_member_naming_override_wins_over_the_member_lock() -> None:
+    db = database(ir.Enum("public", "status", ("active", "on_hold")))
+    lock = lock_of(db)
+
+    names = decide_names(db, Options(names={"public.status.on_hold": "PAUSED"}), lock)
+    (change,) = SchemaSync(db, db, local_names=lock, db_names=name_lock(names)).compare_schemas()
+
+    assert names.members["public.status"] == ("ACTIVE", "PAUSED")
+    # Code that spells Status.ON_HOLD breaks: diff says so, HIGH.
+    assert (change.kind, change.name, change.severity) == ("ENUM", "status", Severity.HIGH)
+    assert change.details[0].items == ("Status.ON_HOLD -> Status.PAUSED",)
+
+
 def test_the_lock_is_recorded_in_schema_json_and_read_back() -> None:
     db = database(USERS, USER, F_INT)
     lock = lock_of(db)

@@ -917,7 +917,7 @@ def commit_message(changes: list[Change], breaks: int = 0, *, first: bool = Fals
         details = "; ".join(f"{d.label}: {', '.join(d.items)}" for d in change.details)
         suffix = f" ({details})" if details else ""
         lines.append(
-            f"- [{change.severity.name}] {change.kind} {change.display_name}: {change.change}{suffix}"
+            f"- [{change.severity.name}] {change.kind} {change.display_name}: {change.summary}{suffix}"
         )
     if first:
         lines.append("- first generation: no previous snapshot to compare with")

@@ -178,6 +178,8 @@ class Names:
 
     enums: dict[str, tuple[str, str]] = field(default_factory=dict)
     members: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: "member schema.enum.label" -> member name, the enum members' part of the lock
+    member_lock: dict[str, str] = field(default_factory=dict)
     tables: dict[str, TableNames] = field(default_factory=dict)
     #: qualified composite type name -> class name (TypedDict and Pydantic model alike)
     composites: dict[str, str] = field(default_factory=dict)
@@ -335,7 +337,7 @@ def decide_names(db: ir.Database, options: Options, lock: NameLock | None = None
     """
     taken: set[str] = {*naming.BUILTIN_NAMES, *_TEMPLATE_NAMES}
     names = Names(packages=schema_packages(db.schemas))
-    slots = _slots(db, options, names)
+    slots = _slots(db, options, names, lock)
     if lock is None:
         for slot in slots:
             slot.place(_free_group(_known(slot), slot.suffixes, taken))
@@ -370,6 +372,7 @@ def name_lock(names: Names) -> dict[str, str]:
         for sig, (args, _returns, _result) in names.functions.items()
     )
     lock.update((f"jsonb {key}", cls) for key, (_module, cls) in names.jsonb.items())
+    lock.update(names.member_lock)
     return dict(sorted(lock.items()))
 
 
@@ -382,17 +385,23 @@ def _known(slot: _Slot) -> str:
 def _follows(locked: str, slot: _Slot) -> bool:
     """Whether a locked base is the object's wanted name, or that name with a number."""
     wanted = slot.wanted()
-    return (
-        wanted is not None
-        and re.fullmatch(re.escape(wanted) + r"(?:[2-9]|[1-9]\d+)?", locked) is not None
-    )
+    return wanted is not None and _follows_name(locked, wanted)
+
+
+def _follows_name(locked: str, wanted: str, sep: str = "") -> bool:
+    """Whether `locked` is `wanted`, or `wanted` numbered as find_free_name numbers it."""
+    stem = wanted[: -len(sep)] if sep and wanted.endswith(sep) else wanted
+    numbered = re.escape(stem) + re.escape(sep) + r"(?:[2-9]|[1-9]\d+)"
+    return locked == wanted or re.fullmatch(numbered, locked) is not None
 
 
 def _taken(base: str, suffixes: tuple[str, ...], taken: set[str]) -> bool:
     return any(base + s in taken for s in suffixes)
 
 
-def _slots(db: ir.Database, options: Options, names: Names) -> list[_Slot]:
+def _slots(
+    db: ir.Database, options: Options, names: Names, lock: NameLock | None = None
+) -> list[_Slot]:
     """Every object to name, in the order names are placed without a lock."""
     slots: list[_Slot] = []
     primary = primary_schema(db.schemas)
@@ -415,7 +424,7 @@ def _slots(db: ir.Database, options: Options, names: Names) -> list[_Slot]:
                 _const(wanted),
                 ("", "Value"),
                 override is not None,
-                functools.partial(_place_enum, names, options, enum),
+                functools.partial(_place_enum, names, options, lock, enum),
             )
         )
     for table in _primary_first(db.tables, primary):
@@ -478,16 +487,31 @@ def _record_name(names: Names, qualified: str) -> str | None:
     return None if table_names is None else table_names.model + "Record"
 
 
-def _place_enum(names: Names, options: Options, enum: ir.Enum, cls: str) -> None:
+def _place_enum(
+    names: Names, options: Options, lock: NameLock | None, enum: ir.Enum, cls: str
+) -> None:
     names.enums[enum.qualified_name] = (cls, cls + "Value")
+    keys = [f"{enum.qualified_name}.{label}" for label in enum.labels]
+    wanted = [
+        options.names.get(key) or naming.enum_member_name(label)
+        for key, label in zip(keys, enum.labels, strict=True)
+    ]
+    placed: list[str | None] = [None] * len(keys)
     used: set[str] = set()
-    names.members[enum.qualified_name] = tuple(
-        naming.find_free_name(
-            options.names.get(f"{enum.qualified_name}.{label}") or naming.enum_member_name(label),
-            used,
-            sep="_",
-        )
-        for label in enum.labels
+    # Locked members keep their names first (while they still follow the wanted name: a
+    # changed override wins), so a new label that collides gets the suffix.
+    for i, key in enumerate(keys):
+        locked = (lock or {}).get(f"member {key}")
+        if locked is not None and locked not in used and _follows_name(locked, wanted[i], "_"):
+            placed[i] = locked
+            used.add(locked)
+    members = tuple(
+        done if done is not None else naming.find_free_name(want, used, sep="_")
+        for done, want in zip(placed, wanted, strict=True)
+    )
+    names.members[enum.qualified_name] = members
+    names.member_lock.update(
+        (f"member {key}", member) for key, member in zip(keys, members, strict=True)
     )
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, get_args
+from typing import Any, TypeVar, get_args
 
 from sync_schema import ir, jsonschema, typemap
 
@@ -61,6 +62,9 @@ class DetailKind(enum.StrEnum):
     CHANGED_TYPES = "changed_types"
     CHANGED_TYPES_SAME_PYTHON_TYPES = "changed_types_same_python_types"
     CLASS_NAMES_CHANGED = "class_names_changed"
+    RENAMED_COLUMNS = "renamed_columns"
+    RENAMED_VALUES = "renamed_values"
+    MEMBER_NAMES_CHANGED = "member_names_changed"
 
 
 #: How each kind of detail is shown.
@@ -103,7 +107,13 @@ LABELS: dict[DetailKind, str] = {
     DetailKind.CHANGED_TYPES: "Changed types",
     DetailKind.CHANGED_TYPES_SAME_PYTHON_TYPES: "Changed types (same Python types)",
     DetailKind.CLASS_NAMES_CHANGED: "Class names changed",
+    DetailKind.RENAMED_COLUMNS: "Renamed columns",
+    DetailKind.RENAMED_VALUES: "Renamed values",
+    DetailKind.MEMBER_NAMES_CHANGED: "Member names changed",
 }
+
+#: How a rename inferred from the shape of two objects is marked, in every format.
+GUESS = "guess"
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +123,15 @@ class Entry:
     name: str
     old: str | None = None
     new: str | None = None
+    #: a rename inferred from position and shape, not proven by a catalog identity
+    guess: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """`name`, `old`, `new`, and `guess` on an inferred rename."""
+        out: dict[str, Any] = {"name": self.name, "old": self.old, "new": self.new}
+        if self.guess:
+            out["guess"] = True
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,9 +163,21 @@ class Change:
     kind: str  # SCHEMA, ENUM, TABLE, VIEW, FUNCTION, COMPOSITE TYPE, DOMAIN
     schema: str
     name: str
-    change: str  # added | removed | modified
+    change: str  # added | removed | modified | renamed
     severity: Severity
     details: tuple[Detail, ...] = ()
+    #: for a rename, the old name (`name` is the new one)
+    renamed_from: str | None = None
+    #: the rename is inferred from position and shape (no catalog identity proves it)
+    guess: bool = False
+
+    @property
+    def summary(self) -> str:
+        """What happened: `added`, ..., or `renamed users -> members (guess)`."""
+        if self.renamed_from is None:
+            return self.change
+        mark = f" ({GUESS})" if self.guess else ""
+        return f"renamed {self.renamed_from} -> {self.name}{mark}"
 
     @property
     def display_name(self) -> str:
@@ -157,23 +188,27 @@ class Change:
 
     def to_json(self) -> dict[str, Any]:
         """The stable machine-readable form."""
-        return {
+        out: dict[str, Any] = {
             "severity": self.severity.name,
             "object_type": self.kind,
             "schema": self.schema,
             "name": self.name,
             "change": self.change,
-            "details": [
-                {
-                    "severity": d.severity.name,
-                    "what": d.label,
-                    "kind": d.kind.value if d.kind else None,
-                    "items": list(d.items),
-                    "entries": [{"name": e.name, "old": e.old, "new": e.new} for e in d.entries],
-                }
-                for d in self.details
-            ],
         }
+        if self.renamed_from is not None:
+            out["renamed_from"] = self.renamed_from
+            out["guess"] = self.guess
+        out["details"] = [
+            {
+                "severity": d.severity.name,
+                "what": d.label,
+                "kind": d.kind.value if d.kind else None,
+                "items": list(d.items),
+                "entries": [e.to_json() for e in d.entries],
+            }
+            for d in self.details
+        ]
+        return out
 
 
 #: The suffixes an object's classes add to its locked base, by lock key kind (and for views).
@@ -257,6 +292,10 @@ class SchemaSync:
         self.local_names = local_names or {}
         self.db_names = db_names or {}
         self._mappers: dict[tuple[int, str], typemap.TypeMapper] = {}
+        #: old qualified name -> (old, new) of renamed tables, and old qualified name -> (new
+        #: name, renamed columns) of every table that still exists; filled on first use
+        self._renamed_tables: dict[str, tuple[ir.Table, ir.Table]] | None = None
+        self._renamed_columns: dict[str, tuple[str, dict[str, str]]] = {}
 
     def compare_schemas(self) -> list[Change]:
         """Every change, most severe first."""
@@ -268,6 +307,7 @@ class SchemaSync:
             *self.compare_composite_types(),
             *self.compare_domains(),
             *self.compare_class_names(),
+            *self.compare_member_names(),
         ]
         return sort_changes(changes)
 
@@ -281,13 +321,38 @@ class SchemaSync:
             if before == after or key not in objects:
                 continue
             kind, schema, name = objects[key]
-            suffixes = _LOCK_SUFFIXES["VIEW" if kind == "VIEW" else key.partition(" ")[0]]
             c = _Collector()
-            entries = [Entry(before + s, before + s, after + s) for s in suffixes]
-            items = [f"{e.old} -> {e.new}" for e in entries]
-            c.add(Severity.HIGH, DetailKind.CLASS_NAMES_CHANGED, items, entries)
+            self._class_names(c, key, key, kind)
             changes.append(Change(kind, schema, name, "modified", Severity.HIGH, tuple(c.details)))
         return changes
+
+    def compare_member_names(self) -> list[Change]:
+        """Enum members of an unchanged label under another name: `Status.X` code breaks."""
+        changes: list[Change] = []
+        for e in self.db_schema.enums:
+            entries = []
+            for label in e.labels:
+                key = f"member {e.qualified_name}.{label}"
+                before, after = self.local_names.get(key), self.db_names.get(key)
+                if before is not None and after is not None and before != after:
+                    cls = self.db_names.get(f"enum {e.qualified_name}", e.name)
+                    entries.append(Entry(label, f"{cls}.{before}", f"{cls}.{after}"))
+            if entries:
+                c = _Collector()
+                items = [f"{x.old} -> {x.new}" for x in entries]
+                c.add(Severity.HIGH, DetailKind.MEMBER_NAMES_CHANGED, items, entries)
+                changes += _modified("ENUM", e.schema, e.name, c)
+        return changes
+
+    def _class_names(self, c: _Collector, old_key: str, new_key: str, kind: str) -> None:
+        """The classes an object's generated names move from and to, when both locks know it."""
+        before, after = self.local_names.get(old_key), self.db_names.get(new_key)
+        if before is None or after is None or before == after:
+            return
+        suffixes = _LOCK_SUFFIXES["VIEW" if kind == "VIEW" else new_key.partition(" ")[0]]
+        entries = [Entry(before + s, before + s, after + s) for s in suffixes]
+        items = [f"{e.old} -> {e.new}" for e in entries]
+        c.add(Severity.HIGH, DetailKind.CLASS_NAMES_CHANGED, items, entries)
 
     # -- schemas ------------------------------------------------------------------------------
     def compare_schema_names(self) -> list[Change]:
@@ -306,6 +371,18 @@ class SchemaSync:
         for key in sorted(old.keys() & new.keys()):
             a, b = old[key], new[key]
             c = _Collector()
+            # ALTER TYPE ... RENAME VALUE keeps the label's place in the sort order and the
+            # number of labels; a label gone while others came is read as a replacement.
+            renamed = (
+                _renamed_in_place(a.labels, b.labels, lambda _x, _y: True, anywhere=True)
+                if len(a.labels) == len(b.labels)
+                else {}
+            )
+            if renamed:
+                entries = [Entry(x, x, y, guess=True) for x, y in renamed.items()]
+                items = [f"{e.old} -> {e.new} ({GUESS})" for e in entries]
+                c.add(Severity.HIGH, DetailKind.RENAMED_VALUES, items, entries)
+                a = dataclasses.replace(a, labels=tuple(renamed.get(v, v) for v in a.labels))
             added = [v for v in b.labels if v not in a.labels]
             removed = [v for v in a.labels if v not in b.labels]
             c.add(Severity.HIGH, DetailKind.ADDED_VALUES, added)
@@ -325,6 +402,23 @@ class SchemaSync:
         old = {t.qualified_name: t for t in self.local_schema.tables}
         new = {t.qualified_name: t for t in self.db_schema.tables}
         changes: list[Change] = []
+        for a, b in self.table_renames():
+            del old[a.qualified_name], new[b.qualified_name]
+            c = _Collector()
+            kind = _table_kind(b)
+            self._class_names(c, f"table {a.qualified_name}", f"table {b.qualified_name}", kind)
+            changes.append(
+                Change(
+                    kind,
+                    b.schema,
+                    b.name,
+                    "renamed",
+                    Severity.HIGH,
+                    tuple(c.details),
+                    renamed_from=a.name,
+                    guess=True,
+                )
+            )
         for key in sorted(old.keys() - new.keys()):
             t = old[key]
             changes.append(Change(_table_kind(t), t.schema, t.name, "removed", Severity.CRITICAL))
@@ -335,11 +429,29 @@ class SchemaSync:
             changes += self.compare_table(old[key], new[key])
         return changes
 
+    def table_renames(self) -> list[tuple[ir.Table, ir.Table]]:
+        """(old, new) of each table or view that seems renamed: one gone and one new of the
+        same schema, kind, columns and constraints (constraint names aside: a rename keeps
+        them), when no other pair has that shape. A guess: the snapshot holds no catalog OIDs."""
+        new_keys = {t.qualified_name for t in self.db_schema.tables}
+        old_keys = {t.qualified_name for t in self.local_schema.tables}
+        gone = [t for t in self.local_schema.tables if t.qualified_name not in new_keys]
+        added = [t for t in self.db_schema.tables if t.qualified_name not in old_keys]
+        return _unique_pairs(gone, added, _table_shape)
+
     def compare_table(self, a: ir.Table, b: ir.Table) -> list[Change]:
         """The changes inside one table or view."""
         c = _Collector()
         if a.kind != b.kind:
             c.add(Severity.HIGH, DetailKind.KIND_CHANGED, [f"{_kind_words(a)} -> {_kind_words(b)}"])
+        renamed = _column_renames(a, b)
+        if renamed:
+            entries = [Entry(x, x, y, guess=True) for x, y in renamed.items()]
+            items = [f"{e.old} -> {e.new} ({GUESS})" for e in entries]
+            c.add(Severity.HIGH, DetailKind.RENAMED_COLUMNS, items, entries)
+            # Compared under its new name from here on: the rename is its only change.
+            a = _with_renamed_columns(a, renamed)
+        a = self._with_renamed_targets(a)
         a_cols = {col.name: col for col in a.columns}
         b_cols = {col.name: col for col in b.columns}
         added = [n for n in b_cols if n not in a_cols]
@@ -472,6 +584,36 @@ class SchemaSync:
             )
         return mapper
 
+    def _with_renamed_targets(self, table: ir.Table) -> ir.Table:
+        """table with its foreign keys pointing at renamed tables and columns by their new names
+        (Postgres follows a rename: the key is unchanged)."""
+        if self._renamed_tables is None:
+            self._renamed_tables = {a.qualified_name: (a, b) for a, b in self.table_renames()}
+            old = {t.qualified_name: t for t in self.local_schema.tables}
+            new = {t.qualified_name: t for t in self.db_schema.tables}
+            pairs = [
+                *self._renamed_tables.values(),
+                *((old[k], new[k]) for k in old.keys() & new.keys()),
+            ]
+            self._renamed_columns = {
+                a.qualified_name: (b.name, _column_renames(a, b)) for a, b in pairs
+            }
+        keys = []
+        for fk in table.foreign_keys:
+            target = self._renamed_columns.get(f"{fk.target_schema}.{fk.target_table}")
+            if target is None:
+                keys.append(fk)
+                continue
+            name, columns = target
+            keys.append(
+                dataclasses.replace(
+                    fk,
+                    target_table=name,
+                    target_columns=tuple(columns.get(n, n) for n in fk.target_columns),
+                )
+            )
+        return dataclasses.replace(table, foreign_keys=tuple(keys))
+
     def _compare_foreign_keys(self, a: ir.Table, b: ir.Table, c: _Collector) -> None:
         def describe(fk: ir.ForeignKey) -> str:
             target = f"{fk.target_schema}.{fk.target_table}({', '.join(fk.target_columns)})"
@@ -507,6 +649,24 @@ class SchemaSync:
         old = _by_name(self.local_schema.functions)
         new = _by_name(self.db_schema.functions)
         changes: list[Change] = []
+        for (schema, before), (_schema, after) in _function_renames(old, new):
+            a_overloads, b_overloads = old.pop((schema, before)), new.pop((schema, after))
+            c = _Collector()
+            if len(a_overloads) == len(b_overloads) == 1:
+                keys = (f"function {f.signature}" for f in (*a_overloads, *b_overloads))
+                self._class_names(c, next(keys), next(keys), "FUNCTION")
+            changes.append(
+                Change(
+                    "FUNCTION",
+                    schema,
+                    after,
+                    "renamed",
+                    Severity.HIGH,
+                    tuple(c.details),
+                    renamed_from=before,
+                    guess=True,
+                )
+            )
         for key in sorted(old.keys() | new.keys()):
             schema, name = key
             a = {f.signature: f for f in old.get(key, [])}
@@ -688,11 +848,202 @@ def _call_shape(f: ir.Function) -> tuple[object, ...]:
     return (f.arguments, f.returns, f.returns_set, f.return_columns)
 
 
+def _function_renames(
+    old: Mapping[tuple[str, str], list[ir.Function]],
+    new: Mapping[tuple[str, str], list[ir.Function]],
+) -> list[tuple[tuple[str, str], tuple[str, str]]]:
+    """(old, new) (schema, name) of each function that seems renamed: a name gone and a new
+    one in the same schema whose overloads take and return the same, with the same volatility,
+    when no other name has that shape (the snapshot keeps no body to compare)."""
+
+    def shape(item: tuple[tuple[str, str], list[ir.Function]]) -> Hashable:
+        (schema, _name), overloads = item
+        return (
+            schema,
+            tuple(sorted(((_call_shape(f), f.volatility) for f in overloads), key=repr)),
+        )
+
+    gone = [(k, v) for k, v in old.items() if k not in new]
+    added = [(k, v) for k, v in new.items() if k not in old]
+    return sorted((a[0], b[0]) for a, b in _unique_pairs(gone, added, shape))
+
+
 def _by_name(functions: Iterable[ir.Function]) -> dict[tuple[str, str], list[ir.Function]]:
     out: dict[tuple[str, str], list[ir.Function]] = {}
     for f in functions:
         out.setdefault((f.schema, f.name), []).append(f)
     return out
+
+
+_T = TypeVar("_T")
+
+
+def _unique_pairs(
+    old: Sequence[_T], new: Sequence[_T], shape: Callable[[_T], Hashable]
+) -> list[tuple[_T, _T]]:
+    """(o, n) for each shape exactly one old and one new object have: no pick among look-alikes."""
+    by_old: dict[Hashable, list[_T]] = {}
+    by_new: dict[Hashable, list[_T]] = {}
+    for o in old:
+        by_old.setdefault(shape(o), []).append(o)
+    for n in new:
+        by_new.setdefault(shape(n), []).append(n)
+    return [
+        (os[0], by_new[k][0])
+        for k, os in by_old.items()
+        if len(os) == 1 and len(by_new.get(k, ())) == 1
+    ]
+
+
+def _table_shape(t: ir.Table) -> Hashable:
+    """What `ALTER TABLE ... RENAME` keeps: schema, kind, columns and constraints but their names."""
+    return (
+        t.schema,
+        t.kind,
+        t.columns,
+        t.primary_key.columns if t.primary_key else None,
+        tuple(sorted(u.columns for u in t.unique_constraints)),
+        tuple(
+            sorted(
+                (fk.columns, fk.target_schema, fk.target_table, fk.target_columns)
+                for fk in t.foreign_keys
+            )
+        ),
+        tuple(sorted(x.definition for x in t.check_constraints)),
+    )
+
+
+def _column_shape(t: ir.Table, column: ir.Column) -> Hashable:
+    """What `ALTER TABLE ... RENAME COLUMN` keeps: type, nullability, default, generation, and
+    the column's place in the primary key, unique constraints and foreign keys."""
+    name = column.name
+    return (
+        column.type,
+        column.nullable,
+        _default_value(column.default),
+        column.identity,
+        column.generated,
+        column.generation_expression,
+        t.primary_key.columns.index(name)
+        if t.primary_key and name in t.primary_key.columns
+        else -1,
+        tuple(sorted(u.columns.index(name) for u in t.unique_constraints if name in u.columns)),
+        tuple(
+            sorted(
+                (fk.target_schema, fk.target_table, fk.target_columns[fk.columns.index(name)])
+                for fk in t.foreign_keys
+                if name in fk.columns
+            )
+        ),
+    )
+
+
+def _gaps(names: Sequence[str], common: set[str]) -> dict[str | None, list[str]]:
+    """The names not in `common`, grouped by the common name before them (None: at the start)."""
+    gaps: dict[str | None, list[str]] = {}
+    previous: str | None = None
+    for name in names:
+        if name in common:
+            previous = name
+        else:
+            gaps.setdefault(previous, []).append(name)
+    return gaps
+
+
+def _renamed_in_place(
+    old: Sequence[str],
+    new: Sequence[str],
+    same: Callable[[str, str], bool],
+    *,
+    anywhere: bool = False,
+) -> dict[str, str]:
+    """old name -> new name of the items that kept their place: a gone and a new item between
+    the same neighbours, matched in order among those `same` says could be one item.
+
+    With `anywhere` (enum labels: ADD VALUE inserts at any place), only neighbourhoods that
+    lost as many items as they gained count, else nothing tells a rename from an addition.
+    """
+    common = set(old) & set(new)
+    old_gaps, new_gaps = _gaps(old, common), _gaps(new, common)
+    renamed: dict[str, str] = {}
+    for after, gone in old_gaps.items():
+        start = 0
+        fresh = new_gaps.get(after, [])
+        if anywhere and len(fresh) != len(gone):
+            continue
+        for name in fresh:
+            match = next((i for i in range(start, len(gone)) if same(gone[i], name)), None)
+            if match is not None:
+                renamed[gone[match]] = name
+                start = match + 1
+    return renamed
+
+
+def _column_renames(a: ir.Table, b: ir.Table) -> dict[str, str]:
+    """old -> new name of each column of a that b seems to hold under another name."""
+    a_cols = {c.name: c for c in a.columns}
+    b_cols = {c.name: c for c in b.columns}
+    return _renamed_in_place(
+        list(a_cols),
+        list(b_cols),
+        lambda x, y: _column_shape(a, a_cols[x]) == _column_shape(b, b_cols[y]),
+    )
+
+
+#: A plain identifier as Postgres prints it in an expression (quoted ones need their quotes).
+_IDENTIFIER = re.compile(r'"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*')
+
+
+def _renamed_in_text(expression: str, renamed: Mapping[str, str]) -> str:
+    """An expression as Postgres prints it after the renames: its column references follow
+    (only to compare it with the new one; literals that spell a name are changed too)."""
+
+    def swap(found: re.Match[str]) -> str:
+        word = found[0]
+        name = word[1:-1].replace('""', '"') if word.startswith('"') else word
+        if name not in renamed:
+            return word
+        new = renamed[name]
+        return (
+            new if re.fullmatch(r"[a-z_][a-z0-9_$]*", new) else '"' + new.replace('"', '""') + '"'
+        )
+
+    return _IDENTIFIER.sub(swap, expression)
+
+
+def _with_renamed_columns(t: ir.Table, renamed: Mapping[str, str]) -> ir.Table:
+    """t with renamed columns under their new names, in its columns and its constraints."""
+
+    def names(columns: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(renamed.get(n, n) for n in columns)
+
+    def column(c: ir.Column) -> ir.Column:
+        expression = c.generation_expression
+        return dataclasses.replace(
+            c,
+            name=renamed.get(c.name, c.name),
+            generation_expression=_renamed_in_text(expression, renamed) if expression else None,
+        )
+
+    return dataclasses.replace(
+        t,
+        columns=tuple(column(c) for c in t.columns),
+        check_constraints=tuple(
+            dataclasses.replace(x, definition=_renamed_in_text(x.definition, renamed))
+            for x in t.check_constraints
+        ),
+        primary_key=(
+            dataclasses.replace(t.primary_key, columns=names(t.primary_key.columns))
+            if t.primary_key
+            else None
+        ),
+        unique_constraints=tuple(
+            dataclasses.replace(u, columns=names(u.columns)) for u in t.unique_constraints
+        ),
+        foreign_keys=tuple(
+            dataclasses.replace(fk, columns=names(fk.columns)) for fk in t.foreign_keys
+        ),
+    )
 
 
 def _table_kind(table: ir.Table) -> str:
@@ -721,7 +1072,7 @@ def format_change(change: Change) -> list[str]:
     """The seed's block: `[HIGH] ENUM: project_status`, `  Change: modified`, then details."""
     lines = [
         f"[{change.severity.name}] {change.kind}: {change.display_name}",
-        f"  Change: {change.change}",
+        f"  Change: {change.summary}",
     ]
     lines += [f"  {d.label}: {', '.join(d.items)}" for d in change.details]
     return lines

@@ -16,6 +16,7 @@ from types import ModuleType
 from typing import Any
 
 from sync_schema import ir
+from sync_schema.codemodel import Options, decide_names, name_lock
 from sync_schema.drift import Change, SchemaSync, format_change
 from sync_schema.errors import SyncSchemaError
 from sync_schema.introspect import (
@@ -104,8 +105,35 @@ def live_changes(
     actual = ir.db_hash(db)
     if actual == expected:
         return None
-    changes = SchemaSync(_snapshot(folder).database, db).compare_schemas()
+    snapshot = _snapshot(folder)
+    local_names, db_names = _names(snapshot, db)
+    changes = SchemaSync(
+        snapshot.database, db, local_names=local_names, db_names=db_names
+    ).compare_schemas()
     return SchemaDriftError(label, expected, actual, changes)
+
+
+def _names(snapshot: Snapshot, db: ir.Database) -> tuple[dict[str, str], dict[str, str]]:
+    """The locks of names of the package and of a tree generated now, as `generate` keeps them.
+
+    The app has no [tool.sync-schema.naming]: the package's lock holds its outcome, so every
+    locked name is taken as the override it may have been, and only new objects are placed.
+    """
+    if snapshot.names is None:  # a schema.json older than the lock
+        return {}, {}
+    lock = dict(snapshot.names)
+    overrides: dict[str, str] = {}
+    for key, name in lock.items():
+        kind, _space, identity = key.partition(" ")
+        # A table's row type (`composite public.tags`) is named after the table, not by [naming].
+        if kind in _OVERRIDABLE and not (kind == "composite" and f"table {identity}" in lock):
+            overrides[identity] = name
+    decided = decide_names(db, Options(names=overrides), lock)
+    return lock, name_lock(decided)
+
+
+#: The lock key kinds whose identity is also a [tool.sync-schema.naming] key.
+_OVERRIDABLE = frozenset({"enum", "table", "composite", "function", "member"})
 
 
 def _snapshot(folder: Path) -> Snapshot:

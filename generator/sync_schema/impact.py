@@ -64,7 +64,7 @@ from typing import Literal
 
 from sync_schema import ir
 from sync_schema.codemodel import NameLock, Options, decide_names
-from sync_schema.drift import Change, DetailKind, Entry
+from sync_schema.drift import GUESS, Change, DetailKind, Entry
 
 TargetKind = Literal["class", "member", "key"]
 #: Which generated classes a target's owner is among.
@@ -210,6 +210,12 @@ def targets_for(
         elif change.kind == "ENUM" and key in old.enums:
             gone = change.change == "removed" or key not in new.enums
             out.update(_enum_targets(change, old.enums[key], None if gone else new.enums[key]))
+        elif change.kind in ("TABLE", "VIEW") and change.renamed_from is not None:
+            # Code spells the old names: they are what the rename breaks.
+            before = f"{change.schema}.{change.renamed_from}"
+            if before in old.relations:
+                r_new = new.relations.get(key)
+                out.update(_relation_targets(change, old.relations[before], r_new))
         elif change.kind in ("TABLE", "VIEW") and key in old.relations:
             gone = change.change == "removed" or key not in new.relations
             r_new = None if gone else new.relations[key]
@@ -260,8 +266,13 @@ def _displaced(changes: Iterable[Change], old: GeneratedNames, new: GeneratedNam
 def _class(change: Change, layer: Layer, old: str, new: str | None) -> list[Target]:
     if new == old:
         return []
-    reason = "removed" if new is None else f"renamed to {new}"
+    reason = "removed" if new is None else f"renamed to {new}{_guess(change.guess)}"
     return [Target("class", layer, old, "", reason, change)]
+
+
+def _guess(guess: bool) -> str:
+    """The mark of a reason that follows a rename inferred from shape."""
+    return f" ({GUESS})" if guess else ""
 
 
 def _enum_targets(change: Change, old: EnumNames, new: EnumNames | None) -> list[Target]:
@@ -270,9 +281,16 @@ def _enum_targets(change: Change, old: EnumNames, new: EnumNames | None) -> list
     if new is None:
         return out
     removed = {e.name for e in _entries(change, DetailKind.REMOVED_VALUES)}
+    renamed = {e.name: e for e in _entries(change, DetailKind.RENAMED_VALUES)}
     new_members = dict(new.members)
     for label, member in old.members:
-        if label in removed or label not in new_members:
+        entry = renamed.get(label)
+        if entry is not None and entry.new in new_members:
+            reason = (
+                f"value {label!r} renamed to {entry.new!r}: {new.cls}.{new_members[entry.new]}"
+                f"{_guess(entry.guess)}"
+            )
+        elif label in removed or label not in new_members:
             reason = f"value {label!r} removed"
         elif new_members[label] != member:
             reason = f"renamed to {new.cls}.{new_members[label]}"
@@ -303,6 +321,8 @@ def _relation_targets(
         reasons[entry.name] = f"type changed ({entry.old} -> {entry.new})"
     for entry in _entries(change, DetailKind.REMOVED_COLUMNS):
         reasons[entry.name] = "column removed"
+    for entry in _entries(change, DetailKind.RENAMED_COLUMNS):
+        reasons[entry.name] = f"column renamed to {entry.new!r}{_guess(entry.guess)}"
     for column, reason in reasons.items():
         out += [Target("key", "typeddicts", td, column, reason, change) for td in old.typeddicts]
     return out

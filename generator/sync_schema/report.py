@@ -355,7 +355,7 @@ def markdown(
         for change in group:
             lines.append(
                 f"- **[{change.severity.name}] {change.kind}: `{change.display_name}`**"
-                f" ({change.change})"
+                f" ({change.summary})"
             )
             lines += [
                 f"  - {d.label}: {', '.join(f'`{i}`' for i in d.items)}" for d in change.details
