@@ -16,7 +16,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from sync_schema import ir
 from sync_schema.errors import DatabaseError
 from sync_schema.introspect import QueryLog, introspect, read_only_transaction
-from sync_schema.pgserver import apply_migrations
+from sync_schema.pgserver import TempServer, apply_migrations
 from tests.conftest import MIGRATIONS
 
 pytestmark = pytest.mark.postgres
@@ -293,6 +293,45 @@ def test_view_columns_are_not_null_only_where_the_query_proves_it(fresh_db: str)
     assert _not_null(db, "over_over") == {"name": True, "label": True}
     assert _not_null(db, "mat") == {"id": True, "label": True, "note": False}
     assert _not_null(db, 'weird "name"') == {"a b": True, "c\\d": True}
+
+
+def test_a_not_null_not_valid_column_is_nullable_and_so_are_views_that_copy_it(
+    pg_server: TempServer, fresh_db: str
+) -> None:
+    """PostgreSQL 18 checks `NOT NULL ... NOT VALID` on new rows only: old rows hold NULL."""
+    if pg_server.major_version < 18:
+        pytest.skip("NOT NULL ... NOT VALID is new in PostgreSQL 18")
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute(
+            """
+            CREATE TABLE public.legacy (id int PRIMARY KEY, v text, w text NOT NULL);
+            INSERT INTO public.legacy VALUES (1, NULL, 'w');
+            ALTER TABLE public.legacy ADD CONSTRAINT legacy_v_not_null NOT NULL v NOT VALID;
+            CREATE VIEW public.v_legacy AS SELECT id, v, w FROM public.legacy;
+            CREATE TABLE public.parted (id int, v text) PARTITION BY LIST (id);
+            CREATE TABLE public.parted_1 PARTITION OF public.parted FOR VALUES IN (1);
+            INSERT INTO public.parted VALUES (1, NULL);
+            ALTER TABLE public.parted ADD CONSTRAINT parted_v_not_null NOT NULL v NOT VALID;
+            """
+        )
+        # attnotnull says NOT NULL; only the constraint's convalidated says otherwise.
+        attnotnull = conn.execute(
+            "SELECT attnotnull FROM pg_attribute WHERE attrelid = 'public.legacy'::regclass"
+            " AND attname = 'v'"
+        ).fetchone()
+        assert attnotnull == (True,)
+    db = introspect(fresh_db)
+
+    assert _not_null(db, "legacy") == {"id": True, "v": False, "w": True}
+    assert _not_null(db, "v_legacy") == {"id": True, "v": False, "w": True}
+    assert _not_null(db, "parted") == {"id": False, "v": False}
+    # Once validated, the constraint holds for every row.
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("UPDATE public.legacy SET v = 'now set'")
+        conn.execute("ALTER TABLE public.legacy VALIDATE CONSTRAINT legacy_v_not_null")
+    validated = introspect(fresh_db)
+    assert _not_null(validated, "legacy")["v"]
+    assert _not_null(validated, "v_legacy")["v"]
 
 
 # Every session setting a client can bring that changes how the catalog prints a constant.

@@ -277,8 +277,14 @@ def _update(
     return stored
 
 
+#: Tables whose rows read back cannot be written again, each pinned by its own test.
+READ_ONLY_ROWS = {
+    "legacy": "NOT NULL NOT VALID (PostgreSQL 18): old rows hold NULL, new ones cannot"
+}
+
+
 def _tables(tree: Tree) -> list[ir.Table]:
-    return [t for t in tree.relations() if not t.is_view]
+    return [t for t in tree.relations() if not t.is_view and t.name not in READ_ONLY_ROWS]
 
 
 def _differences(
@@ -527,7 +533,7 @@ def test_thousands_of_generated_rows_per_type_validate_and_store_without_a_failu
             failures |= _validate(
                 adapter, table.name, python=_psycopg_rows(conn, table), strict=True
             )
-            if table.is_view:
+            if table.is_view or table.name in READ_ONLY_ROWS:
                 continue
             # Every row, dumped by the Insert model, goes back in unchanged (one set-based insert).
             insert_model = tree.model(table, "model_insert")
@@ -602,3 +608,28 @@ def test_psycopg_cannot_load_infinite_or_out_of_range_dates_and_times(tree: Tree
         for column in ("until", "born", "closes"):
             with pytest.raises(psycopg.DataError):
                 conn.execute(f"select {column} from public.narrowed order by id").fetchall()
+
+
+def test_a_not_null_not_valid_column_reads_null_in_every_layer_but_refuses_new_nulls(
+    tree: Tree, pg_server: TempServer
+) -> None:
+    legacy, view = _table(tree, "legacy"), _table(tree, "v_legacy")
+    expected = [("id", False), ("v", True), ("w", False)]
+    assert [(c.name, c.nullable) for c in legacy.columns] == expected
+    assert [(c.name, c.nullable) for c in view.columns] == expected
+    with psycopg.connect(tree.dsn) as conn:
+        for relation in (legacy, view):
+            body = _postgrest_json(conn, relation)
+            assert json.loads(body)[0]["v"] is None
+            TypeAdapter(list[tree.row(relation)]).validate_json(body, strict=True)  # type: ignore[misc]
+            TypeAdapter(list[tree.model(relation)]).validate_json(body)  # type: ignore[misc]
+    # The Insert type accepts None too (README: "What the types do not promise"), but from
+    # PostgreSQL 18 on the constraint refuses it on every new row.
+    value = {"id": 3, "v": None, "w": "x"}
+    TypeAdapter(tree.td(legacy, "insert")).validate_python(value, strict=True)
+    with psycopg.connect(tree.dsn) as conn, conn.transaction(force_rollback=True):
+        if pg_server.major_version >= 18:
+            with pytest.raises(psycopg.errors.NotNullViolation):
+                _insert(conn, legacy, value)
+        else:
+            assert _insert(conn, legacy, value)["v"] is None

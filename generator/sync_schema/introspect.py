@@ -194,7 +194,9 @@ JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_catalog.pg_class fc ON fc.oid = con.confrelid
 LEFT JOIN pg_catalog.pg_namespace fn ON fn.oid = fc.relnamespace
 WHERE n.nspname = ANY(%(schemas)s)
-  AND con.contype IN ('p', 'u', 'f', 'c')
+  -- PostgreSQL 18's `NOT NULL ... NOT VALID` sets attnotnull, but old rows may hold NULL:
+  -- its contype 'n' row with convalidated false says so (no 'n' rows before 18).
+  AND (con.contype IN ('p', 'u', 'f', 'c') OR (con.contype = 'n' AND NOT con.convalidated))
   AND con.conparentid = 0
   AND NOT c.relispartition
 ORDER BY n.nspname, c.relname, con.conname
@@ -577,10 +579,12 @@ def build_database(
     """Assemble catalog rows (already fetched) into a sorted Database."""
     # Every column row by (relation OID, attnum): view inference and key names look them up.
     by_attnum = {(row.relid, row.attnum): row for row in columns}
-    not_null_view_columns = _infer_view_nullability(relations, by_attnum)
+    not_valid = {(con.relid, con.attnums[0]) for con in constraints if con.contype == "n"}
+    not_null_view_columns = _infer_view_nullability(relations, by_attnum, not_valid)
     cols_by_rel: dict[tuple[str, str], list[ir.Column]] = defaultdict(list)
     for row in columns:
-        not_null = row.attnotnull or (row.relid, row.attnum) in not_null_view_columns
+        key = (row.relid, row.attnum)
+        not_null = (row.attnotnull and key not in not_valid) or key in not_null_view_columns
         cols_by_rel[(row.nspname, row.relname)].append(_column(row, not_null=not_null))
 
     cons_by_rel: dict[tuple[str, str], list[Row]] = defaultdict(list)
@@ -626,7 +630,9 @@ def build_database(
 
 
 def _infer_view_nullability(
-    relations: list[Row], by_attnum: dict[tuple[int, int], Row]
+    relations: list[Row],
+    by_attnum: dict[tuple[int, int], Row],
+    not_valid: set[tuple[int, int]],
 ) -> set[tuple[int, int]]:
     """(relid, attnum) of each view column its query tree proves NOT NULL, views over views too."""
     views = {r.relid: r for r in relations if r.view_query is not None}
@@ -642,7 +648,9 @@ def _infer_view_nullability(
             flags = infer(relid)
             return not flags[attnum - 1] if 0 < attnum <= len(flags) else None
         row = by_attnum.get((relid, attnum))
-        return None if row is None else not row.attnotnull
+        if row is None:
+            return None
+        return not row.attnotnull or (relid, attnum) in not_valid
 
     def infer(relid: int) -> list[bool]:
         if relid not in inferred:
