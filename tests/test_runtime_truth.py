@@ -380,14 +380,20 @@ RPC_CALLS: dict[str, tuple[Any, str]] = {
         {"n": 3},
         "select to_json(public.grid_for(n => (%s::json ->> 'n')::integer))::text",
     ),
+    "grid_of": (
+        {"n": 3},
+        "select to_json(public.grid_of(n => (%s::json ->> 'n')::integer))::text",
+    ),
 }
+#: functions whose results the types do not promise (README: "What the types do not promise")
+NARROWED_RPC = {"flat_grid": "a function's declared array depth is not in the catalog"}
 
 
 def test_rpc_args_are_accepted_and_results_fit_the_returns_aliases(tree: Tree) -> None:
     functions = tree.module(tree.json_pkg, "database.functions")
     names = decide_names(tree.db, Options()).functions
     by_name = {f.name: names[f.signature] for f in tree.db.functions}
-    assert set(by_name) == set(RPC_CALLS)
+    assert set(by_name) == set(RPC_CALLS) | set(NARROWED_RPC)
     with psycopg.connect(tree.dsn) as conn:
         for name, (args, call) in RPC_CALLS.items():
             args_name, returns_name, _result = by_name[name]
@@ -581,7 +587,7 @@ def _narrowed_failures(tree: Tree) -> dict[str, list[str]]:
         with conn.cursor(row_factory=dict_row) as cur:
             # psycopg cannot load infinity or a year outside 1-9999, nor 24:00: it raises.
             rows = cur.execute(
-                "select id, ints, n, d, doc from public.narrowed order by id"
+                "select id, ints, n, d, doc, grid from public.narrowed order by id"
             ).fetchall()
         python_row = tree.row(table, python=True)
         fields = {k: v for k, v in python_row.__annotations__.items() if k in rows[0]}
@@ -593,14 +599,42 @@ def _narrowed_failures(tree: Tree) -> dict[str, list[str]]:
 
 def test_documented_narrowings_fail_exactly_where_the_readme_says(tree: Tree) -> None:
     assert _narrowed_failures(tree) == {
-        # M3: NULL array elements; M5: NaN and Infinity arrive as JSON strings.
-        "json row": ["d", "ints", "n"],
+        # M3: NULL array elements; M5: NaN and Infinity arrive as JSON strings; M2: an
+        # array deeper or shallower than its column's declared integer[][].
+        "json row": ["d", "grid", "ints", "n"],
         # M9: infinity, BC and year 10000; time 24:00; Decimal NaN/Infinity (allow_inf_nan).
-        "model": ["born", "closes", "ints", "n", "until"],
+        "model": ["born", "closes", "grid", "ints", "n", "until"],
         # The same, written back; and a JSON null in a NOT NULL json column is SQL NULL.
-        "json insert": ["d", "doc", "ints", "n"],
-        "python row": ["ints", "n"],
+        "json insert": ["d", "doc", "grid", "ints", "n"],
+        "python row": ["grid", "ints", "n"],
     }
+
+
+def test_postgres_stores_any_array_depth_in_a_column_declared_with_another(tree: Tree) -> None:
+    narrowed = _table(tree, "narrowed")
+    grid = narrowed.column("grid")
+    assert grid is not None
+    assert grid.type.array_dims == 2
+    with psycopg.connect(tree.dsn) as conn, conn.transaction(force_rollback=True):
+        stored = _insert(conn, narrowed, {"id": 3, "doc": {}, "grid": [1, 2, 3]})
+    assert stored["grid"] == [1, 2, 3]  # typed list[list[int]]: the documented narrowing
+
+
+def test_a_function_result_has_one_array_dimension_unless_a_domain_declares_more(
+    tree: Tree,
+) -> None:
+    functions = tree.module(tree.json_pkg, "database.functions")
+    names = decide_names(tree.db, Options()).functions
+    by_name = {f.name: names[f.signature] for f in tree.db.functions}
+    flat = TypeAdapter(getattr(functions, by_name["flat_grid"][1]))
+    grid = TypeAdapter(getattr(functions, by_name["grid_of"][1]))
+    with psycopg.connect(tree.dsn) as conn:
+        row = conn.execute("select to_json(public.flat_grid())::text").fetchone()
+    assert row is not None
+    assert row[0] == "[[1,2],[3,4]]"
+    with pytest.raises(ValidationError):
+        flat.validate_json(row[0], strict=True)
+    assert grid.validate_json(row[0], strict=True) == [[1, 2], [3, 4]]
 
 
 def test_psycopg_cannot_load_infinite_or_out_of_range_dates_and_times(tree: Tree) -> None:
