@@ -386,7 +386,11 @@ RPC_CALLS: dict[str, tuple[Any, str]] = {
     ),
 }
 #: functions whose results the types do not promise (README: "What the types do not promise")
-NARROWED_RPC = {"flat_grid": "a function's declared array depth is not in the catalog"}
+NARROWED_RPC = {
+    "flat_grid": "a function's declared array depth is not in the catalog",
+    "texts_or_nothing": "RETURNS SETOF a table is typed as its Row: an outer join breaks it",
+    "titles_or_nothing": "(the way out of texts_or_nothing: RETURNS TABLE)",
+}
 
 
 def test_rpc_args_are_accepted_and_results_fit_the_returns_aliases(tree: Tree) -> None:
@@ -684,3 +688,56 @@ def test_a_not_null_not_valid_column_reads_null_in_every_layer_but_refuses_new_n
                 _insert(conn, legacy, value)
         else:
             assert _insert(conn, legacy, value)["v"] is None
+
+
+def test_a_setof_table_result_with_outer_join_nulls_fails_its_row_type_but_returns_table_holds(
+    tree: Tree,
+) -> None:
+    functions = tree.module(tree.json_pkg, "database.functions")
+    names = decide_names(tree.db, Options()).functions
+    by_name = {f.name: names[f.signature] for f in tree.db.functions}
+    with psycopg.connect(tree.dsn) as conn:
+        bodies = {
+            name: conn.execute(
+                sql.SQL("select coalesce(json_agg(r), '[]')::text from {}() r").format(
+                    sql.Identifier("public", name)
+                )
+            ).fetchone()
+            for name in ("texts_or_nothing", "titles_or_nothing")
+        }
+    setof, table = bodies["texts_or_nothing"], bodies["titles_or_nothing"]
+    assert setof is not None and table is not None
+    assert json.loads(setof[0])[0]["title"] is None
+    # README "What the types do not promise": the Row type says title is a str.
+    with pytest.raises(ValidationError):
+        TypeAdapter(getattr(functions, by_name["texts_or_nothing"][1])).validate_json(
+            setof[0], strict=True
+        )
+    rows = TypeAdapter(getattr(functions, by_name["titles_or_nothing"][1])).validate_json(
+        table[0], strict=True
+    )
+    assert rows[0] == {"id": None, "title": None}
+
+
+def test_a_bulk_insert_writes_null_for_a_key_one_row_leaves_out(tree: Tree) -> None:
+    """postgrest-py's default (default_to_null=True) sends ?columns= with the union of keys."""
+    texts = _table(tree, "texts")
+    insert = TypeAdapter(tree.td(texts, "insert"))
+    rows = [{"id": 901, "title": "bulk 1", "active": False}, {"id": 902, "title": "bulk 2"}]
+    for row in rows:
+        insert.validate_python(row, strict=True)  # each one a valid Insert
+    columns = ["id", "title", "active"]
+    query = sql.SQL(
+        "insert into public.texts ({c}) select {c} from json_to_recordset(%s) as _({d})"
+    ).format(
+        c=sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+        d=_record_columns(texts, columns),
+    )
+    with psycopg.connect(tree.dsn) as conn:
+        # README "What the types do not promise": the left-out key is NULL, not the default.
+        with pytest.raises(psycopg.errors.NotNullViolation), conn.transaction():
+            conn.execute(query, [json.dumps(rows)])
+        # With default_to_null=False (Prefer: missing=default) each row gets its defaults.
+        with conn.transaction(force_rollback=True):
+            stored = [_insert(conn, texts, row) for row in rows]
+    assert [r["active"] for r in stored] == [False, True]
