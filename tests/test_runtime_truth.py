@@ -58,6 +58,7 @@ PSYCOPG_MODEL_NARROWINGS: dict[tuple[str, str], str] = {
     ("ranges", "days"): "range: psycopg gives a Range, the model the text form",
     ("ranges", "amounts"): "range: psycopg gives a Range, the model the text form",
     ("ranges", "busy"): "multirange: psycopg gives a Multirange, the model the text form",
+    ("hstores", "hs"): "array of an extension type: psycopg gives its text form",
 }
 
 _PSYCOPG_CONFIG = ConfigDict(strict=True, arbitrary_types_allowed=True)
@@ -228,7 +229,9 @@ def test_psycopg_rows_validate_against_the_models_except_the_documented_kinds(
                     model.model_validate(row)
                 except ValidationError as error:
                     failures |= _errors(error, table.name)
-    assert sorted(failures) == sorted(PSYCOPG_MODEL_NARROWINGS), _report(failures)
+    present = {t.name for t in tree.relations()}
+    expected = [k for k in PSYCOPG_MODEL_NARROWINGS if k[0] in present]
+    assert sorted(failures) == sorted(expected), _report(failures)
 
 
 # --- (c) writes, the way PostgREST writes -----------------------------------------------------
@@ -283,6 +286,10 @@ READ_ONLY_ROWS = {
 }
 
 
+#: Tables whose Insert TypedDict takes another form than the Row's (each pinned by a test).
+WRITE_FORMS = {"hstores": "hstore is read as a JSON object and written as hstore's text"}
+
+
 def _tables(tree: Tree) -> list[ir.Table]:
     return [t for t in tree.relations() if not t.is_view and t.name not in READ_ONLY_ROWS]
 
@@ -328,6 +335,8 @@ def test_rows_read_back_are_insert_typeddict_values_postgres_stores_unchanged(tr
     failures: dict[tuple[str, str], str] = {}
     with psycopg.connect(tree.dsn) as conn, conn.transaction(force_rollback=True):
         for table in _tables(tree):
+            if table.name in WRITE_FORMS:
+                continue
             adapter: TypeAdapter[Any] = TypeAdapter(tree.td(table, "insert"))
             for row in json.loads(_postgrest_json(conn, table)):
                 value = {**row, "id": row["id"] + 1000}
@@ -741,3 +750,40 @@ def test_a_bulk_insert_writes_null_for_a_key_one_row_leaves_out(tree: Tree) -> N
         with conn.transaction(force_rollback=True):
             stored = [_insert(conn, texts, row) for row in rows]
     assert [r["active"] for r in stored] == [False, True]
+
+
+def test_hstore_reads_as_an_object_and_writes_as_its_text_in_every_layer(tree: Tree) -> None:
+    if not any(t.name == "hstores" for t in tree.db.tables):
+        pytest.skip("this server has no hstore extension")
+    hstores = _table(tree, "hstores")
+    expected = {"": "", "a": "1", "b c": None, 'q"uote': "back\\slash"}
+    with psycopg.connect(tree.dsn) as conn:
+        body = _postgrest_json(conn, hstores)
+        row = TypeAdapter(list[tree.row(hstores)]).validate_json(body, strict=True)[0]  # type: ignore[misc]
+        assert row["h"] == expected
+        # psycopg's text of hstore[] is a documented narrowing (PSYCOPG_MODEL_NARROWINGS).
+        psycopg_row = {**_psycopg_rows(conn, hstores)[0], "hs": None}
+        model = tree.model(hstores).model_validate(psycopg_row)
+        assert model.h == expected  # type: ignore[attr-defined]
+        assert model.model_dump(mode="json")["h"] == expected  # a row dumps the object
+        python_row: TypeAdapter[Any] = TypeAdapter(
+            list[tree.row(hstores, python=True)],  # type: ignore[misc]
+            config=_PSYCOPG_CONFIG,
+        )
+        from_psycopg = python_row.validate_python(_psycopg_rows(conn, hstores), strict=True)
+        assert isinstance(from_psycopg[0]["h"], str)
+        insert = TypeAdapter(tree.td(hstores, "insert"))
+        with pytest.raises(ValidationError):  # json_to_record cannot read an object as hstore
+            insert.validate_python({"id": 9, "h": {"a": "1"}}, strict=True)
+        text = 'a=>1, "b c"=>NULL'
+        insert.validate_python({"id": 9, "h": text, "hs": [text]}, strict=True)
+        dumped = (
+            tree.model(hstores, "model_insert")
+            .model_validate({"id": 10, "h": expected, "hs": [expected]})
+            .model_dump(mode="json", exclude_unset=True)
+        )
+        with conn.transaction(force_rollback=True):
+            stored = _insert(conn, hstores, {"id": 9, "h": text, "hs": [text]})
+            assert (stored["h"], stored["hs"]) == ({"a": "1", "b c": None}, [stored["h"]])
+            stored = _insert(conn, hstores, dumped)
+            assert (stored["h"], stored["hs"]) == (expected, [expected])

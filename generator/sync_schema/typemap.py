@@ -169,6 +169,15 @@ class TypeMapper:
             return PyType(name, frozenset({(f"@{package}.{module}", name)}))
         if write and self._is_json_value(column.type):
             return PyType("JsonNotNull", frozenset({(JSON_MODULE, "JsonNotNull")}))
+        if write and _is_hstore(column.type) and self.layer != "python":
+            # PostgREST reads hstore as a JSON object but writes it through hstore's text input.
+            if self.layer == "pydantic":
+                result = PyType("HstoreText", frozenset({(PG_TYPES_MODULE, "HstoreText")}))
+            else:
+                result = PyType("str")
+            for _ in range(column.type.array_dims):
+                result = result.wrap("list[{}]")
+            return result
         return self.type(column.type, where)
 
     def _is_json_value(self, ref: ir.TypeRef) -> bool:
@@ -227,6 +236,14 @@ class TypeMapper:
         if ref.schema != "pg_catalog":
             if ref.kind == "base" and ref.name in _EXTENSION_TEXT_TYPES:
                 return PyType("str")
+            if _is_hstore(ref):
+                # PostgREST: hstore's cast to json, an object of str -> str | null; psycopg
+                # (no registered adapter): its text; Pydantic: the object, from either.
+                if self.layer == "json":
+                    return PyType("dict[str, str | None]")
+                if self.layer == "python":
+                    return PyType("str")
+                return PyType("Hstore", frozenset({(PG_TYPES_MODULE, "Hstore")}))
             return self._unknown(ref, where)
         if ref.name in ("json", "jsonb"):
             if self.layer == "pydantic":
@@ -272,6 +289,11 @@ class TypeMapper:
         self._warned = True
         self.warn(f"{where}: no Python type for {ref.sql!r}; typed as Any")
         return _ANY
+
+
+def _is_hstore(ref: ir.TypeRef) -> bool:
+    """The hstore extension's type (in whatever schema the extension was created)."""
+    return ref.kind == "base" and ref.name == "hstore" and ref.schema != "pg_catalog"
 
 
 def _psycopg_loads_as_text(ref: ir.TypeRef) -> bool:
