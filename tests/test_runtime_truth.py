@@ -787,3 +787,19 @@ def test_hstore_reads_as_an_object_and_writes_as_its_text_in_every_layer(tree: T
             assert (stored["h"], stored["hs"]) == ({"a": "1", "b c": None}, [stored["h"]])
             stored = _insert(conn, hstores, dumped)
             assert (stored["h"], stored["hs"]) == (expected, [expected])
+
+
+def test_a_composite_value_needs_every_attribute_though_postgres_stores_a_partial_one(
+    tree: Tree,
+) -> None:
+    """Reads always carry every attribute, so the composite TypedDict requires each key."""
+    parcels = _table(tree, "parcels")
+    insert = TypeAdapter(tree.td(parcels, "insert"))
+    partial = {"id": 9, "price": {"amount": 1.5}}
+    # README "What the types do not promise": a partial object is refused, though stored.
+    with pytest.raises(ValidationError):
+        insert.validate_python(partial, strict=True)
+    complete = {"id": 9, "price": {"amount": 1.5, "currency": None}}
+    insert.validate_python(complete, strict=True)
+    with psycopg.connect(tree.dsn) as conn, conn.transaction(force_rollback=True):
+        assert _insert(conn, parcels, partial)["price"] == complete["price"]
