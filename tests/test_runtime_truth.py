@@ -4,7 +4,9 @@ PostgREST itself is not run: no PostgREST binary is installable here. What it se
 by the same server functions it uses, inside the real Postgres: a read is `json_agg` of the
 rows, a write is `json_to_recordset` of the body, declared
 with the columns it names. psycopg rows come from the real
-server through `dict_row`. Every check runs on every server the conftest provides.
+server through `dict_row`. supabase-py's own client (the `postgrest` package) talks to an
+httpx transport that turns each request into that SQL on the real server (PostgrestStandIn).
+Every check runs on every server the conftest provides.
 
 The layers promise:
 - TypedDicts, `typeddict-types = "json"` (default): PostgREST's JSON, validated strictly.
@@ -25,8 +27,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
+from postgrest import APIError, SyncPostgrestClient
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
@@ -803,3 +807,162 @@ def test_a_composite_value_needs_every_attribute_though_postgres_stores_a_partia
     insert.validate_python(complete, strict=True)
     with psycopg.connect(tree.dsn) as conn, conn.transaction(force_rollback=True):
         assert _insert(conn, parcels, partial)["price"] == complete["price"]
+
+
+# --- supabase-py's own client ------------------------------------------------------------------
+
+
+class PostgrestStandIn:
+    """An httpx transport answering as PostgREST would, with JSON the real server builds.
+
+    PostgREST itself is not run: no PostgREST binary is installable here. Each request is
+    turned into the SQL PostgREST runs for it (`eq` filters as literals, json_agg of the rows,
+    json_to_recordset / json_to_record of the body) on the real database.
+    """
+
+    def __init__(self, dsn: str, db: ir.Database) -> None:
+        self.dsn, self.db = dsn, db
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        parts = request.url.path.strip("/").split("/")
+        try:
+            with psycopg.connect(self.dsn) as conn:
+                if parts[0] == "rpc":
+                    return httpx.Response(200, content=self._rpc(conn, parts[1], request))
+                table = next(t for t in self.db.tables if t.name == parts[0])
+                if request.method == "GET":
+                    return httpx.Response(200, content=self._select(conn, table, request))
+                return httpx.Response(201, content=self._insert(conn, table, request))
+        except psycopg.Error as error:
+            body = {"code": error.sqlstate, "message": str(error), "details": None, "hint": None}
+            return httpx.Response(400, json=body)
+
+    def _select(
+        self, conn: psycopg.Connection[Any], table: ir.Table, request: httpx.Request
+    ) -> bytes:
+        filters = []
+        for column, condition in request.url.params.multi_items():
+            if column == "select":
+                continue
+            operator, _dot, value = condition.partition(".")
+            assert operator == "eq", f"the stand-in reads eq filters only, not {condition}"
+            # PostgREST writes the value as an untyped literal: Postgres casts it to the column.
+            filters.append(sql.SQL("{} = {}").format(sql.Identifier(column), sql.Literal(value)))
+        where = sql.SQL(" and ").join(filters) if filters else sql.SQL("true")
+        query = sql.SQL(
+            "select coalesce(json_agg(_t order by _t.id), '[]')::text"
+            " from (select * from {} where {}) _t"
+        ).format(sql.Identifier(table.schema, table.name), where)
+        row = conn.execute(query).fetchone()
+        assert row is not None
+        return str(row[0]).encode()
+
+    def _insert(
+        self, conn: psycopg.Connection[Any], table: ir.Table, request: httpx.Request
+    ) -> bytes:
+        body = json.loads(request.content)
+        rows = body if isinstance(body, list) else [body]
+        listed = request.url.params.get("columns")
+        columns = [c.strip('"') for c in listed.split(",")] if listed else list(rows[0])
+        query = sql.SQL(
+            "with ins as (insert into {t} ({c}) select {c} from json_to_recordset(%s) as _({d})"
+            " returning *) select coalesce(json_agg(ins order by ins.id), '[]')::text from ins"
+        ).format(
+            t=sql.Identifier(table.schema, table.name),
+            c=sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+            d=_record_columns(table, columns),
+        )
+        # Rolled back: every test sees the fixture's rows.
+        with conn.transaction(force_rollback=True):
+            row = conn.execute(query, [json.dumps(rows)]).fetchone()
+        assert row is not None
+        return str(row[0]).encode()
+
+    def _rpc(self, conn: psycopg.Connection[Any], name: str, request: httpx.Request) -> bytes:
+        function = next(f for f in self.db.functions if f.name == name)
+        args = [a for a in function.arguments if a.mode in ("in", "inout", "variadic")]
+        call = sql.SQL("{}({})").format(
+            sql.Identifier(function.schema, function.name),
+            sql.SQL(", ").join(
+                sql.SQL("{} => _.{}").format(sql.Identifier(a.name), sql.Identifier(a.name))
+                for a in args
+            ),
+        )
+        decl = sql.SQL(", ").join(
+            sql.SQL("{} {}").format(sql.Identifier(a.name), sql.SQL(a.type.sql)) for a in args
+        )
+        result = (
+            sql.SQL("(select coalesce(json_agg(r), '[]') from {} r)").format(call)
+            if function.returns_set
+            else sql.SQL("to_json({})").format(call)
+        )
+        query = sql.SQL("select {}::text from json_to_record(%s) as _({})").format(result, decl)
+        row = conn.execute(query, [request.content.decode()]).fetchone()
+        assert row is not None
+        return str(row[0]).encode()
+
+
+@pytest.fixture
+def client(tree: Tree) -> Iterator[tuple[SyncPostgrestClient, PostgrestStandIn]]:
+    """postgrest-py's client, its HTTP answered by the stand-in over the real database."""
+    stand_in = PostgrestStandIn(tree.dsn, tree.db)
+    http = httpx.Client(
+        base_url="http://postgrest.invalid", transport=httpx.MockTransport(stand_in)
+    )
+    with SyncPostgrestClient("http://postgrest.invalid", http_client=http) as found:
+        yield found, stand_in
+
+
+def test_postgrest_client_filters_by_a_generated_enum_member_and_rows_fit_the_row_type(
+    tree: Tree, client: tuple[SyncPostgrestClient, PostgrestStandIn]
+) -> None:
+    postgrest, stand_in = client
+    mood = tree.module(tree.json_pkg, "enums").Mood
+    feelings = _table(tree, "feelings")
+
+    response = postgrest.from_("feelings").select("*").eq("m", mood.HAPPY).execute()
+
+    assert stand_in.requests[-1].url.params["m"] == "eq.happy"
+    rows = TypeAdapter(list[tree.row(feelings)]).validate_python(response.data, strict=True)  # type: ignore[misc]
+    assert [r["id"] for r in rows] == [1]
+    assert rows[0]["m"] == mood.HAPPY
+    # What a `str, Enum` member sent before (M17): Postgres refuses the label.
+    with pytest.raises(APIError) as refused:
+        postgrest.from_("feelings").select("*").eq("m", "Mood.HAPPY").execute()
+    assert refused.value.code == "22P02"
+
+
+def test_postgrest_client_rpc_with_an_args_typeddict_returns_what_the_returns_alias_says(
+    tree: Tree, client: tuple[SyncPostgrestClient, PostgrestStandIn]
+) -> None:
+    postgrest, _stand_in = client
+    functions = tree.module(tree.json_pkg, "database.functions")
+    names = decide_names(tree.db, Options()).functions
+    by_name = {f.name: names[f.signature] for f in tree.db.functions}
+    for name, args in (("moods_of", {"person": 1}), ("grid_of", {"n": 2})):
+        args_name, returns_name, _result = by_name[name]
+        TypeAdapter(getattr(functions, args_name)).validate_python(args, strict=True)
+
+        response = postgrest.rpc(name, args).execute()
+
+        returned = TypeAdapter(getattr(functions, returns_name)).validate_python(
+            response.data, strict=True
+        )
+        assert returned == {"moods_of": ["happy", "sad"], "grid_of": [[2, 3], [4, 5]]}[name]
+
+
+def test_postgrest_client_inserts_an_insert_typeddict_and_gets_back_a_row(
+    tree: Tree, client: tuple[SyncPostgrestClient, PostgrestStandIn]
+) -> None:
+    postgrest, stand_in = client
+    texts = _table(tree, "texts")
+    value = {"id": 77, "title": "from the client", "flag": None, "u": str(uuid.uuid4())}
+    TypeAdapter(tree.td(texts, "insert")).validate_python(value, strict=True)
+
+    response = postgrest.from_("texts").insert(value).execute()
+
+    assert json.loads(stand_in.requests[-1].content) == value
+    (row,) = TypeAdapter(list[tree.row(texts)]).validate_python(response.data, strict=True)  # type: ignore[misc]
+    assert (row["title"], row["active"], row["u"]) == ("from the client", True, value["u"])
