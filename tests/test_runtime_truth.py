@@ -966,3 +966,11 @@ def test_postgrest_client_inserts_an_insert_typeddict_and_gets_back_a_row(
     assert json.loads(stand_in.requests[-1].content) == value
     (row,) = TypeAdapter(list[tree.row(texts)]).validate_python(response.data, strict=True)  # type: ignore[misc]
     assert (row["title"], row["active"], row["u"]) == ("from the client", True, value["u"])
+
+
+def test_the_package_root_exports_both_json_aliases(tree: Tree) -> None:
+    root = importlib.import_module(tree.json_pkg)
+    assert {"Json", "JsonNotNull"} <= set(root.__all__)
+    TypeAdapter(root.JsonNotNull).validate_python({"a": [1, None]}, strict=True)
+    with pytest.raises(ValidationError):
+        TypeAdapter(root.JsonNotNull).validate_python(None, strict=True)

@@ -26,7 +26,7 @@ _IMPORTED_NAMES = frozenset(
         "Decimal", "UUID", "date", "datetime", "time", "timedelta", "Range", "Multirange", "JsonValue",
         "IPvAnyInterface", "IPvAnyNetwork", "IPv4Address", "IPv6Address", "IPv4Interface",
         "IPv6Interface", "IPv4Network", "IPv6Network", "Bytea", "Interval", "TimeTz",
-        "JsonNotNull",
+        "JsonNotNull", "Hstore", "HstoreText",
     }
 )  # fmt: skip
 _PYDANTIC_BASE = "SchemaModel"
