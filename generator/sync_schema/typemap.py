@@ -169,16 +169,29 @@ class TypeMapper:
             return PyType(name, frozenset({(f"@{package}.{module}", name)}))
         if write and self._is_json_value(column.type):
             return PyType("JsonNotNull", frozenset({(JSON_MODULE, "JsonNotNull")}))
-        if write and _is_hstore(column.type) and self.layer != "python":
+        depth = self._hstore_depth(column.type) if write and self.layer != "python" else None
+        if depth is not None:
             # PostgREST reads hstore as a JSON object but writes it through hstore's text input.
             if self.layer == "pydantic":
                 result = PyType("HstoreText", frozenset({(PG_TYPES_MODULE, "HstoreText")}))
             else:
                 result = PyType("str")
-            for _ in range(column.type.array_dims):
+            for _ in range(depth):
                 result = result.wrap("list[{}]")
             return result
         return self.type(column.type, where)
+
+    def _hstore_depth(self, ref: ir.TypeRef) -> int | None:
+        """The array depth of an hstore value, through domains; None for any other type."""
+        depth = ref.array_dims
+        seen: set[str] = set()
+        while ref.kind == "domain" and ref.qualified_name in self._domains:
+            if ref.qualified_name in seen:
+                return None
+            seen.add(ref.qualified_name)
+            ref = self._domains[ref.qualified_name].base
+            depth += ref.array_dims
+        return depth if _is_hstore(ref) else None
 
     def _is_json_value(self, ref: ir.TypeRef) -> bool:
         """A single json/jsonb value, directly or through domains."""
