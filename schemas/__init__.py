@@ -34,7 +34,7 @@ from .enums import (
     ProjectStatus,
     ProjectStatusValue,
 )
-from .json_types import Json
+from .json_types import Json, JsonNotNull
 from .schema_version import DB_HASH, GENERATOR_VERSION, LAST_SYNC, SCHEMA_VERSION
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "DocumentRow",
     "DocumentUpdate",
     "Json",
+    "JsonNotNull",
     "MemberRole",
     "MemberRoleValue",
     "OrgType",

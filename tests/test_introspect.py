@@ -16,7 +16,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from sync_schema import ir
 from sync_schema.errors import DatabaseError
 from sync_schema.introspect import QueryLog, introspect, read_only_transaction
-from sync_schema.pgserver import apply_migrations
+from sync_schema.pgserver import TempServer, apply_migrations
 from tests.conftest import MIGRATIONS
 
 pytestmark = pytest.mark.postgres
@@ -293,6 +293,100 @@ def test_view_columns_are_not_null_only_where_the_query_proves_it(fresh_db: str)
     assert _not_null(db, "over_over") == {"name": True, "label": True}
     assert _not_null(db, "mat") == {"id": True, "label": True, "note": False}
     assert _not_null(db, 'weird "name"') == {"a b": True, "c\\d": True}
+
+
+def test_a_not_null_not_valid_column_is_nullable_and_so_are_views_that_copy_it(
+    pg_server: TempServer, fresh_db: str
+) -> None:
+    """PostgreSQL 18 checks `NOT NULL ... NOT VALID` on new rows only: old rows hold NULL."""
+    if pg_server.major_version < 18:
+        pytest.skip("NOT NULL ... NOT VALID is new in PostgreSQL 18")
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute(
+            """
+            CREATE TABLE public.legacy (id int PRIMARY KEY, v text, w text NOT NULL);
+            INSERT INTO public.legacy VALUES (1, NULL, 'w');
+            ALTER TABLE public.legacy ADD CONSTRAINT legacy_v_not_null NOT NULL v NOT VALID;
+            CREATE VIEW public.v_legacy AS SELECT id, v, w FROM public.legacy;
+            CREATE TABLE public.parted (id int, v text) PARTITION BY LIST (id);
+            CREATE TABLE public.parted_1 PARTITION OF public.parted FOR VALUES IN (1);
+            INSERT INTO public.parted VALUES (1, NULL);
+            ALTER TABLE public.parted ADD CONSTRAINT parted_v_not_null NOT NULL v NOT VALID;
+            """
+        )
+        # attnotnull says NOT NULL; only the constraint's convalidated says otherwise.
+        attnotnull = conn.execute(
+            "SELECT attnotnull FROM pg_attribute WHERE attrelid = 'public.legacy'::regclass"
+            " AND attname = 'v'"
+        ).fetchone()
+        assert attnotnull == (True,)
+    db = introspect(fresh_db)
+
+    assert _not_null(db, "legacy") == {"id": True, "v": False, "w": True}
+    assert _not_null(db, "v_legacy") == {"id": True, "v": False, "w": True}
+    assert _not_null(db, "parted") == {"id": False, "v": False}
+    # Once validated, the constraint holds for every row.
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("UPDATE public.legacy SET v = 'now set'")
+        conn.execute("ALTER TABLE public.legacy VALIDATE CONSTRAINT legacy_v_not_null")
+    validated = introspect(fresh_db)
+    assert _not_null(validated, "legacy")["v"]
+    assert _not_null(validated, "v_legacy")["v"]
+
+
+ARRAY_DIMS_SQL = """
+CREATE DOMAIN public.int_grid AS integer[][];
+CREATE DOMAIN public.grid_alias AS public.int_grid;
+CREATE TABLE public.shapes (
+    id int PRIMARY KEY, line int[], grid int[][], cube int[][][], dgrid public.int_grid
+);
+CREATE TABLE public.copied AS SELECT * FROM public.shapes;
+CREATE VIEW public.v_shapes AS
+    SELECT s.id, s.line, s.grid, o.cube, s.grid AS again, s.grid[1:1] AS sliced, s.dgrid
+    FROM public.shapes s LEFT JOIN public.shapes o ON o.id = s.id;
+CREATE VIEW public.v_over AS SELECT grid, cube FROM public.v_shapes;
+CREATE MATERIALIZED VIEW public.m_shapes AS SELECT grid FROM public.shapes;
+CREATE FUNCTION public.grid_of(n int) RETURNS public.int_grid
+    LANGUAGE sql AS 'SELECT ARRAY[[n]]::public.int_grid';
+CREATE FUNCTION public.plain_grid(g int[][]) RETURNS int[][] LANGUAGE sql AS 'SELECT g';
+"""
+
+
+def _dims(db: ir.Database, relation: str) -> dict[str, int]:
+    table = db.table("public", relation)
+    assert table is not None
+    return {c.name: c.type.array_dims for c in table.columns}
+
+
+def test_array_dimensions_reach_views_over_tables_and_domains_over_arrays(fresh_db: str) -> None:
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute(ARRAY_DIMS_SQL)
+    db = introspect(fresh_db)
+
+    assert _dims(db, "shapes") == {"id": 0, "line": 1, "grid": 2, "cube": 3, "dgrid": 0}
+    # A view column copied from a column has its depth, through outer joins and other views;
+    # an expression (a slice) has no declared depth: one dimension, the documented narrowing.
+    assert _dims(db, "v_shapes") == {
+        "id": 0, "line": 1, "grid": 2, "cube": 3, "again": 2, "sliced": 1, "dgrid": 0,
+    }  # fmt: skip
+    assert _dims(db, "v_over") == {"grid": 2, "cube": 3}
+    assert _dims(db, "m_shapes") == {"grid": 2}
+    # CREATE TABLE AS records no depth either.
+    assert _dims(db, "copied")["grid"] == 1
+    domains = {d.name: d for d in db.domains}
+    assert domains["int_grid"].base.array_dims == 2
+    assert (domains["grid_alias"].base.name, domains["grid_alias"].base.array_dims) == (
+        "int_grid",
+        0,
+    )
+    functions = {f.name: f for f in db.functions}
+    returns = functions["grid_of"].returns
+    assert returns is not None
+    assert (returns.kind, returns.name) == ("domain", "int_grid")
+    # pg_proc keeps no depth: int[][] in a signature is int[].
+    plain = functions["plain_grid"].returns
+    assert plain is not None
+    assert plain.array_dims == 1
 
 
 # Every session setting a client can bring that changes how the catalog prints a constant.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import json
 import os
 import subprocess
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 from psycopg.conninfo import conninfo_to_dict
+from pydantic import TypeAdapter
 
 from sync_schema.errors import ConfigError, JsonSchemaError
 from sync_schema.jsonschema import (
@@ -440,3 +442,34 @@ def test_an_id_or_schema_uri_is_never_fetched_or_read(base: str, tmp_path: Path)
     assert outcome["error"] is None, outcome["text"]
     assert "a: A | None" in outcome["text"]
     assert outcome["touched"] == []
+
+
+def test_typeddicts_of_a_json_schema_are_usable_by_pydantic_on_every_supported_python(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pydantic refuses typing.TypedDict before Python 3.12: the tool's import is rewritten."""
+    schema = json.dumps(
+        {
+            "type": "object",
+            "properties": {"a": {"type": "integer"}, "inner": {"$ref": "#/$defs/Inner"}},
+            "required": ["a"],
+            "$defs": {"Inner": {"type": "object", "properties": {"b": {"type": "string"}}}},
+        }
+    )
+    source = render_models(schema, "Doc", "typeddict", "# header", "public.t.c")
+    tree = ast.parse(source)
+    imported = {
+        alias.name: node.module
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    assert imported["TypedDict"] == "typing_extensions"
+    (tmp_path / "typed_jsonb_doc.py").write_text(source, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("typed_jsonb_doc")
+    adapter = TypeAdapter(module.Doc)
+    assert adapter.validate_python({"a": 1, "inner": {"b": "x"}}, strict=True) == {
+        "a": 1,
+        "inner": {"b": "x"},
+    }

@@ -26,7 +26,7 @@ _IMPORTED_NAMES = frozenset(
         "Decimal", "UUID", "date", "datetime", "time", "timedelta", "Range", "Multirange", "JsonValue",
         "IPvAnyInterface", "IPvAnyNetwork", "IPv4Address", "IPv6Address", "IPv4Interface",
         "IPv6Interface", "IPv4Network", "IPv6Network", "Bytea", "Interval", "TimeTz",
-        "JsonNotNull",
+        "JsonNotNull", "Hstore", "HstoreText",
     }
 )  # fmt: skip
 _PYDANTIC_BASE = "SchemaModel"
@@ -704,6 +704,8 @@ class TreeBuilder:
     objects: ir.Database = field(init=False)
     #: how many packages below the root this schema's package is (0 for public, else 1)
     depth: int = field(init=False)
+    #: the domains (qualified names) whose default a column of theirs gets when left out
+    domain_defaults: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
         self.db = with_row_type_composites(with_domain_comments(self.db))
@@ -711,6 +713,7 @@ class TreeBuilder:
         self.schema = self.schema or primary_schema(self.db.schemas)
         self.objects = self.db.only(self.schema)
         self.depth = 1 if self.names.packages.get(self.schema) else 0
+        self.domain_defaults = _domains_with_defaults(self.db)
 
     def _mapper(self, layer: str) -> TypeMapper:
         return TypeMapper(
@@ -806,7 +809,7 @@ class TreeBuilder:
         fields = []
         for c in _writable(table):
             annotation = _nullable(types[c.name].annotation, nullable=c.nullable)
-            if _optional_on_insert(c):
+            if _optional_on_insert(c, self.domain_defaults):
                 annotation = f"NotRequired[{annotation}]"
             fields.append((c, annotation))
         doc = f"Values to insert into `{table.qualified_name}`; keys with a default may be omitted."
@@ -1046,7 +1049,11 @@ class TreeBuilder:
                 attrs = _attr_names(table.attributes, reserved)
                 fields = [
                     _model_field(
-                        dataclasses.replace(a, nullable=True), attrs[a.name], types[a.name], "row"
+                        dataclasses.replace(a, nullable=True),
+                        attrs[a.name],
+                        types[a.name],
+                        "row",
+                        insert_optional=True,
                     )
                     for a in table.attributes
                 ]
@@ -1092,7 +1099,13 @@ class TreeBuilder:
                 fields = []
                 for c in columns:
                     pytype = types[c.name] if variant == "row" else types[_WRITE + c.name]
-                    f = _model_field(c, attrs[c.name], pytype, variant)
+                    f = _model_field(
+                        c,
+                        attrs[c.name],
+                        pytype,
+                        variant,
+                        insert_optional=_optional_on_insert(c, self.domain_defaults),
+                    )
                     uses_field = uses_field or "Field(" in f.value
                     fields.append(f)
                 text = (
@@ -1275,8 +1288,31 @@ def _write_types(mapper: TypeMapper, table: ir.Table) -> dict[str, PyType]:
     }
 
 
-def _optional_on_insert(column: ir.Column) -> bool:
-    return column.nullable or column.default is not None or column.identity is not None
+def _optional_on_insert(column: ir.Column, domain_defaults: frozenset[str]) -> bool:
+    return (
+        column.nullable
+        or column.default is not None
+        or column.identity is not None
+        # A column without its own default takes its domain's (an array of one does not).
+        or (column.type.array_dims == 0 and column.type.qualified_name in domain_defaults)
+    )
+
+
+def _domains_with_defaults(db: ir.Database) -> frozenset[str]:
+    """Domains with a default, their own or one inherited from a domain they are based on."""
+    domains = {d.qualified_name: d for d in db.domains}
+    found: set[str] = set()
+    for name, start in domains.items():
+        current, seen = start, {name}
+        while current.default is None and current.base.kind == "domain":
+            base = domains.get(current.base.qualified_name)
+            if base is None or base.qualified_name in seen or current.base.array_dims:
+                break
+            seen.add(base.qualified_name)
+            current = base
+        if current.default is not None:
+            found.add(name)
+    return frozenset(found)
 
 
 def _nullable(annotation: str, *, nullable: bool) -> str:
@@ -1303,7 +1339,9 @@ def _decimal_limits(precision: int, scale: int) -> list[str]:
     return [f"max_digits={max(precision, scale)}", f"decimal_places={scale}"]
 
 
-def _model_field(column: ir.Column, attr: str, pytype: PyType, variant: str) -> ModelField:
+def _model_field(
+    column: ir.Column, attr: str, pytype: PyType, variant: str, *, insert_optional: bool
+) -> ModelField:
     annotation = pytype.annotation
     args: list[str] = []
     if attr != column.name:
@@ -1315,7 +1353,7 @@ def _model_field(column: ir.Column, attr: str, pytype: PyType, variant: str) -> 
             args += _decimal_limits(column.type.precision, column.type.scale or 0)
     if column.comment:
         args.append(f"description={pytext.string_literal(column.comment)}")
-    optional = variant == "update" or (variant == "insert" and _optional_on_insert(column))
+    optional = variant == "update" or (variant == "insert" and insert_optional)
     annotation = _nullable(annotation, nullable=column.nullable)
     if optional:
         # A NOT NULL column refuses None: Postgres would reject it; unset, its default applies.

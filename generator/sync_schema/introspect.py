@@ -194,7 +194,9 @@ JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_catalog.pg_class fc ON fc.oid = con.confrelid
 LEFT JOIN pg_catalog.pg_namespace fn ON fn.oid = fc.relnamespace
 WHERE n.nspname = ANY(%(schemas)s)
-  AND con.contype IN ('p', 'u', 'f', 'c')
+  -- PostgreSQL 18's `NOT NULL ... NOT VALID` sets attnotnull, but old rows may hold NULL:
+  -- its contype 'n' row with convalidated false says so (no 'n' rows before 18).
+  AND (con.contype IN ('p', 'u', 'f', 'c') OR (con.contype = 'n' AND NOT con.convalidated))
   AND con.conparentid = 0
   AND NOT c.relispartition
 ORDER BY n.nspname, c.relname, con.conname
@@ -204,6 +206,7 @@ _DOM_TYPE_SELECT, _DOM_TYPE_JOIN = _type_sql("bt", "t.typbasetype", "t.typtypmod
 
 DOMAINS_SQL = f"""
 SELECT n.nspname AS domain_schema, t.typname AS domain_name, t.typnotnull, t.typdefault,
+       t.typndims,
        pg_catalog.obj_description(t.oid, 'pg_type') AS comment,
        ARRAY(SELECT con.conname FROM pg_catalog.pg_constraint con
              WHERE con.contypid = t.oid AND con.contype = 'c' ORDER BY con.conname)
@@ -577,11 +580,16 @@ def build_database(
     """Assemble catalog rows (already fetched) into a sorted Database."""
     # Every column row by (relation OID, attnum): view inference and key names look them up.
     by_attnum = {(row.relid, row.attnum): row for row in columns}
-    not_null_view_columns = _infer_view_nullability(relations, by_attnum)
+    not_valid = {(con.relid, con.attnums[0]) for con in constraints if con.contype == "n"}
+    not_null_view_columns, view_dims = _infer_views(relations, by_attnum, not_valid)
     cols_by_rel: dict[tuple[str, str], list[ir.Column]] = defaultdict(list)
     for row in columns:
-        not_null = row.attnotnull or (row.relid, row.attnum) in not_null_view_columns
-        cols_by_rel[(row.nspname, row.relname)].append(_column(row, not_null=not_null))
+        key = (row.relid, row.attnum)
+        not_null = (row.attnotnull and key not in not_valid) or key in not_null_view_columns
+        dims = view_dims.get(key, row.attndims)
+        cols_by_rel[(row.nspname, row.relname)].append(
+            _column(row, not_null=not_null, declared_dims=dims)
+        )
 
     cons_by_rel: dict[tuple[str, str], list[Row]] = defaultdict(list)
     for row in constraints:
@@ -625,39 +633,58 @@ def build_database(
     ).sorted()
 
 
-def _infer_view_nullability(
-    relations: list[Row], by_attnum: dict[tuple[int, int], Row]
-) -> set[tuple[int, int]]:
-    """(relid, attnum) of each view column its query tree proves NOT NULL, views over views too."""
+def _infer_views(
+    relations: list[Row],
+    by_attnum: dict[tuple[int, int], Row],
+    not_valid: set[tuple[int, int]],
+) -> tuple[set[tuple[int, int]], dict[tuple[int, int], int]]:
+    """What view query trees prove, views over views too, by (relid, attnum).
+
+    The columns certainly NOT NULL, and the declared array depth of each column copied from
+    another (a view's own attndims is 0).
+    """
     views = {r.relid: r for r in relations if r.view_query is not None}
     if not views:
-        return set()
+        return set(), {}
     width: dict[int, int] = defaultdict(int)
     for relid, _attnum in by_attnum:
         width[relid] += 1
-    inferred: dict[int, list[bool]] = {}
+    inferred: dict[int, list[nodetree.ViewColumn]] = {}
 
     def nullable_of(relid: int, attnum: int) -> bool | None:
         if relid in views:
-            flags = infer(relid)
-            return not flags[attnum - 1] if 0 < attnum <= len(flags) else None
+            found = infer(relid)
+            return not found[attnum - 1].not_null if 0 < attnum <= len(found) else None
         row = by_attnum.get((relid, attnum))
-        return None if row is None else not row.attnotnull
+        if row is None:
+            return None
+        return not row.attnotnull or (relid, attnum) in not_valid
 
-    def infer(relid: int) -> list[bool]:
+    def infer(relid: int) -> list[nodetree.ViewColumn]:
         if relid not in inferred:
             inferred[relid] = []  # a cycle (impossible for views) reads as "unknown"
-            flags = nodetree.view_not_null(views[relid].view_query, nullable_of)
+            found = nodetree.view_columns(views[relid].view_query, nullable_of)
             # A tree that does not match the catalog's columns proves nothing.
-            inferred[relid] = flags if len(flags) == width[relid] else []
+            inferred[relid] = found if len(found) == width[relid] else []
         return inferred[relid]
 
-    return {
-        (relid, attnum)
-        for relid in views
-        for attnum, certain in enumerate(infer(relid), start=1)
-        if certain
-    }
+    def dims_of(relid: int, attnum: int) -> int:
+        if relid in views:
+            found = infer(relid)
+            source = found[attnum - 1].source if 0 < attnum <= len(found) else None
+            return 0 if source is None else dims_of(*source)
+        row = by_attnum.get((relid, attnum))
+        return 0 if row is None else int(row.attndims)
+
+    not_null: set[tuple[int, int]] = set()
+    dims: dict[tuple[int, int], int] = {}
+    for relid in views:
+        for attnum, column in enumerate(infer(relid), start=1):
+            if column.not_null:
+                not_null.add((relid, attnum))
+            if column.source is not None:
+                dims[(relid, attnum)] = dims_of(*column.source)
+    return not_null, dims
 
 
 def _domain_not_null(table: ir.Table, not_null_domains: set[str]) -> ir.Table:
@@ -734,13 +761,13 @@ _IDENTITY: dict[str, Literal["always", "by_default"]] = {"a": "always", "d": "by
 _GENERATED: dict[str, Literal["stored", "virtual"]] = {"s": "stored", "v": "virtual"}
 
 
-def _column(row: Row, *, not_null: bool) -> ir.Column:
+def _column(row: Row, *, not_null: bool, declared_dims: int) -> ir.Column:
     identity = _IDENTITY.get(row.attidentity)
     generated = _GENERATED.get(row.attgenerated)
     expr = row.default_expr
     return ir.Column(
         name=row.attname,
-        type=_typeref(row, declared_dims=row.attndims),
+        type=_typeref(row, declared_dims=declared_dims),
         nullable=not not_null,
         default=None if generated else expr,
         identity=identity,
@@ -754,7 +781,8 @@ def _domain(row: Row) -> ir.Domain:
     return ir.Domain(
         schema=row.domain_schema,
         name=row.domain_name,
-        base=_typeref(row, declared_dims=0),
+        # typndims: the declared depth of a domain over an array (integer[][] -> 2).
+        base=_typeref(row, declared_dims=row.typndims),
         nullable=not row.typnotnull,
         default=row.typdefault,
         check_constraints=tuple(
@@ -840,7 +868,8 @@ def _typeref(row: Row, *, declared_dims: int) -> ir.TypeRef:
 def _build_typeref(row: Row, *, declared_dims: int) -> ir.TypeRef:
     is_array = row.typcategory == "A" and row.elemname is not None
     if is_array:
-        # attndims records declared dimensions (int[][] -> 2); views and casts report 0.
+        # Declared dimensions (int[][] -> 2): attndims, a view's source column, a domain's
+        # typndims. Functions and expressions declare none: one, the documented narrowing.
         name, schema, typtype = row.elemname, row.elemschema, row.elemtype
         dims = max(int(declared_dims or 0), 1)
     else:

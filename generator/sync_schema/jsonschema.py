@@ -10,6 +10,7 @@ is imported only when a column carries a JSON Schema, and never for table models
 
 from __future__ import annotations
 
+import ast
 import functools
 import importlib.metadata
 import json
@@ -326,4 +327,24 @@ def render_models(schema: str, class_name: str, layer: Layer, header: str, where
             f"the JSON Schema of {where} references other files",
             hint="inline every $ref into one schema document",
         )
-    return result
+    return _typeddict_from_typing_extensions(result) if layer == "typeddict" else result
+
+
+def _typeddict_from_typing_extensions(source: str) -> str:
+    """The module with TypedDict imported from typing_extensions, as the rest of the tree does.
+
+    Pydantic (and so FastAPI) refuses typing.TypedDict before Python 3.12, and the tool has
+    no setting for the backport. sync-schema's ruff pass sorts the imports afterwards.
+    """
+    lines = source.split("\n")
+    for node in ast.parse(source).body:
+        names = [a.name for a in node.names] if isinstance(node, ast.ImportFrom) else []
+        if isinstance(node, ast.ImportFrom) and node.module == "typing" and "TypedDict" in names:
+            kept = [n for n in names if n != "TypedDict"]
+            start, end = node.lineno - 1, node.end_lineno or node.lineno
+            lines[start:end] = [
+                *([f"from typing import {', '.join(kept)}"] if kept else []),
+                "from typing_extensions import TypedDict",
+            ]
+            break
+    return "\n".join(lines)

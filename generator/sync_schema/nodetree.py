@@ -11,9 +11,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
-__all__ = ["NodeTreeError", "parse", "scan", "view_not_null", "without_join_alias_vars"]
+__all__ = [
+    "NodeTreeError",
+    "ViewColumn",
+    "parse",
+    "scan",
+    "view_columns",
+    "view_not_null",
+    "without_join_alias_vars",
+]
 
 # JoinType in nodes.h: INNER 0, LEFT 1, FULL 2, RIGHT 3.
 _JOIN_LEFT, _JOIN_FULL, _JOIN_RIGHT = 1, 2, 3
@@ -168,18 +176,32 @@ def without_join_alias_vars(text: str) -> str:
     return _JOIN_ALIAS_VARS.sub(":joinaliasvars <> :joinleftcols ", text)
 
 
+class ViewColumn(NamedTuple):
+    """What the query tree says about one output column of a view."""
+
+    #: certainly NOT NULL
+    not_null: bool
+    #: (relation OID, attnum) of the column it copies unchanged, outer joins included
+    source: tuple[int, int] | None
+
+
 def view_not_null(ev_action: str, nullable_of: Lookup) -> list[bool]:
     """For each output column of a view (in order), whether it is certainly NOT NULL."""
+    return [c.not_null for c in view_columns(ev_action, nullable_of)]
+
+
+def view_columns(ev_action: str, nullable_of: Lookup) -> list[ViewColumn]:
+    """For each output column of a view (in order), its nullability and the column it copies."""
     ev_action = without_join_alias_vars(ev_action)
     try:
         queries = parse(ev_action, _FIELDS)
         query = queries[0]
-        return _query_not_null(query, nullable_of)
+        return _query_columns(query, nullable_of)
     except (NodeTreeError, IndexError, KeyError, TypeError, ValueError):
         return []  # not understood: the caller keeps every column nullable
 
 
-def _query_not_null(query: dict[str, Any], nullable_of: Lookup) -> list[bool]:
+def _query_columns(query: dict[str, Any], nullable_of: Lookup) -> list[ViewColumn]:
     targets = [t for t in query["targetList"] or [] if t.get("resjunk") != "true"]
     grouped = (
         query.get("hasAggs") == "true" or query.get("groupClause") or query.get("groupingSets")
@@ -187,20 +209,21 @@ def _query_not_null(query: dict[str, Any], nullable_of: Lookup) -> list[bool]:
     if query.get("setOperations") is not None or grouped:
         # UNION and friends, aggregates and GROUP BY: not traced (and Postgres 18 routes
         # grouped columns through a GROUP entry that 15 lacks; both must give the same tree).
-        return [False] * len(targets)
+        return [ViewColumn(False, None)] * len(targets)
     rtable = query["rtable"] or []
     outer = _nullable_rtindexes(query["jointree"])
     result = []
     for target in targets:
         expr = target["expr"]
         ok = False
+        source = None
         if isinstance(expr, dict) and expr["_"] == "VAR" and expr["varlevelsup"] == "0":
             rtindex = int(expr["varno"])
             entry = rtable[rtindex - 1]
-            if rtindex not in outer and int(entry["rtekind"]) == _RTE_RELATION:
-                nullable = nullable_of(int(entry["relid"]), int(expr["varattno"]))
-                ok = nullable is False
-        result.append(ok)
+            if int(entry["rtekind"]) == _RTE_RELATION:
+                source = (int(entry["relid"]), int(expr["varattno"]))
+                ok = rtindex not in outer and nullable_of(*source) is False
+        result.append(ViewColumn(ok, source))
     return result
 
 

@@ -254,7 +254,14 @@ def _context(
     if rel == "database/__init__.py":
         return {"modules": database_modules, "all_names": database_names}
     assert rel == "__init__.py", rel
-    root_names = ["Json", "DB_HASH", "GENERATOR_VERSION", "LAST_SYNC", "SCHEMA_VERSION"]
+    root_names = [
+        "Json",
+        "JsonNotNull",
+        "DB_HASH",
+        "GENERATOR_VERSION",
+        "LAST_SYNC",
+        "SCHEMA_VERSION",
+    ]
     return {
         "root": root,
         "database_names": database_names,

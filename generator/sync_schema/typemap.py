@@ -169,7 +169,29 @@ class TypeMapper:
             return PyType(name, frozenset({(f"@{package}.{module}", name)}))
         if write and self._is_json_value(column.type):
             return PyType("JsonNotNull", frozenset({(JSON_MODULE, "JsonNotNull")}))
+        depth = self._hstore_depth(column.type) if write and self.layer != "python" else None
+        if depth is not None:
+            # PostgREST reads hstore as a JSON object but writes it through hstore's text input.
+            if self.layer == "pydantic":
+                result = PyType("HstoreText", frozenset({(PG_TYPES_MODULE, "HstoreText")}))
+            else:
+                result = PyType("str")
+            for _ in range(depth):
+                result = result.wrap("list[{}]")
+            return result
         return self.type(column.type, where)
+
+    def _hstore_depth(self, ref: ir.TypeRef) -> int | None:
+        """The array depth of an hstore value, through domains; None for any other type."""
+        depth = ref.array_dims
+        seen: set[str] = set()
+        while ref.kind == "domain" and ref.qualified_name in self._domains:
+            if ref.qualified_name in seen:
+                return None
+            seen.add(ref.qualified_name)
+            ref = self._domains[ref.qualified_name].base
+            depth += ref.array_dims
+        return depth if _is_hstore(ref) else None
 
     def _is_json_value(self, ref: ir.TypeRef) -> bool:
         """A single json/jsonb value, directly or through domains."""
@@ -227,6 +249,14 @@ class TypeMapper:
         if ref.schema != "pg_catalog":
             if ref.kind == "base" and ref.name in _EXTENSION_TEXT_TYPES:
                 return PyType("str")
+            if _is_hstore(ref):
+                # PostgREST: hstore's cast to json, an object of str -> str | null; psycopg
+                # (no registered adapter): its text; Pydantic: the object, from either.
+                if self.layer == "json":
+                    return PyType("dict[str, str | None]")
+                if self.layer == "python":
+                    return PyType("str")
+                return PyType("Hstore", frozenset({(PG_TYPES_MODULE, "Hstore")}))
             return self._unknown(ref, where)
         if ref.name in ("json", "jsonb"):
             if self.layer == "pydantic":
@@ -272,6 +302,11 @@ class TypeMapper:
         self._warned = True
         self.warn(f"{where}: no Python type for {ref.sql!r}; typed as Any")
         return _ANY
+
+
+def _is_hstore(ref: ir.TypeRef) -> bool:
+    """The hstore extension's type (in whatever schema the extension was created)."""
+    return ref.kind == "base" and ref.name == "hstore" and ref.schema != "pg_catalog"
 
 
 def _psycopg_loads_as_text(ref: ir.TypeRef) -> bool:

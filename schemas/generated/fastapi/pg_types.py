@@ -128,3 +128,47 @@ def _timetz(value: object) -> object:
 
 #: timetz: a time with its UTC offset, read from Postgres's text ("09:00:00+02").
 TimeTz = Annotated[time, BeforeValidator(_timetz)]
+
+# hstore's text form: "key"=>"value" or "key"=>NULL pairs, `"` and `\` escaped by a backslash.
+_HSTORE_PAIR = compile_pattern(
+    r'\s*"((?:[^"\\]|\\.)*)"\s*=>\s*(?:(NULL)|"((?:[^"\\]|\\.)*)")\s*(,|$)'
+)
+_HSTORE_ESCAPE = compile_pattern(r"\\(.)")
+
+
+def _hstore(value: object) -> object:
+    # PostgREST sends a JSON object; psycopg, without a registered adapter, hstore's text.
+    if not isinstance(value, str):
+        return value
+    pairs: dict[str, str | None] = {}
+    position, end = 0, len(value.rstrip())
+    while position < end:
+        found = _HSTORE_PAIR.match(value, position)
+        if found is None:
+            raise ValueError(f"not hstore's text form: {value!r}")
+        key, null, text, _comma = found.groups()
+        pairs[_HSTORE_ESCAPE.sub(r"\1", key)] = (
+            None if null else _HSTORE_ESCAPE.sub(r"\1", text)
+        )
+        position = found.end()
+    return pairs
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _hstore_text(value: dict[str, str | None]) -> str:
+    return ", ".join(
+        f"{_quoted(k)}=>{'NULL' if v is None else _quoted(v)}" for k, v in value.items()
+    )
+
+
+#: hstore, read: the object PostgREST sends (or psycopg's text of it); dumped as that object.
+Hstore = Annotated[dict[str, str | None], BeforeValidator(_hstore)]
+#: hstore, written: the same object, dumped to JSON as hstore's text, which Postgres reads.
+HstoreText = Annotated[
+    dict[str, str | None],
+    BeforeValidator(_hstore),
+    PlainSerializer(_hstore_text, when_used="json"),
+]
