@@ -119,7 +119,15 @@ class Console:
 
 
 def _secrets(settings: Settings | None = None) -> tuple[str, ...]:
-    values = [os.environ.get("SUPABASE_SERVICE_KEY", ""), os.environ.get("PGPASSWORD", "")]
+    values = [
+        os.environ.get(name, "")
+        for name in (
+            "SUPABASE_SERVICE_KEY",
+            "PGPASSWORD",
+            "SUPABASE_ACCESS_TOKEN",
+            "SUPABASE_DB_PASSWORD",
+        )
+    ]
     if settings is not None and settings.db_url:
         from psycopg.conninfo import conninfo_to_dict  # noqa: PLC0415 - only with a live URL
 
@@ -174,8 +182,18 @@ ProjectId = Annotated[
     str | None,
     typer.Option(
         "--project-id",
-        help="Project in [tool.sync-schema.projects] (default: $SUPABASE_PROJECT_ID).",
+        help="Project in [tool.sync-schema.projects], or a Supabase project ref read through "
+        "the Management API with $SUPABASE_ACCESS_TOKEN and $SUPABASE_DB_PASSWORD "
+        "(default: $SUPABASE_PROJECT_ID).",
         show_default=False,
+    ),
+]
+Linked = Annotated[
+    bool,
+    typer.Option(
+        "--linked",
+        help="The Supabase project `supabase link` recorded in supabase/.temp/ (its pooler URL "
+        "with $SUPABASE_DB_PASSWORD).",
     ),
 ]
 Templates = Annotated[
@@ -197,7 +215,10 @@ SupabaseShim = Annotated[
 def _overrides(ctx: typer.Context, **given: Any) -> Overrides:
     """Subcommand options over the root's (for `sync-schema --project-id X check`)."""
     base: Overrides = ctx.obj if isinstance(ctx.obj, Overrides) else Overrides()
+    # --linked is read from the parsed parameters, so that no command body has to pass it on.
     values = {k: v for k, v in given.items() if v not in (None, [], ())}
+    if ctx.params.get("linked"):
+        values["linked"] = True
     if "schemas" in values:
         values["schemas"] = tuple(values["schemas"])
     return replace(base, **values)
@@ -213,6 +234,8 @@ def _silence_stdout() -> None:
 def _run(action: Callable[[Console], int], console: Console | None = None) -> NoReturn:
     """Run one command: errors become exit 2 with a hint, never a traceback or an 'in sync'."""
     console = console or Console.detect()
+    # Errors before the settings load (a refused token, say) are redacted too.
+    console.secrets = console.secrets or _secrets()
     try:
         code = action(console)
     except typer.Exit:
@@ -236,6 +259,12 @@ def _introspect(
     settings: Settings, console: Console, stats: Stats
 ) -> tuple[ir.Database, Snapshot | None]:
     console.secrets = _secrets(settings)
+    for note in settings.notes:
+        console.err(f"note: {note}")
+    if settings.db_url is not None and settings.db_url_origin != "--db-url":
+        # Which database a setting chose (a flag's URL the user just typed is not repeated), on
+        # stderr so that stdout (json, reports, a closed pipe's silence) is unchanged.
+        console.err(settings.source_line)
     db = load_database(settings, stats)
     if db.is_empty:
         raise SyncSchemaError(
@@ -493,6 +522,7 @@ def root(
     update: Annotated[bool, typer.Option("--update", help="Same as `update`.")] = False,
     report_: Annotated[bool, typer.Option("--report", help="Same as `report`.")] = False,
     project_id: ProjectId = None,
+    linked: Linked = False,
     db_url: DbUrl = None,
     migrations: Migrations = None,
     out: Out = None,
@@ -510,6 +540,7 @@ def root(
         config=config,
         project_id=project_id,
         supabase_shim=supabase_shim,
+        linked=linked,
     )
     if version:
         typer.echo(f"sync-schema {__version__}")
@@ -545,6 +576,7 @@ def generate_cmd(
     schema: Schema = None,
     config: ConfigFile = None,
     project_id: ProjectId = None,
+    linked: Linked = False,
     templates: Templates = None,
     supabase_shim: SupabaseShim = None,
     force: Annotated[
@@ -622,6 +654,7 @@ def check_cmd(
     schema: Schema = None,
     config: ConfigFile = None,
     project_id: ProjectId = None,
+    linked: Linked = False,
     templates: Templates = None,
     supabase_shim: SupabaseShim = None,
     verbose: Verbose = False,
@@ -716,6 +749,7 @@ def diff_cmd(
     schema: Schema = None,
     config: ConfigFile = None,
     project_id: ProjectId = None,
+    linked: Linked = False,
     templates: Templates = None,
     supabase_shim: SupabaseShim = None,
     output_format: Annotated[
@@ -782,6 +816,7 @@ def report_cmd(
     schema: Schema = None,
     config: ConfigFile = None,
     project_id: ProjectId = None,
+    linked: Linked = False,
     templates: Templates = None,
     supabase_shim: SupabaseShim = None,
     report_dir: Annotated[
