@@ -889,6 +889,43 @@ def report_cmd(
     _run(action)
 
 
+@app.command("init")
+def init_cmd(
+    repository: Annotated[
+        str | None,
+        typer.Option(
+            "--repository",
+            help="GitHub OWNER/NAME that publishes sync-schema's action and pre-commit hook.",
+            show_default=False,
+        ),
+    ] = None,
+    ref: Annotated[
+        str, typer.Option("--ref", help="Its tag, branch or commit to pin.")
+    ] = f"v{__version__}",
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite the files (and the section) that exist.")
+    ] = False,
+) -> None:
+    """Scaffold this folder: [tool.sync-schema], a pre-commit hook, a CI workflow, .gitattributes.
+
+    Nothing that exists is overwritten without --force; pyproject.toml only gains the section.
+    """
+
+    def action(console: Console) -> int:
+        from sync_schema import scaffold  # noqa: PLC0415 - only init needs it
+
+        for outcome in scaffold.init(Path.cwd(), repository=repository, ref=ref, force=force):
+            line = f"{outcome.verb} {outcome.path}"
+            console.out(f"{line}: {outcome.advice}" if outcome.advice else line)
+        console.out(
+            "Next: sync-schema generate, commit schemas/, and exclude schemas/ from your linters "
+            '(ruff: extend-exclude = ["schemas"]).'
+        )
+        return EXIT_IN_SYNC
+
+    _run(action)
+
+
 @app.command("version")
 def version_cmd(ctx: typer.Context, out: Out = None, config: ConfigFile = None) -> None:
     """Print the generator version and the committed package's schema version."""
