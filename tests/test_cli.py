@@ -1061,3 +1061,50 @@ def test_init_without_a_repository_names_the_option(tmp_path: Path) -> None:
     assert_error_with_hint(result)
     assert "--repository" in result.stderr
     assert not (cli.cwd / "pyproject.toml").exists()
+
+
+# --- messages in the user's terms --------------------------------------------------------------
+
+
+def test_a_mistyped_command_is_corrected_once(cli: Cli) -> None:
+    result = cli("dif")
+
+    assert result.returncode == 2
+    assert result.stderr.count("Did you mean") == 1, result.stderr
+
+
+def test_help_keeps_the_examples_on_their_lines_and_names_no_seed(cli: Cli) -> None:
+    result = cli("--help", COLUMNS="80")
+
+    assert result.returncode == 0
+    lines = [line.strip() for line in result.stdout.splitlines()]
+    assert any(
+        line.startswith("sync-schema generate") and line.endswith("from the migrations")
+        for line in lines
+    ), result.stdout
+    assert "seed" not in result.stdout.lower()
+
+
+@pytest.mark.parametrize(
+    ("command", "refused"), [("diff", "markdown"), ("diff", "github"), ("report", "text")]
+)
+def test_a_format_a_command_does_not_write_is_not_offered(
+    cli: Cli, command: str, refused: str
+) -> None:
+    result = cli(command, "--format", refused)
+
+    assert result.returncode == 2
+    assert "Invalid value for '--format'" in result.stderr
+
+
+def test_hash_only_without_a_snapshot_names_the_command_not_make(cli: Cli) -> None:
+    (cli.cwd / "supabase" / "migrations").mkdir(parents=True)
+    (cli.cwd / "supabase" / "migrations" / "1_t.sql").write_text(
+        "create table public.t (id int primary key);\n", encoding="utf-8"
+    )
+
+    result = cli("check", "--hash-only")
+
+    assert_error_with_hint(result)
+    assert "sync-schema generate" in result.stderr
+    assert "make" not in result.stderr

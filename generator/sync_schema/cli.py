@@ -1,4 +1,4 @@
-"""The `sync-schema` command: generate, check, diff, report, version (and the seed's flags)."""
+"""The `sync-schema` command: generate, check, diff, report, init, version (and --check style flags)."""
 
 from __future__ import annotations
 
@@ -42,18 +42,18 @@ EXIT_IN_SYNC, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2
 HELP = """\
 Regenerate typed Python from a PostgreSQL / Supabase database, and catch drift.
 
-With no --db-url (or DATABASE_URL) the schema comes from a throwaway embedded
-PostgreSQL built from the migrations folder (default supabase/migrations).
+The database: --db-url, --project-id, --linked, or $SUPABASE_DB_URL, $DATABASE_URL,
+$SUPABASE_PROJECT_ID (in that order); with none, a throwaway embedded PostgreSQL
+built from the migrations folder (default supabase/migrations).
 
 Examples:
 
-  sync-schema generate                       # rewrite schemas/ from the migrations
-
-  sync-schema check                          # exit 1 if schemas/ is stale (CI)
-
-  DATABASE_URL=postgresql://... sync-schema diff --format json
-
-  sync-schema --check --project-id prod      # the seed's flag form
+\b
+  sync-schema generate        # rewrite schemas/ from the migrations
+  sync-schema check           # exit 1 if schemas/ is stale (CI)
+  sync-schema diff --format json
+  sync-schema check --linked  # the project `supabase link` chose
+  sync-schema --check --project-id prod
 
 Exit codes: 0 in sync, 1 drift, 2 error.
 """
@@ -63,16 +63,24 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
+    # Click's own error already suggests the closest command; Typer's would repeat it.
+    suggest_commands=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
-class OutputFormat(StrEnum):
-    """Output formats of diff and report."""
+class DiffFormat(StrEnum):
+    """What diff prints."""
 
     text = "text"
     json = "json"
+
+
+class ReportFormat(StrEnum):
+    """What report writes: a Markdown or JSON file, or the PR comment body on stdout."""
+
     markdown = "markdown"
+    json = "json"
     github = "github"
 
 
@@ -296,7 +304,7 @@ def _check_hash(
     if previous is None:
         raise SyncSchemaError(
             f"no {_display(settings.out)}/schema.json to compare with",
-            hint="run `sync-schema generate` first (make schemas)",
+            hint=f"run `{settings.update_command}` first, and commit the package",
         )
     live = ir.db_hash(db)
     if live == previous.version.db_hash:
@@ -753,8 +761,8 @@ def diff_cmd(
     templates: Templates = None,
     supabase_shim: SupabaseShim = None,
     output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="text or json.")
-    ] = OutputFormat.text,
+        DiffFormat, typer.Option("--format", help="text or json.")
+    ] = DiffFormat.text,
     files: Annotated[
         bool, typer.Option("--files", help="Also print a unified diff of the generated files.")
     ] = False,
@@ -782,7 +790,7 @@ def diff_cmd(
         changes = _changes(settings, previous, db)
         tree = compare_tree(settings.out, new_files)
         found = _app_impact(request, settings, changes, previous, db, lambda: new_files)
-        if output_format == OutputFormat.json:
+        if output_format == DiffFormat.json:
             document = report.json_document(changes, tree, settings, previous, db, found)
             console.out(json.dumps(document, indent=2, sort_keys=True))
         else:
@@ -823,11 +831,11 @@ def report_cmd(
         Path | None, typer.Option("--report-dir", help="Where to write the report (default: .).")
     ] = None,
     output_format: Annotated[
-        OutputFormat,
+        ReportFormat,
         typer.Option(
             "--format", help="markdown (file), json (file) or github (comment body on stdout)."
         ),
-    ] = OutputFormat.markdown,
+    ] = ReportFormat.markdown,
     verbose: Verbose = False,
     impact: ImpactOption = None,
     app_dir: AppDirOption = None,
@@ -855,14 +863,14 @@ def report_cmd(
         found = _app_impact(request, settings, changes, previous, db, lambda: new_files)
         drift = bool(changes) or not tree.in_sync
         stamp = datetime.now(tz=UTC)
-        if output_format == OutputFormat.github:
+        if output_format == ReportFormat.github:
             console.out(
                 report.markdown(
                     changes, tree, settings, previous, db, stamp, github=True, impact=found
                 )
             )
             return EXIT_DRIFT if drift else EXIT_IN_SYNC
-        if output_format == OutputFormat.json:
+        if output_format == ReportFormat.json:
             text = (
                 json.dumps(
                     report.json_document(changes, tree, settings, previous, db, found),

@@ -16,6 +16,8 @@ from sync_schema.output import resolve_out
 
 DEFAULT_MIGRATIONS = Path("supabase/migrations")
 DEFAULT_OUT = Path("schemas")
+#: What messages tell the user to run to regenerate (update-command in [tool.sync-schema]).
+DEFAULT_UPDATE_COMMAND = "sync-schema generate"
 
 _TOP_KEYS: dict[str, type] = {
     "migrations": str,
@@ -35,6 +37,7 @@ _TOP_KEYS: dict[str, type] = {
     "jsonb": dict,
     "supabase-shim": bool,
     "client": bool,
+    "update-command": str,
 }
 _PROJECT_KEYS: dict[str, type] = {
     "db-url-env": str,
@@ -68,6 +71,8 @@ class Settings:
     supabase_shim: bool | None = None
     #: settings that were present but not used (another one won), to print
     notes: tuple[str, ...] = ()
+    #: the command messages tell the user to run to regenerate
+    update_command: str = DEFAULT_UPDATE_COMMAND
 
     @property
     def source_label(self) -> str:
@@ -295,6 +300,7 @@ def load_settings(overrides: Overrides, cwd: Path | None = None) -> Settings:
             else section.get("supabase-shim")
         ),
         notes=notes,
+        update_command=section.get("update-command") or DEFAULT_UPDATE_COMMAND,
     )
 
 
