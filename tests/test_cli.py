@@ -51,6 +51,12 @@ _INHERITED_OUT = {
     "DATABASE_URL",
     "SUPABASE_PROJECT_ID",
     "SUPABASE_SERVICE_KEY",
+    # connect.py reads these: a developer's shell must not pick the tests' database.
+    "SUPABASE_DB_URL",
+    "SUPABASE_ACCESS_TOKEN",
+    "SUPABASE_DB_PASSWORD",
+    "SUPABASE_API_URL",
+    "SUPABASE_URL",
     "GITHUB_STEP_SUMMARY",
     "SYNC_SCHEMA_TEST_WRITE_DELAY",
     "PROD_DATABASE_URL",
