@@ -48,13 +48,25 @@ WRITE_PERMISSIONS = {
     ("schema-check.yml", "issue", "issues"),
     ("schema-sync.yml", "sync", "contents"),
     ("schema-sync.yml", "sync", "pull-requests"),
+    # The reusable workflow runs the action in one job, the comment included.
+    ("reusable-schema-check.yml", "check", "pull-requests"),
 }
+ACTION = ROOT / "action.yml"
+REUSABLE = WORKFLOW_DIR / "reusable-schema-check.yml"
+#: where the reusable workflow checks the action out, and runs it from
+LOCAL_ACTION = "./.sync-schema-action"
 
 # Variables that would change what git or the CLI does if inherited from the shell.
 _INHERITED_OUT = {
     "DATABASE_URL",
     "SUPABASE_PROJECT_ID",
     "SUPABASE_SERVICE_KEY",
+    # connect.py reads these: a developer's shell must not pick the tests' database.
+    "SUPABASE_DB_URL",
+    "SUPABASE_ACCESS_TOKEN",
+    "SUPABASE_DB_PASSWORD",
+    "SUPABASE_API_URL",
+    "SUPABASE_URL",
     "GITHUB_STEP_SUMMARY",
 }
 
@@ -200,7 +212,8 @@ def test_the_three_workflows_exist() -> None:
 @pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
 def test_workflow_runs_only_make_targets_and_the_cli(workflow: Path) -> None:
     text = workflow.read_text(encoding="utf-8")
-    assert run_commands(text), f"{workflow.name} runs nothing"
+    # The reusable workflow runs no command of its own: the action does.
+    assert run_commands(text) or f"uses: {LOCAL_ACTION}" in text, f"{workflow.name} runs nothing"
     assert disallowed_runs(text) == []
 
 
@@ -220,14 +233,18 @@ def test_workflow_actions_are_pinned_to_a_commit(workflow: Path) -> None:
         if re.match(r"^\s*(?:-\s+)?uses:", line)
     ]
     pinned = re.compile(r"^(?:-\s+)?uses:\s*[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
-    assert [u for u in uses if not pinned.match(u)] == []
+    # The local action is pinned by the sync-schema-ref its checkout step takes.
+    local = f"uses: {LOCAL_ACTION}"
+    assert [u for u in uses if not pinned.match(u) and u != local] == []
 
 
 @pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
 def test_secrets_reach_steps_only_through_env(workflow: Path) -> None:
     lines = [ln.strip() for ln in workflow.read_text(encoding="utf-8").splitlines()]
     env_entry = re.compile(r"^[A-Z][A-Z0-9_]*: \$\{\{ secrets\.[A-Z][A-Z0-9_]* \}\}$")
-    assert [ln for ln in lines if "secrets." in ln and not env_entry.match(ln)] == []
+    # Comments (a usage example) pass nothing.
+    code = [ln for ln in lines if not ln.startswith("#")]
+    assert [ln for ln in code if "secrets." in ln and not env_entry.match(ln)] == []
 
 
 def _load(workflow: Path) -> dict[Any, Any]:
@@ -623,3 +640,178 @@ def test_report_error_writes_no_report(tmp_path: Path) -> None:
     github = repo.cli("report", "--format", "github", "--db-url", UNREACHABLE)
     assert github.returncode == 2
     assert github.stdout == ""
+
+
+# --- (e) the reusable action and workflow, for any repository ----------------------------------
+
+
+def _cli_options() -> dict[str, set[str]]:
+    """Each sync-schema command's option names (the root's under "")."""
+    import click
+    import typer
+
+    from sync_schema.cli import app
+
+    group = typer.main.get_command(app)
+    assert isinstance(group, click.Group)
+    options = {"": {opt for p in group.params for opt in p.opts}}
+    for name, command in group.commands.items():
+        options[name] = {opt for p in command.params for opt in p.opts}
+    return options
+
+
+def _action() -> dict[Any, Any]:
+    return _load(ACTION)
+
+
+def _action_scripts() -> list[str]:
+    return [str(step["run"]) for step in _action()["runs"]["steps"] if "run" in step]
+
+
+def _sync_schema_calls(script: str) -> list[list[str]]:
+    """The argument lists of every `sync-schema ...` command in a shell script."""
+    calls = []
+    for line in script.splitlines():
+        words = line.strip().split()
+        if "sync-schema" in words:
+            calls.append(words[words.index("sync-schema") + 1 :])
+    return calls
+
+
+def test_the_action_is_composite_with_the_documented_inputs() -> None:
+    action = _action()
+    assert action["runs"]["using"] == "composite"
+    assert set(action["inputs"]) == {
+        "working-directory",
+        "python-version",
+        "project-id",
+        "linked",
+        "impact",
+        "app-dirs",
+        "report-dir",
+        "artifact-name",
+        "comment",
+        "github-token",
+    }
+    # The scan is opt-in: a project without app-dirs gets a report without it.
+    assert action["inputs"]["impact"]["default"] == "false"
+    assert action["outputs"]["exit-code"]["value"] == "${{ steps.check.outputs.exit-code }}"
+    uses = [str(step["uses"]) for step in action["runs"]["steps"] if "uses" in step]
+    assert [u.split("@")[0] for u in uses] == [
+        "actions/setup-python",
+        "actions/upload-artifact",
+        "actions/github-script",
+    ]
+    text = ACTION.read_text(encoding="utf-8")
+    pinned = re.compile(r"^\s*(?:-\s+)?uses:\s*[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
+    assert all(
+        pinned.match(line) for line in text.splitlines() if re.match(r"^\s*(?:-\s+)?uses:", line)
+    )
+
+
+def test_the_action_runs_only_commands_the_cli_has() -> None:
+    options = _cli_options()
+    scripts = _action_scripts()
+    calls = [call for script in scripts for call in _sync_schema_calls(script)]
+    # generate: the advice the failing step prints.
+    assert {call[0] for call in calls} == {"check", "report", "generate"}
+    for call in calls:
+        given = {word.split("=")[0] for word in call if word.startswith("--")}
+        assert given <= options[call[0]], call
+    # Inputs reach the scripts through env, never expanded into the script text.
+    assert all("${{" not in script for script in scripts)
+    # Flags the scripts build into arrays exist too.
+    built = set(re.findall(r"\((--[a-z-]+)", "\n".join(scripts)))
+    assert built == {"--project-id", "--linked", "--impact", "--app-dir"}
+    assert built <= options["check"] | options["report"]
+    assert "make " not in "\n".join(scripts)
+
+
+def test_the_reusable_workflow_calls_the_action_with_its_inputs() -> None:
+    data = _load(REUSABLE)
+    call = data["on"]["workflow_call"]
+    assert {"sync-schema-repository", "sync-schema-ref", "impact", "app-dirs"} <= set(
+        call["inputs"]
+    )
+    assert call["inputs"]["impact"]["default"] is False
+    assert set(call["secrets"]) == {
+        "SUPABASE_DB_URL",
+        "DATABASE_URL",
+        "SUPABASE_ACCESS_TOKEN",
+        "SUPABASE_DB_PASSWORD",
+    }
+    (job,) = _jobs(REUSABLE).values()
+    (step,) = [s for s in job["steps"] if s.get("uses") == LOCAL_ACTION]
+    assert set(step["with"]) <= set(_action()["inputs"])
+    assert set(step["env"]) == set(call["secrets"])
+    fetch = [s for s in job["steps"] if s.get("with", {}).get("path") == LOCAL_ACTION[2:]]
+    assert fetch[0]["with"]["repository"] == "${{ inputs.sync-schema-repository }}"
+    assert fetch[0]["with"]["ref"] == "${{ inputs.sync-schema-ref }}"
+
+
+def _run_action_check(
+    repo: Repo, tmp_path: Path, dsn: str, **inputs: str
+) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
+    """The action's check step, as the runner runs it: bash -eo pipefail, inputs in env."""
+    (script,) = [
+        str(step["run"]) for step in _action()["runs"]["steps"] if step.get("id") == "check"
+    ]
+    runner_temp = tmp_path / "runner"
+    (runner_temp / "sync-schema-bin").mkdir(parents=True, exist_ok=True)
+    link = runner_temp / "sync-schema-bin" / "sync-schema"
+    if not link.exists():
+        link.symlink_to(VENV_BIN / "sync-schema")
+    output = tmp_path / "github_output"
+    output.write_text("", encoding="utf-8")
+    env = {
+        "RUNNER_TEMP": str(runner_temp),
+        "GITHUB_OUTPUT": str(output),
+        "PATH": _path_without_sync_schema(),
+        "DATABASE_URL": dsn,
+        "SYNC_SCHEMA_PROJECT_ID": "",
+        "SYNC_SCHEMA_LINKED": "false",
+        "SYNC_SCHEMA_IMPACT": "false",
+        "SYNC_SCHEMA_APP_DIRS": "",
+        "SYNC_SCHEMA_REPORT_DIR": "sync-schema-reports",
+        **inputs,
+    }
+    result = repo.run("bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script, **env)
+    outputs = dict(
+        line.split("=", 1) for line in output.read_text(encoding="utf-8").splitlines() if line
+    )
+    return result, outputs
+
+
+@pytest.mark.postgres
+def test_the_action_reports_drift_in_a_project_without_makefile_or_app_dirs(
+    fresh_db: str, tmp_path: Path
+) -> None:
+    apply_migrations(fresh_db, MIGRATIONS, limit=3)
+    repo = make_repo(tmp_path / "repo", sync_schema_on_path=False)
+    assert not (repo.path / "Makefile").exists()
+    assert repo.cli("generate", "--db-url", fresh_db).returncode == 0
+    in_sync, outputs = _run_action_check(repo, tmp_path, fresh_db)
+    assert in_sync.returncode == 0, in_sync.stdout + in_sync.stderr
+    assert outputs == {"exit-code": "0"}
+
+    add_migration(fresh_db, tmp_path / "later")
+    # impact asked for, but the project has no app-dirs: the report is still written.
+    drift, outputs = _run_action_check(repo, tmp_path, fresh_db, SYNC_SCHEMA_IMPACT="true")
+
+    assert drift.returncode == 0, drift.stdout + drift.stderr
+    assert outputs == {"exit-code": "1"}
+    assert "::warning::the impact scan failed" in drift.stdout
+    reports = repo.path / "sync-schema-reports"
+    assert len(list(reports.glob("schema_drift_report_*.md"))) == 1
+    comment = (reports / "comment.md").read_text(encoding="utf-8")
+    assert comment.splitlines()[0] == COMMENT_MARKER
+    assert "website" in comment
+
+
+def test_the_action_fails_at_once_on_an_error(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", sync_schema_on_path=False)
+    result, outputs = _run_action_check(repo, tmp_path, UNREACHABLE)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert outputs == {"exit-code": "2"}
+    assert not (repo.path / "sync-schema-reports").exists()
+    assert PASSWORD not in result.stdout + result.stderr

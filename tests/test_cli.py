@@ -52,6 +52,12 @@ _INHERITED_OUT = {
     "DATABASE_URL",
     "SUPABASE_PROJECT_ID",
     "SUPABASE_SERVICE_KEY",
+    # connect.py reads these: a developer's shell must not pick the tests' database.
+    "SUPABASE_DB_URL",
+    "SUPABASE_ACCESS_TOKEN",
+    "SUPABASE_DB_PASSWORD",
+    "SUPABASE_API_URL",
+    "SUPABASE_URL",
     "GITHUB_STEP_SUMMARY",
     "SYNC_SCHEMA_TEST_WRITE_DELAY",
     "PROD_DATABASE_URL",
@@ -946,3 +952,175 @@ def test_nullability_overrides_shape_the_code_but_not_the_database_hash(
     result = stale("check", *db_args(fresh_db, stale))
     assert_error_with_hint(result)
     assert "public.v.gone" in result.stderr
+
+
+# --- init --------------------------------------------------------------------------------------
+
+INIT_SOURCE = ("--repository", "acme/sync-schema", "--ref", "v9")
+WORKFLOW = Path(".github/workflows/schema-check.yml")
+REUSABLE = Path(__file__).parent.parent / ".github" / "workflows" / "reusable-schema-check.yml"
+
+
+def _bare_project(tmp_path: Path) -> Cli:
+    """A project folder with no pyproject.toml: what `init` starts from."""
+    cli = make_cli(tmp_path / "app")
+    (cli.cwd / "pyproject.toml").unlink()
+    (cli.cwd / "supabase" / "migrations").mkdir(parents=True)
+    return cli
+
+
+def _yaml(path: Path) -> dict[object, object]:
+    yaml = pytest.importorskip("yaml")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    if True in data:  # YAML 1.1 reads the key `on` as True
+        data["on"] = data.pop(True)
+    return data
+
+
+def test_init_scaffolds_config_hook_and_workflow_in_a_new_project(tmp_path: Path) -> None:
+    from sync_schema.config import Overrides, load_settings
+
+    cli = _bare_project(tmp_path)
+
+    result = cli("init", *INIT_SOURCE)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    settings = load_settings(Overrides(), cwd=cli.cwd)
+    assert settings.migrations == cli.cwd / "supabase" / "migrations"
+    assert settings.out == cli.cwd / "schemas"
+    hooks = (cli.cwd / ".pre-commit-config.yaml").read_text(encoding="utf-8")
+    assert "repo: https://github.com/acme/sync-schema" in hooks
+    assert "rev: v9" in hooks
+    assert "id: check-schemas" in hooks
+    assert "schemas/** linguist-generated=true" in (cli.cwd / ".gitattributes").read_text()
+    for name in ("pyproject.toml", ".pre-commit-config.yaml", str(WORKFLOW), ".gitattributes"):
+        assert f"created {name}" in result.stdout
+
+
+def test_init_workflow_calls_the_reusable_workflow_with_inputs_it_has(tmp_path: Path) -> None:
+    cli = _bare_project(tmp_path)
+    assert cli("init", *INIT_SOURCE).returncode == 0
+
+    workflow = _yaml(cli.cwd / WORKFLOW)
+    reusable = _yaml(REUSABLE)["on"]
+    assert isinstance(reusable, dict)
+    call = reusable["workflow_call"]
+    (job,) = workflow["jobs"].values()  # type: ignore[attr-defined]
+    assert job["uses"] == f"acme/sync-schema/.github/workflows/{REUSABLE.name}@v9"
+    assert job["with"]["sync-schema-repository"] == "acme/sync-schema"
+    assert job["with"]["sync-schema-ref"] == "v9"
+    assert set(job["with"]) <= set(call["inputs"])
+    assert set(job["secrets"]) <= set(call["secrets"])
+    assert workflow["permissions"] == {}
+    assert job["permissions"] == {"contents": "read", "pull-requests": "write"}
+
+
+def test_init_appends_to_an_existing_pyproject_and_keeps_its_text(tmp_path: Path) -> None:
+    cli = _bare_project(tmp_path)
+    original = '[project]\nname = "app"\nversion = "1"\n\n[tool.ruff]\nline-length = 99\n'
+    (cli.cwd / "pyproject.toml").write_text(original, encoding="utf-8")
+
+    result = cli("init", *INIT_SOURCE)
+
+    assert result.returncode == 0, result.stderr
+    text = (cli.cwd / "pyproject.toml").read_text(encoding="utf-8")
+    assert text.startswith(original)
+    assert "[tool.sync-schema]" in text
+    assert "updated pyproject.toml" in result.stdout
+
+
+def test_init_overwrites_nothing_that_exists_without_force(tmp_path: Path) -> None:
+    cli = _bare_project(tmp_path)
+    assert cli("init", *INIT_SOURCE).returncode == 0
+    paths = [
+        cli.cwd / name
+        for name in ("pyproject.toml", ".pre-commit-config.yaml", str(WORKFLOW), ".gitattributes")
+    ]
+    for path in paths:
+        path.write_text(path.read_text(encoding="utf-8") + "# mine\n", encoding="utf-8")
+    before = {path: path.read_bytes() for path in paths}
+
+    again = cli("init", "--repository", "other/fork", "--ref", "v10")
+
+    assert again.returncode == 0, again.stderr
+    assert {path: path.read_bytes() for path in paths} == before
+    assert "--force" in again.stdout
+    assert "kept .pre-commit-config.yaml" in again.stdout
+
+
+def test_init_force_rewrites_its_own_section_and_keeps_the_rest(tmp_path: Path) -> None:
+    cli = _bare_project(tmp_path)
+    (cli.cwd / "pyproject.toml").write_text(
+        '[project]\nname = "app"\n\n[tool.sync-schema]\nout = "old"\n\n'
+        '[tool.sync-schema.naming]\n"public.people" = "Person"\n\n[tool.ruff]\nline-length = 99\n',
+        encoding="utf-8",
+    )
+
+    result = cli("init", "--force", *INIT_SOURCE)
+
+    assert result.returncode == 0, result.stderr
+    text = (cli.cwd / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'out = "old"' not in text
+    assert 'out = "schemas"' in text
+    assert '[project]\nname = "app"' in text
+    assert "[tool.ruff]\nline-length = 99" in text
+    assert "public.people" not in text
+    assert (cli.cwd / WORKFLOW).read_text(encoding="utf-8").count("acme/sync-schema") >= 2
+
+
+def test_init_without_a_repository_names_the_option(tmp_path: Path) -> None:
+    cli = _bare_project(tmp_path)
+
+    result = cli("init")
+
+    assert_error_with_hint(result)
+    assert "--repository" in result.stderr
+    assert not (cli.cwd / "pyproject.toml").exists()
+
+
+# --- messages in the user's terms --------------------------------------------------------------
+
+
+def test_a_mistyped_command_is_corrected_once(cli: Cli) -> None:
+    result = cli("dif")
+
+    assert result.returncode == 2
+    assert result.stderr.count("Did you mean") == 1, result.stderr
+
+
+def test_help_keeps_the_examples_on_their_lines_and_names_no_seed(cli: Cli) -> None:
+    result = cli("--help", COLUMNS="80")
+
+    assert result.returncode == 0
+    lines = [line.strip() for line in result.stdout.splitlines()]
+    assert any(
+        line.startswith("sync-schema generate") and line.endswith("from the migrations")
+        for line in lines
+    ), result.stdout
+    assert "seed" not in result.stdout.lower()
+
+
+@pytest.mark.parametrize(
+    ("command", "refused"), [("diff", "markdown"), ("diff", "github"), ("report", "text")]
+)
+def test_a_format_a_command_does_not_write_is_not_offered(
+    cli: Cli, command: str, refused: str
+) -> None:
+    result = cli(command, "--format", refused)
+
+    assert result.returncode == 2
+    assert "Invalid value for '--format'" in result.stderr
+
+
+def test_hash_only_without_a_snapshot_names_the_command_not_make(cli: Cli) -> None:
+    (cli.cwd / "supabase" / "migrations").mkdir(parents=True)
+    (cli.cwd / "supabase" / "migrations" / "1_t.sql").write_text(
+        "create table public.t (id int primary key);\n", encoding="utf-8"
+    )
+
+    result = cli("check", "--hash-only")
+
+    assert_error_with_hint(result)
+    assert "sync-schema generate" in result.stderr
+    assert "make" not in result.stderr

@@ -40,3 +40,15 @@ def test_a_json_schema_file_that_is_not_utf8_is_a_config_error(tmp_path: Path) -
     with pytest.raises(ConfigError) as caught:
         _load(tmp_path, b'[tool.sync-schema.jsonb]\n"public.p.settings" = "s.json"\n')
     assert "public.p.settings" in caught.value.message
+
+
+def test_the_update_command_defaults_to_the_cli_and_is_configurable(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.sync-schema]\n", encoding="utf-8")
+    default = load_settings(Overrides(db_url="postgresql://localhost/x"), cwd=tmp_path)
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.sync-schema]\nupdate-command = "just schemas"\n', encoding="utf-8"
+    )
+    configured = load_settings(Overrides(db_url="postgresql://localhost/x"), cwd=tmp_path)
+
+    assert default.update_command == "sync-schema generate"
+    assert configured.update_command == "just schemas"

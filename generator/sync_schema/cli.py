@@ -1,4 +1,4 @@
-"""The `sync-schema` command: generate, check, diff, report, version (and the seed's flags)."""
+"""The `sync-schema` command: generate, check, diff, report, init, version (and --check style flags)."""
 
 from __future__ import annotations
 
@@ -44,18 +44,18 @@ EXIT_IN_SYNC, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2
 HELP = """\
 Regenerate typed Python from a PostgreSQL / Supabase database, and catch drift.
 
-With no --db-url (or DATABASE_URL) the schema comes from a throwaway embedded
-PostgreSQL built from the migrations folder (default supabase/migrations).
+The database: --db-url, --project-id, --linked, or $SUPABASE_DB_URL, $DATABASE_URL,
+$SUPABASE_PROJECT_ID (in that order); with none, a throwaway embedded PostgreSQL
+built from the migrations folder (default supabase/migrations).
 
 Examples:
 
-  sync-schema generate                       # rewrite schemas/ from the migrations
-
-  sync-schema check                          # exit 1 if schemas/ is stale (CI)
-
-  DATABASE_URL=postgresql://... sync-schema diff --format json
-
-  sync-schema --check --project-id prod      # the seed's flag form
+\b
+  sync-schema generate        # rewrite schemas/ from the migrations
+  sync-schema check           # exit 1 if schemas/ is stale (CI)
+  sync-schema diff --format json
+  sync-schema check --linked  # the project `supabase link` chose
+  sync-schema --check --project-id prod
 
 Exit codes: 0 in sync, 1 drift, 2 error.
 """
@@ -65,16 +65,24 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
+    # Click's own error already suggests the closest command; Typer's would repeat it.
+    suggest_commands=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
-class OutputFormat(StrEnum):
-    """Output formats of diff and report."""
+class DiffFormat(StrEnum):
+    """What diff prints."""
 
     text = "text"
     json = "json"
+
+
+class ReportFormat(StrEnum):
+    """What report writes: a Markdown or JSON file, or the PR comment body on stdout."""
+
     markdown = "markdown"
+    json = "json"
     github = "github"
 
 
@@ -121,7 +129,15 @@ class Console:
 
 
 def _secrets(settings: Settings | None = None) -> tuple[str, ...]:
-    values = [os.environ.get("SUPABASE_SERVICE_KEY", ""), os.environ.get("PGPASSWORD", "")]
+    values = [
+        os.environ.get(name, "")
+        for name in (
+            "SUPABASE_SERVICE_KEY",
+            "PGPASSWORD",
+            "SUPABASE_ACCESS_TOKEN",
+            "SUPABASE_DB_PASSWORD",
+        )
+    ]
     if settings is not None and settings.db_url:
         from psycopg.conninfo import conninfo_to_dict  # noqa: PLC0415 - only with a live URL
 
@@ -176,8 +192,18 @@ ProjectId = Annotated[
     str | None,
     typer.Option(
         "--project-id",
-        help="Project in [tool.sync-schema.projects] (default: $SUPABASE_PROJECT_ID).",
+        help="Project in [tool.sync-schema.projects], or a Supabase project ref read through "
+        "the Management API with $SUPABASE_ACCESS_TOKEN and $SUPABASE_DB_PASSWORD "
+        "(default: $SUPABASE_PROJECT_ID).",
         show_default=False,
+    ),
+]
+Linked = Annotated[
+    bool,
+    typer.Option(
+        "--linked",
+        help="The Supabase project `supabase link` recorded in supabase/.temp/ (its pooler URL "
+        "with $SUPABASE_DB_PASSWORD).",
     ),
 ]
 Templates = Annotated[
@@ -199,7 +225,10 @@ SupabaseShim = Annotated[
 def _overrides(ctx: typer.Context, **given: Any) -> Overrides:
     """Subcommand options over the root's (for `sync-schema --project-id X check`)."""
     base: Overrides = ctx.obj if isinstance(ctx.obj, Overrides) else Overrides()
+    # --linked is read from the parsed parameters, so that no command body has to pass it on.
     values = {k: v for k, v in given.items() if v not in (None, [], ())}
+    if ctx.params.get("linked"):
+        values["linked"] = True
     if "schemas" in values:
         values["schemas"] = tuple(values["schemas"])
     return replace(base, **values)
@@ -215,6 +244,8 @@ def _silence_stdout() -> None:
 def _run(action: Callable[[Console], int], console: Console | None = None) -> NoReturn:
     """Run one command: errors become exit 2 with a hint, never a traceback or an 'in sync'."""
     console = console or Console.detect()
+    # Errors before the settings load (a refused token, say) are redacted too.
+    console.secrets = console.secrets or _secrets()
     try:
         code = action(console)
     except typer.Exit:
@@ -238,6 +269,12 @@ def _introspect(
     settings: Settings, console: Console, stats: Stats
 ) -> tuple[ir.Database, Snapshot | None]:
     console.secrets = _secrets(settings)
+    for note in settings.notes:
+        console.err(f"note: {note}")
+    if settings.db_url is not None and settings.db_url_origin != "--db-url":
+        # Which database a setting chose (a flag's URL the user just typed is not repeated), on
+        # stderr so that stdout (json, reports, a closed pipe's silence) is unchanged.
+        console.err(settings.source_line)
     db = load_database(settings, stats)
     if db.is_empty:
         raise SyncSchemaError(
@@ -269,7 +306,7 @@ def _check_hash(
     if previous is None:
         raise SyncSchemaError(
             f"no {_display(settings.out)}/schema.json to compare with",
-            hint="run `sync-schema generate` first (make schemas)",
+            hint=f"run `{settings.update_command}` first, and commit the package",
         )
     live = ir.db_hash(db)
     if live == previous.version.db_hash:
@@ -495,6 +532,7 @@ def root(
     update: Annotated[bool, typer.Option("--update", help="Same as `update`.")] = False,
     report_: Annotated[bool, typer.Option("--report", help="Same as `report`.")] = False,
     project_id: ProjectId = None,
+    linked: Linked = False,
     db_url: DbUrl = None,
     migrations: Migrations = None,
     out: Out = None,
@@ -512,6 +550,7 @@ def root(
         config=config,
         project_id=project_id,
         supabase_shim=supabase_shim,
+        linked=linked,
     )
     if version:
         typer.echo(f"sync-schema {__version__}")
@@ -547,6 +586,7 @@ def generate_cmd(
     schema: Schema = None,
     config: ConfigFile = None,
     project_id: ProjectId = None,
+    linked: Linked = False,
     templates: Templates = None,
     supabase_shim: SupabaseShim = None,
     force: Annotated[
@@ -629,6 +669,7 @@ def check_cmd(
     schema: Schema = None,
     config: ConfigFile = None,
     project_id: ProjectId = None,
+    linked: Linked = False,
     templates: Templates = None,
     supabase_shim: SupabaseShim = None,
     verbose: Verbose = False,
@@ -729,11 +770,12 @@ def diff_cmd(
     schema: Schema = None,
     config: ConfigFile = None,
     project_id: ProjectId = None,
+    linked: Linked = False,
     templates: Templates = None,
     supabase_shim: SupabaseShim = None,
     output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="text or json.")
-    ] = OutputFormat.text,
+        DiffFormat, typer.Option("--format", help="text or json.")
+    ] = DiffFormat.text,
     files: Annotated[
         bool, typer.Option("--files", help="Also print a unified diff of the generated files.")
     ] = False,
@@ -761,7 +803,7 @@ def diff_cmd(
         changes = _changes(settings, previous, db)
         tree = compare_tree(settings.out, new_files)
         found = _app_impact(request, settings, changes, previous, db, lambda: new_files)
-        if output_format == OutputFormat.json:
+        if output_format == DiffFormat.json:
             document = report.json_document(changes, tree, settings, previous, db, found)
             console.out(json.dumps(document, indent=2, sort_keys=True))
         else:
@@ -795,17 +837,18 @@ def report_cmd(
     schema: Schema = None,
     config: ConfigFile = None,
     project_id: ProjectId = None,
+    linked: Linked = False,
     templates: Templates = None,
     supabase_shim: SupabaseShim = None,
     report_dir: Annotated[
         Path | None, typer.Option("--report-dir", help="Where to write the report (default: .).")
     ] = None,
     output_format: Annotated[
-        OutputFormat,
+        ReportFormat,
         typer.Option(
             "--format", help="markdown (file), json (file) or github (comment body on stdout)."
         ),
-    ] = OutputFormat.markdown,
+    ] = ReportFormat.markdown,
     verbose: Verbose = False,
     impact: ImpactOption = None,
     app_dir: AppDirOption = None,
@@ -833,14 +876,14 @@ def report_cmd(
         found = _app_impact(request, settings, changes, previous, db, lambda: new_files)
         drift = bool(changes) or not tree.in_sync
         stamp = datetime.now(tz=UTC)
-        if output_format == OutputFormat.github:
+        if output_format == ReportFormat.github:
             console.out(
                 report.markdown(
                     changes, tree, settings, previous, db, stamp, github=True, impact=found
                 )
             )
             return EXIT_DRIFT if drift else EXIT_IN_SYNC
-        if output_format == OutputFormat.json:
+        if output_format == ReportFormat.json:
             text = (
                 json.dumps(
                     report.json_document(changes, tree, settings, previous, db, found),
@@ -863,6 +906,43 @@ def report_cmd(
             with Path(summary).open("a", encoding="utf-8") as handle:
                 handle.write(text)
         return EXIT_DRIFT if drift else EXIT_IN_SYNC
+
+    _run(action)
+
+
+@app.command("init")
+def init_cmd(
+    repository: Annotated[
+        str | None,
+        typer.Option(
+            "--repository",
+            help="GitHub OWNER/NAME that publishes sync-schema's action and pre-commit hook.",
+            show_default=False,
+        ),
+    ] = None,
+    ref: Annotated[
+        str, typer.Option("--ref", help="Its tag, branch or commit to pin.")
+    ] = f"v{__version__}",
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite the files (and the section) that exist.")
+    ] = False,
+) -> None:
+    """Scaffold this folder: [tool.sync-schema], a pre-commit hook, a CI workflow, .gitattributes.
+
+    Nothing that exists is overwritten without --force; pyproject.toml only gains the section.
+    """
+
+    def action(console: Console) -> int:
+        from sync_schema import scaffold  # noqa: PLC0415 - only init needs it
+
+        for outcome in scaffold.init(Path.cwd(), repository=repository, ref=ref, force=force):
+            line = f"{outcome.verb} {outcome.path}"
+            console.out(f"{line}: {outcome.advice}" if outcome.advice else line)
+        console.out(
+            "Next: sync-schema generate, commit schemas/, and exclude schemas/ from your linters "
+            '(ruff: extend-exclude = ["schemas"]).'
+        )
+        return EXIT_IN_SYNC
 
     _run(action)
 

@@ -9,12 +9,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sync_schema import connect
 from sync_schema.codemodel import Options
 from sync_schema.errors import ConfigError
 from sync_schema.output import resolve_out
 
 DEFAULT_MIGRATIONS = Path("supabase/migrations")
 DEFAULT_OUT = Path("schemas")
+#: What messages tell the user to run to regenerate (update-command in [tool.sync-schema]).
+DEFAULT_UPDATE_COMMAND = "sync-schema generate"
 
 _TOP_KEYS: dict[str, type] = {
     "migrations": str,
@@ -34,6 +37,7 @@ _TOP_KEYS: dict[str, type] = {
     "jsonb": dict,
     "supabase-shim": bool,
     "client": bool,
+    "update-command": str,
 }
 _PROJECT_KEYS: dict[str, type] = {
     "db-url-env": str,
@@ -65,6 +69,10 @@ class Settings:
     nullability: dict[str, bool] = field(default_factory=dict)
     #: the Supabase shim on the embedded server; None: on when migrations is supabase/migrations
     supabase_shim: bool | None = None
+    #: settings that were present but not used (another one won), to print
+    notes: tuple[str, ...] = ()
+    #: the command messages tell the user to run to regenerate
+    update_command: str = DEFAULT_UPDATE_COMMAND
 
     @property
     def source_label(self) -> str:
@@ -76,6 +84,13 @@ class Settings:
                 migrations = self.migrations
             return f"embedded PostgreSQL with the migrations in {migrations}"
         return f"database from {self.db_url_origin}"
+
+    @property
+    def source_line(self) -> str:
+        """Which source a run reads, its password masked: `source: ... = postgresql://u:***@h`."""
+        if self.db_url is None:
+            return f"source: {self.source_label}"
+        return f"source: {self.db_url_origin} = {connect.masked(self.db_url)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +106,8 @@ class Overrides:
     templates: Path | None = None
     report_dir: Path | None = None
     supabase_shim: bool | None = None
+    #: --linked: the Supabase project `supabase link` recorded in supabase/.temp/
+    linked: bool = False
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -180,21 +197,36 @@ def load_settings(overrides: Overrides, cwd: Path | None = None) -> Settings:
     section = read_section(pyproject) if pyproject else {}
     root = pyproject.parent if pyproject else cwd
 
-    project_id = overrides.project_id or os.environ.get("SUPABASE_PROJECT_ID") or None
+    env_project = os.environ.get("SUPABASE_PROJECT_ID") or None
+    project_id = overrides.project_id or env_project
     projects: dict[str, Any] = section.get("projects", {})
     project: dict[str, Any] = {}
-    if project_id is not None and (projects or overrides.project_id):
-        if project_id not in projects:
-            known = ", ".join(sorted(projects)) or "none configured"
-            raise ConfigError(
-                f"unknown project id {project_id!r}",
-                hint=f"known ids: {known} (add [tool.sync-schema.projects.{project_id}])",
-            )
+    if project_id is not None and project_id in projects:
         project = projects[project_id]
-    elif not projects:
-        project_id = None
+    elif overrides.project_id is not None and not connect.is_project_ref(overrides.project_id):
+        known = ", ".join(sorted(projects)) or "none configured"
+        raise ConfigError(
+            f"unknown project id {project_id!r}: not in [tool.sync-schema.projects], and not "
+            "a Supabase project ref",
+            hint=f"known ids: {known} (add [tool.sync-schema.projects.{project_id}]); a "
+            "Supabase project ref is 20 lowercase letters",
+        )
 
-    db_url, origin = _db_url(overrides, project, project_id)
+    notes: tuple[str, ...] = ()
+    db_url: str | None
+    if project.get("db-url-env") and not overrides.db_url:
+        db_url, origin = _project_url(project, project_id)
+    else:
+        source = connect.resolve(
+            db_url=overrides.db_url,
+            project_ref=None if project else overrides.project_id,
+            linked=overrides.linked,
+            root=root,
+            # A configured project's id is not a Supabase ref to look up again.
+            env_project=None if project else env_project,
+        )
+        db_url, origin, notes = source.url, source.origin, source.notes
+        project_id = project_id if project else source.ref
     typeddict_types = section.get("typeddict-types", "json")
     if typeddict_types not in ("json", "python"):
         raise ConfigError(
@@ -267,6 +299,8 @@ def load_settings(overrides: Overrides, cwd: Path | None = None) -> Settings:
             if overrides.supabase_shim is not None
             else section.get("supabase-shim")
         ),
+        notes=notes,
+        update_command=section.get("update-command") or DEFAULT_UPDATE_COMMAND,
     )
 
 
@@ -295,25 +329,16 @@ def _jsonb_schemas(root: Path, table: dict[str, Any]) -> dict[str, str]:
     return schemas
 
 
-def _db_url(
-    overrides: Overrides, project: dict[str, Any], project_id: str | None
-) -> tuple[str | None, str]:
-    if overrides.db_url:
-        return overrides.db_url, "--db-url"
-    if project_id is not None and project:
-        env = project.get("db-url-env")
-        if env:
-            value = os.environ.get(env)
-            if not value:
-                raise ConfigError(
-                    f"project {project_id!r} reads its database URL from ${env}, which is not set",
-                    hint=f"export {env}=postgresql://... (credentials never go in config files)",
-                )
-            return value, f"${env} (project {project_id})"
-    value = os.environ.get("DATABASE_URL")
-    if value:
-        return value, "$DATABASE_URL"
-    return None, "embedded"
+def _project_url(project: dict[str, Any], project_id: str | None) -> tuple[str, str]:
+    """A configured project's URL, from the variable its db-url-env names."""
+    env = str(project["db-url-env"])
+    value = os.environ.get(env)
+    if not value:
+        raise ConfigError(
+            f"project {project_id!r} reads its database URL from ${env}, which is not set",
+            hint=f"export {env}=postgresql://... (credentials never go in config files)",
+        )
+    return value, f"${env} (project {project_id})"
 
 
 def _path(root: Path, flag: Path | None, configured: str | None, default: Path) -> Path:
