@@ -230,12 +230,24 @@ def test_the_fast_path_imports_no_heavy_module(project: Cli) -> None:
     assert result.stdout.splitlines()[-1] == "[]"
 
 
-@pytest.mark.parametrize("variable", ["DATABASE_URL", "SUPABASE_DB_URL", "SUPABASE_PROJECT_ID"])
+@pytest.mark.parametrize(
+    "variable", ["DATABASE_URL", "SUPABASE_DB_URL", "SUPABASE_PROJECT_ID", "SUPABASE_URL"]
+)
 def test_a_selected_database_or_project_is_never_answered_from_the_fingerprint(
     project: Cli, variable: str
 ) -> None:
     # Unreachable on purpose: whatever the command does with it, it is not "no server".
-    value = "abcdefghijklmnopqrst" if variable == "SUPABASE_PROJECT_ID" else UNREACHABLE
+    value = {
+        "SUPABASE_PROJECT_ID": "abcdefghijklmnopqrst",
+        "SUPABASE_URL": "https://abcdefghijklmnopqrst.supabase.co",
+    }.get(variable, UNREACHABLE)
     result = project("check", "--verbose", **{variable: value})
 
     assert NO_SERVER not in result.stderr
+
+
+def test_supabase_url_alone_gets_its_note_and_the_check_from_migrations(project: Cli) -> None:
+    result = project("check", SUPABASE_URL="https://abcdefghijklmnopqrst.supabase.co")
+
+    assert result.returncode == 0, result.stderr
+    assert "$SUPABASE_URL is the project's API URL" in result.stderr

@@ -32,8 +32,9 @@ _IGNORED_DIRS = frozenset({"__pycache__", ".mypy_cache", ".ruff_cache", ".pytest
 #: Packages whose versions decide the generated text (format.ruff_version, jsonschema).
 _TOOLS = ("ruff", "datamodel_code_generator")
 _PG_BIN_ENV = "SYNC_SCHEMA_PG_BIN"
-#: Environment that selects a live database or a project: never a plain check from migrations.
-_SELECTING = ("DATABASE_URL", "SUPABASE_DB_URL", "SUPABASE_PROJECT_ID")
+#: Environment that selects a live database or a project, or that the full CLI prints a note
+#: about (SUPABASE_URL): never answered by the plain check from migrations.
+_SELECTING = ("DATABASE_URL", "SUPABASE_DB_URL", "SUPABASE_PROJECT_ID", "SUPABASE_URL")
 
 
 class Plain:
