@@ -39,7 +39,8 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check generator tests examples scripts
 	$(BIN)/mypy
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(wildcard .github/workflows/*.yml)
-	$(BIN)/zizmor --offline --min-severity medium .github/workflows
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-actions action.yml
+	$(BIN)/zizmor --offline --min-severity medium .github/workflows action.yml
 
 # Install scripts/pre-commit-hook.sh as this clone's git pre-commit hook.
 hooks: $(STAMP)
