@@ -114,6 +114,12 @@ class ClientRelation:
     #: the alias of the Literal of its column names, and that Literal
     columns: str
     columns_annotation: str
+    qualified: str
+    #: its filter class (comparisons typed per column) and its query class (sync; async: Async+)
+    filters: str
+    select: str
+    #: (Literal of column names, value type) per distinct value type, in column order
+    groups: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -517,7 +523,8 @@ _CLIENT_NAMES = frozenset(
         "Filters", "SelectQuery", "SingleQuery", "MaybeSingleQuery", "ViewQuery", "TableQuery",
         "RpcQuery", "TypedClient", "AsyncSelectQuery", "AsyncSingleQuery",
         "AsyncMaybeSingleQuery", "AsyncViewQuery", "AsyncTableQuery", "AsyncRpcQuery",
-        "AsyncTypedClient", "CountMethod", "ReturnMethod", "VIEWS",
+        "AsyncTypedClient", "CountMethod", "ReturnMethod", "VIEWS", "Callable", "RowsQuery",
+        "AsyncRowsQuery", "AnyFilters", "_SELECTS", "_ASYNC_SELECTS",
     }
 )  # fmt: skip
 _T = TypeVar("_T", ir.Enum, ir.Table, ir.CompositeType, ir.Function)
@@ -1135,6 +1142,7 @@ class TreeBuilder:
         and `db.rpc(name, args)` reach without `.schema()`); columns are typed by name only.
         """
         imports = ImportSet()
+        mapper = self._mapper(self.options.typeddict_types)
         # Every name client.py binds: a column alias must not take one of them.
         taken = {*_CLIENT_NAMES, *naming.BUILTIN_NAMES}
         relations: list[ClientRelation] = []
@@ -1143,10 +1151,20 @@ class TreeBuilder:
             taken.update(n for n in (tn.row, tn.insert, tn.update) if n)
         for function in filter(rpc_callable, self.objects.functions):
             taken.update(self.names.functions[function.signature][:2])
+        # An enum's value alias types a filter value: a column alias must not take its name.
+        enum_aliases = {alias for _cls, alias in self.names.enums.values()}
+        taken.update(n for pair in self.names.enums.values() for n in pair)
         for table in self.objects.tables:
             tn = self.names.tables[table.qualified_name]
             imports.add(*(("@database", n) for n in (tn.row, tn.insert, tn.update) if n))
             labels = ", ".join(pytext.string_literal(c.name) for c in table.columns)
+            groups: dict[str, list[str]] = {}
+            for column in table.columns:
+                pytype = mapper.column(column, f"{table.qualified_name}.{column.name}")
+                value = _filter_value(pytype, enum_aliases)
+                if value != "object":
+                    imports.add(*pytype.imports)
+                groups.setdefault(value, []).append(pytext.string_literal(column.name))
             relations.append(
                 ClientRelation(
                     name_literal=pytext.string_literal(table.name),
@@ -1155,6 +1173,12 @@ class TreeBuilder:
                     update=tn.update,
                     columns=naming.find_free_name(tn.model + "Column", taken),
                     columns_annotation=f"Literal[{labels}]" if labels else "Never",
+                    qualified=table.qualified_name,
+                    filters=naming.find_free_name(tn.model + "Filters", taken),
+                    select=_free_pair(tn.model + "Query", taken),
+                    groups=tuple(
+                        (f"Literal[{', '.join(names)}]", value) for value, names in groups.items()
+                    ),
                 )
             )
         functions: list[ClientFunction] = []
@@ -1168,8 +1192,38 @@ class TreeBuilder:
             "views": [r.name_literal for r in relations if r.insert is None],
             "functions": functions,
             "never": any(r.columns_annotation == "Never" for r in relations),
-            "overloads": len(relations) > 1 or len(functions) > 1,
+            "overloads": len(relations) > 1
+            or len(functions) > 1
+            or any(len(r.groups) > 1 for r in relations),
+            "comparisons": _COMPARISONS,
         }
+
+
+#: The filters that compare a column with a value, and their SQL operator (for docstrings).
+_COMPARISONS = (("eq", "="), ("neq", "<>"), ("gt", ">"), ("gte", ">="), ("lt", "<"), ("lte", "<="))
+#: Value types a filter compares as they are; any other (json, arrays, composites) takes any
+#: value: postgrest-py writes a value into the query string with str(), which fits scalars only.
+_FILTER_SCALARS = frozenset(
+    {"str", "int", "float", "bool", "Decimal", "UUID", "date", "datetime", "time", "timedelta"}
+)
+
+
+def _filter_value(pytype: PyType, enum_aliases: set[str]) -> str:
+    """The type a filter's value takes for a column of this (non-null) type."""
+    parts = [p.strip() for p in pytype.annotation.split("|")]
+    ok = pytype.known and all(p in _FILTER_SCALARS or p in enum_aliases for p in parts)
+    return pytype.annotation if ok else "object"
+
+
+def _free_pair(base: str, taken: set[str]) -> str:
+    """`base` (or base2, ...) such that both it and Async+it are free; reserves both."""
+    name = base
+    counter = 1
+    while name in taken or "Async" + name in taken:
+        counter += 1
+        name = f"{base}{counter}"
+    taken.update((name, "Async" + name))
+    return name
 
 
 def _writable(table: ir.Table) -> tuple[ir.Column, ...]:
