@@ -302,7 +302,7 @@ CASES: dict[str, tuple[Callable[[Any], Any], str, str]] = {
     "single": (lambda t: t.select("*").eq("id", 1).single(), ROWS + " where id = 1", "TeamRow"),
     "maybe_single": (lambda t: t.select("*").eq("id", 2).maybe_single(), ROWS + " where id = 2", "TeamRow | None"),
     "maybe_single_none": (lambda t: t.select("*").eq("id", 3).maybe_single(), ROWS + " where id = 3", "TeamRow | None"),
-    "insert": (lambda t: t.insert([{"name": "mercury"}, {"name": "artemis", "mood": "busy"}]), "with new as (insert into public.teams (name, mood) select name, coalesce(mood, 'calm') from json_to_recordset(%s::json) as x(name text, mood public.mood) returning *) select json_agg(new order by id) from new", "list[TeamRow]"),
+    "insert": (lambda t: t.insert([{"name": "mercury"}, {"name": "artemis", "mood": "busy"}], default_to_null=False), "with new as (insert into public.teams (name, mood) select name, coalesce(mood, 'calm') from json_to_recordset(%s::json) as x(name text, mood public.mood) returning *) select json_agg(new order by id) from new", "list[TeamRow]"),
     "update": (lambda t: t.update({"note": "moon"}).eq("id", 2), "with new as (update public.teams set note = 'moon' where id = 2 returning *) select json_agg(new) from new", "list[TeamRow]"),
     "upsert": (lambda t: t.upsert({"name": "apollo", "mood": "calm"}, on_conflict="name"), "with new as (insert into public.teams (name, mood) values ('apollo', 'calm') on conflict (name) do update set mood = excluded.mood returning *) select json_agg(new) from new", "list[TeamRow]"),
     "delete": (lambda t: t.delete().eq("id", 1), "with gone as (delete from public.teams where id = 1 returning *) select json_agg(gone) from gone", "list[TeamRow]"),
@@ -341,6 +341,31 @@ def test_what_postgres_answers_validates_against_the_announced_type(
     assert adapter.validate_python(data, strict=True) == data
     # Every case finds rows but the one that looks for a missing id.
     assert data is None if case == "maybe_single_none" else data
+
+
+@pytest.mark.postgres
+def test_a_list_insert_asks_for_the_defaults_of_the_keys_a_row_omits(
+    generated: Generated, stand_in: StandIn
+) -> None:
+    # supabase-py's bulk insert names the union of the rows' keys (`?columns=`), and PostgREST
+    # then writes NULL for a key one row omits, unless `Prefer: missing=default`: the typed
+    # client asks for it, so that a NotRequired key of the Insert type gets its default.
+    raw, typed = _clients(stand_in, generated)
+    rows = [{"name": "mercury"}, {"name": "artemis", "mood": "busy"}]
+    typed.table("teams").insert(rows).execute()
+    raw.table("teams").insert(rows, default_to_null=False).execute()
+    typed_request, untyped_request = stand_in.seen
+    assert typed_request == untyped_request
+    assert ("prefer", "return=representation,missing=default") in typed_request[2]
+    assert "columns=" in typed_request[1]
+    # Asked for, the untyped default still goes through; a single row needs no columns list.
+    stand_in.seen.clear()
+    typed.table("teams").insert(rows, default_to_null=True).execute()
+    raw.table("teams").insert(rows).execute()
+    typed.table("teams").insert({"name": "gemini"}).execute()
+    raw.table("teams").insert({"name": "gemini"}).execute()
+    assert stand_in.seen[0] == stand_in.seen[1]
+    assert stand_in.seen[2] == stand_in.seen[3]
 
 
 @pytest.mark.postgres
