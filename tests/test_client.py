@@ -132,7 +132,7 @@ from typing_extensions import TypedDict, assert_type
 from postgrest import AsyncPostgrestClient, SyncPostgrestClient
 
 from PKG import (
-    EchoReturns, Echo2Returns, TeamCountReturns, TeamNameRow, TeamRow, TeamsNamedReturns,
+    EchoReturns, Echo2Returns, Mood, TeamCountReturns, TeamNameRow, TeamRow, TeamsNamedReturns,
 )
 from PKG.client import AsyncTypedClient, TeamQuery, TypedClient
 
@@ -164,6 +164,7 @@ assert_type(db.raw, SyncPostgrestClient)
 by_value = teams.select("*").eq("id", 1).neq("name", "a").gt("id", 0).lte("note", "z")
 assert_type(by_value.eq("mood", "busy").in_("id", [1, 2]).in_("mood", ["calm"]), TeamQuery[TeamRow])
 assert_type(teams.update({"note": "x"}).eq("id", 1).execute().data, list[TeamRow])
+assert_type(teams.select("*").eq("mood", Mood.BUSY).execute().data, list[TeamRow])
 assert_type(db.table("team_names").select("*").eq("name", "a").execute().data, list[TeamNameRow])
 # select_as's filters take the column names, and any value: its row type is the caller's.
 teams.select_as(NameOnly, "name").eq("id", "any value")

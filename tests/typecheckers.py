@@ -21,25 +21,29 @@ class PyrightResult:
     output: str
 
 
-def pyright(root: Path, *paths: str, **settings: Any) -> PyrightResult:
+def pyright(
+    root: Path, *paths: str, config_dir: Path | None = None, **settings: Any
+) -> PyrightResult:
     """Check `paths` (relative to `root`, which is on the import path) in strict mode.
 
-    The config is written into `root`: imports resolve from it and from this venv, nothing
-    is fetched. `settings` override pyrightconfig.json keys (e.g. enableTypeIgnoreComments).
+    The config is written into `config_dir` (default: `root`): imports resolve from `root` and
+    from this venv, nothing is fetched. `settings` override pyrightconfig.json keys.
     """
+    config_dir = config_dir or root
     config = {
         "typeCheckingMode": "strict",
         "pythonVersion": "3.11",
-        "include": list(paths),
+        "include": [str(root / p) for p in paths],
+        "extraPaths": [str(root)],
         # Each `# pyright: ignore[rule]` must be needed, as warn_unused_ignores for mypy.
         "reportUnnecessaryTypeIgnoreComment": "error",
         **settings,
     }
-    (root / "pyrightconfig.json").write_text(json.dumps(config), encoding="utf-8")
+    (config_dir / "pyrightconfig.json").write_text(json.dumps(config), encoding="utf-8")
     result = subprocess.run(
         [str(BIN / "basedpyright"), "--outputjson", "--pythonpath", sys.executable,
-         "--project", str(root / "pyrightconfig.json")],
-        capture_output=True, text=True, check=False, cwd=root,
+         "--project", str(config_dir / "pyrightconfig.json")],
+        capture_output=True, text=True, check=False, cwd=config_dir,
     )  # fmt: skip
     try:
         report = json.loads(result.stdout)
