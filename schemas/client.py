@@ -3,7 +3,9 @@
 
 It sends the requests the wrapped client sends (but for one default, below); the types are new:
 - `db.table(name)` takes the names of the tables and views below, and each query's filters
-  (`eq`, `in_`, `order`, ...) take only that relation's column names;
+  (`eq`, `in_`, `order`, ...) take only that relation's column names; `eq`, `neq`, `gt`,
+  `gte`, `lt`, `lte` and `in_` take values of the column's type (json and array columns,
+  and the filters after `select_as`, take any value);
 - `.select("*")` (or `.select()`) gives the relation's Row: `.execute().data` is a list of
   them, `.single()` one, `.maybe_single()` one or None;
 - a select that names columns or embeds relations cannot be typed from its text: write
