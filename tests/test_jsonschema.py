@@ -75,7 +75,10 @@ SECRET = "AWS_SECRET_ACCESS_KEY_wJalrXUtnFEMI"
 ROOT = Path(__file__).parent.parent
 # Every module a generated jsonb module may import: typing helpers and pydantic, nothing else.
 SAFE_IMPORTS = frozenset(
-    {"__future__", "typing", "typing_extensions", "pydantic", "enum", "datetime", "decimal", "uuid"}
+    {
+        *("__future__", "typing", "typing_extensions", "pydantic", "enum", "datetime"),
+        *("decimal", "uuid", "builtins"),
+    }
 )
 
 # Renders one schema in a child process that records every file it opens under the watched
@@ -473,3 +476,41 @@ def test_typeddicts_of_a_json_schema_are_usable_by_pydantic_on_every_supported_p
         "a": 1,
         "inner": {"b": "x"},
     }
+
+
+@pytest.mark.parametrize("layer", ["typeddict", "pydantic"])
+def test_a_property_named_like_a_builtin_its_class_uses_does_not_shadow_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, layer: Layer
+) -> None:
+    """`str: Str` beside `b: str` made mypy read `str` as the field (found by the fuzz)."""
+    inner = {"type": "object", "properties": {"q": {"type": "string"}}}
+    schema = json.dumps(
+        {
+            "type": "object",
+            "properties": {
+                "str": inner,
+                "b": {"type": "string", "description": "d"},
+                "list": {"type": "array", "items": {"type": "string"}},
+                "c": {"type": "array", "items": {"type": "integer"}},
+            },
+            "required": ["str"],
+        }
+    )
+    module_name = f"typed_jsonb_shadow_{layer}"
+    source = render_models(schema, "Ωmega", layer, "# header", "public.t.c")
+    (tmp_path / f"{module_name}.py").write_text(source, encoding="utf-8")
+    checked = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", f"{module_name}.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout
+    monkeypatch.syspath_prepend(str(tmp_path))
+    root = importlib.import_module(module_name).Ωmega
+    value = {"str": {"q": "x"}, "b": "y", "list": ["z"], "c": [1]}
+    if layer == "typeddict":
+        assert TypeAdapter(root).validate_python(value, strict=True) == value
+    else:
+        assert root.model_validate(value).model_dump(mode="json", by_alias=True) == value

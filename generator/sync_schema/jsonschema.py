@@ -11,6 +11,7 @@ is imported only when a column carries a JSON Schema, and never for table models
 from __future__ import annotations
 
 import ast
+import builtins
 import functools
 import json
 import re
@@ -326,7 +327,56 @@ def render_models(schema: str, class_name: str, layer: Layer, header: str, where
             f"the JSON Schema of {where} references other files",
             hint="inline every $ref into one schema document",
         )
+    result = _builtins_unshadowed(result)
     return _typeddict_from_typing_extensions(result) if layer == "typeddict" else result
+
+
+#: How an annotation reaches a builtin that a field of its class shadows (`str: Str`).
+_BUILTINS_MODULE = "_builtins"
+
+
+def _builtins_unshadowed(source: str) -> str:
+    """`_builtins.str` where a field of the same class is named `str`.
+
+    The tool aliases a builtin a field shadows in most cases, but not all (a property `str`
+    holding an object model beside a `str` field): mypy then reads the later `str` as the field.
+    """
+    tree = ast.parse(source)
+    edits: list[tuple[int, int, int, str]] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ClassDef):
+            continue
+        fields = {
+            item.target.id
+            for item in node.body
+            if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name)
+        }
+        shadowed = fields & _BUILTIN_NAMES
+        for item in node.body:
+            if not (isinstance(item, ast.AnnAssign) and shadowed):
+                continue
+            edits.extend(
+                (name.lineno, name.col_offset, name.end_col_offset or name.col_offset, name.id)
+                for name in ast.walk(item.annotation)
+                if isinstance(name, ast.Name) and name.id in shadowed
+            )
+    if not edits:
+        return source
+    lines = source.split("\n")
+    # Offsets are in UTF-8 bytes; edit from the end so earlier offsets hold.
+    for lineno, start, end, name in sorted(edits, reverse=True):
+        raw = lines[lineno - 1].encode("utf-8")
+        lines[lineno - 1] = (
+            raw[:start] + f"{_BUILTINS_MODULE}.{name}".encode() + raw[end:]
+        ).decode()
+    body = "\n".join(lines)
+    future = "from __future__ import annotations\n"
+    head, found, rest = body.partition(future)
+    import_line = f"import builtins as {_BUILTINS_MODULE}\n"
+    return f"{head}{future}\n{import_line}{rest}" if found else f"{import_line}{body}"
+
+
+_BUILTIN_NAMES = frozenset(n for n in dir(builtins) if not n.startswith("_"))
 
 
 def _typeddict_from_typing_extensions(source: str) -> str:
