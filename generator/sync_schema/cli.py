@@ -27,7 +27,6 @@ from sync_schema.drift import Change, format_change
 from sync_schema.errors import ConfigError, SyncSchemaError, redact
 from sync_schema.output import TreeDiff, compare_tree, read_tree, write_tree
 from sync_schema.pipeline import (
-    Snapshot,
     Stats,
     build_files,
     committed_names,
@@ -38,6 +37,7 @@ from sync_schema.pipeline import (
     tree_is_current,
     with_fresh_source,
 )
+from sync_schema.snapshot import Snapshot
 
 EXIT_IN_SYNC, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2
 

@@ -15,7 +15,7 @@ from sync_schema.config import Settings
 from sync_schema.drift import Change, count_by_severity
 from sync_schema.errors import redact
 from sync_schema.output import TreeDiff
-from sync_schema.pipeline import Snapshot
+from sync_schema.snapshot import Snapshot
 
 if TYPE_CHECKING:  # the scan is imported only by runs that ask for --impact
     from sync_schema.impact import Hit, Impact
