@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from sync_schema.pgserver import TempServer, apply_migrations
 from tests.conftest import MIGRATIONS
@@ -179,3 +180,45 @@ def test_another_project_inits_generates_and_checks_with_the_installed_tool(
     assert imported.stdout.startswith(str(cli_venv))
     missing = _run(cli_venv, project, python, "-c", "import generator")
     assert "No module named 'generator'" in missing.stderr
+
+    # The composite action's check step, as the runner runs it, on an in-sync tree.
+    assert _action_check(cli_venv, project, tmp_path) == "0"
+    (project / "supabase" / "migrations" / "20250301000000_note.sql").write_text(
+        "alter table public.orders add column note text;\n", encoding="utf-8"
+    )
+    # Drift: the step records exit-code 1 and writes the report; the impact scan asked for
+    # without any app-dirs stays optional (a later step fails the job, not this one).
+    assert _action_check(cli_venv, project, tmp_path, impact="true") == "1"
+    reports = project / "sync-schema-reports"
+    assert (reports / "comment.md").read_text(encoding="utf-8").startswith("<!--")
+    assert "note" in (reports / "comment.md").read_text(encoding="utf-8")
+
+
+def _action_check(venv: Path, project: Path, tmp_path: Path, *, impact: str = "false") -> str:
+    """The exit-code output of action.yml's check step, run in `project` as the runner does."""
+    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    (step,) = [s for s in action["runs"]["steps"] if s.get("id") == "check"]
+    runner = tmp_path / "runner"
+    (runner / "sync-schema-bin").mkdir(parents=True, exist_ok=True)
+    link = runner / "sync-schema-bin" / "sync-schema"
+    if not link.exists():
+        link.symlink_to(venv / "bin" / "sync-schema")
+    output = runner / "github_output"
+    output.write_text("", encoding="utf-8")
+    env = {
+        **_env(venv),
+        "RUNNER_TEMP": str(runner),
+        "GITHUB_OUTPUT": str(output),
+        "SYNC_SCHEMA_PROJECT_ID": "",
+        "SYNC_SCHEMA_LINKED": "false",
+        "SYNC_SCHEMA_IMPACT": impact,
+        "SYNC_SCHEMA_APP_DIRS": "",
+        "SYNC_SCHEMA_REPORT_DIR": "sync-schema-reports",
+    }
+    result = subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", step["run"]], cwd=project, env=env,
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    recorded = dict(line.split("=", 1) for line in output.read_text(encoding="utf-8").splitlines())
+    assert result.returncode == 0, result.stdout + result.stderr
+    return recorded.get("exit-code", "")
