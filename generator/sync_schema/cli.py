@@ -754,7 +754,7 @@ def check_cmd(
         _print_files(console, settings, tree)
         console.out()
         console.out(
-            "Run `make schemas` (sync-schema generate) to update, or `sync-schema diff` for details."
+            f"Run `{settings.update_command}` to update, or `sync-schema diff` for details."
         )
         return EXIT_DRIFT
 

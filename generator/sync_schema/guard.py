@@ -42,7 +42,7 @@ class SchemaDriftError(SyncSchemaError):
         super().__init__(
             f"the database no longer matches {package} "
             f"(DB_HASH {expected[:12]}, live {actual[:12]}):\n{listed}",
-            hint="run `make schemas` (sync-schema generate), review, commit and deploy the result",
+            hint="regenerate the package (`sync-schema generate`, or the project's update-command), review, commit and deploy the result",
         )
 
 
