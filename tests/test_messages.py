@@ -52,6 +52,15 @@ def test_check_and_report_on_drift_name_the_projects_update_command(
         assert "make schemas" not in written
 
 
+def test_the_generated_tree_names_no_makefile_target() -> None:
+    quoted = [
+        path.relative_to(ROOT).as_posix()
+        for path in sorted((ROOT / "schemas").rglob("*"))
+        if path.is_file() and "make schemas" in path.read_text(encoding="utf-8")
+    ]
+    assert quoted == []
+
+
 def test_a_refused_connection_names_both_environment_variables() -> None:
     with socket.socket() as free:
         free.bind(("127.0.0.1", 0))

@@ -281,7 +281,7 @@ def snapshot_json(
     `lock` (`codemodel.name_lock`) is what the next generation reads to keep every name.
     """
     head = {
-        "$comment": f"{GENERATED_MARKER}. Do not edit: run `make schemas` to regenerate.",
+        "$comment": f"{GENERATED_MARKER}. Do not edit: run `sync-schema generate` to regenerate.",
         "inputs": manifest.inputs,
         **asdict(version),
     }
