@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -63,6 +64,14 @@ def _pip_install(venv: Path, *requirements: str) -> None:
 
 
 @pytest.fixture(scope="session")
+def venvs() -> Iterator[Path]:
+    """Where the venvs live: outside pytest's basetemp, whose root a concurrent pytest run resets
+    to mode 0700, which the unprivileged user the embedded server runs as cannot traverse."""
+    with tempfile.TemporaryDirectory(prefix="sync-schema-venvs-") as folder:
+        yield Path(folder)
+
+
+@pytest.fixture(scope="session")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """sync-schema's wheel, built from this checkout as `pip wheel` (the build backend) makes it."""
     dist = tmp_path_factory.mktemp("dist")
@@ -76,17 +85,17 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def runtime_venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def runtime_venv(wheel: Path, venvs: Path) -> Path:
     """An app's environment: the wheel without extras, plus the generated code's pydantic."""
-    venv = tmp_path_factory.mktemp("runtime") / "venv"
+    venv = venvs / "runtime"
     _pip_install(venv, f"sync-schema @ {wheel.as_uri()}", "pydantic>=2.11,<3")
     return venv
 
 
 @pytest.fixture(scope="session")
-def cli_venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def cli_venv(wheel: Path, venvs: Path) -> Path:
     """A developer's tool environment: the wheel with the `cli` extra."""
-    venv = tmp_path_factory.mktemp("cli") / "venv"
+    venv = venvs / "cli"
     _pip_install(venv, f"sync-schema[cli] @ {wheel.as_uri()}")
     return venv
 
