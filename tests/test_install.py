@@ -231,3 +231,23 @@ def _action_check(venv: Path, project: Path, tmp_path: Path, *, impact: str = "f
     recorded = dict(line.split("=", 1) for line in output.read_text(encoding="utf-8").splitlines())
     assert result.returncode == 0, result.stdout + result.stderr
     return recorded.get("exit-code", "")
+
+
+def test_the_pre_commit_hook_runs_from_another_repository(venvs: Path, tmp_path: Path) -> None:
+    project = tmp_path / "shop"
+    shutil.copytree(DUMP, project / "supabase" / "migrations")
+    (project / "pyproject.toml").write_text("[tool.sync-schema]\n", encoding="utf-8")
+    subprocess.run(["git", "init", "--quiet", str(project)], check=True, timeout=60)
+    outer = Path(sys.executable).parent
+    generate = _run(outer.parent, project, str(outer / "sync-schema"), "generate")
+    assert generate.returncode == 0, generate.stdout + generate.stderr
+    subprocess.run(["git", "add", "-A"], cwd=project, check=True, timeout=60)
+    # pre-commit installs this checkout (HEAD plus uncommitted changes) as the hook's repo.
+    env = {**_env(outer.parent), "PRE_COMMIT_HOME": str(venvs / "pre-commit")}
+    hook = subprocess.run(
+        [str(outer / "pre-commit"), "try-repo", str(ROOT), "check-schemas", "--all-files"],
+        cwd=project, env=env, capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    assert hook.returncode == 0, hook.stdout + hook.stderr
+    assert "sync-schema check" in hook.stdout
+    assert "Passed" in hook.stdout
