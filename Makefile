@@ -61,8 +61,11 @@ bench: $(STAMP)
 	$(BIN)/python -m tests.benchmarks.run --sizes big10,big1000,big5000 --runs 5 --json bench-results.json
 	$(BIN)/python -m tests.benchmarks.fastcheck --runs 5
 
+# sync-schema's generate and check against sqlacodegen, supabase-pydantic and postgres-meta (each
+# installed on first use: the first two into venvs under .venv/peers/, postgres-meta with npm into
+# .cache/postgres-meta/) on example, Pagila ($(PAGILA_DIR), skipped when absent) and big1000.
 bench-peers: $(STAMP)
-	$(BIN)/python -m tests.benchmarks.peers --runs 5 --json bench-peers.json
+	PAGILA_DIR=$(PAGILA_DIR) $(BIN)/python -m tests.benchmarks.peers --runs 5 --json bench-peers.json
 
 # sync-schema against `supabase gen types --lang=python` (@supabase/postgres-meta, installed with
 # npm into .cache/postgres-meta/) on the example database, Pagila ($(PAGILA_DIR)) and big1000.

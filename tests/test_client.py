@@ -36,6 +36,7 @@ from sync_schema.introspect import introspect
 from sync_schema.pgserver import TempServer
 from sync_schema.pipeline import build_files
 from sync_schema.render import VersionInfo, render_tree
+from tests.typecheckers import pyright
 
 FIXTURE = Path(__file__).parent / "fixtures" / "client.sql"
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,9 +132,9 @@ from typing_extensions import TypedDict, assert_type
 from postgrest import AsyncPostgrestClient, SyncPostgrestClient
 
 from PKG import (
-    EchoReturns, Echo2Returns, TeamCountReturns, TeamNameRow, TeamRow, TeamsNamedReturns,
+    EchoReturns, Echo2Returns, Mood, TeamCountReturns, TeamNameRow, TeamRow, TeamsNamedReturns,
 )
-from PKG.client import AsyncTypedClient, TypedClient
+from PKG.client import AsyncTypedClient, TeamQuery, TypedClient
 
 
 class NameOnly(TypedDict):
@@ -159,6 +160,14 @@ assert_type(db.rpc("teams_named", {"pattern": "a%"}).execute().data, TeamsNamedR
 assert_type(db.rpc("echo", {"x": 1}).execute().data, EchoReturns)
 assert_type(db.rpc("echo", {"x": "a"}).execute().data, Echo2Returns)
 assert_type(db.raw, SyncPostgrestClient)
+# Filter values have their column's type (an enum column takes its labels).
+by_value = teams.select("*").eq("id", 1).neq("name", "a").gt("id", 0).lte("note", "z")
+assert_type(by_value.eq("mood", "busy").in_("id", [1, 2]).in_("mood", ["calm"]), TeamQuery[TeamRow])
+assert_type(teams.update({"note": "x"}).eq("id", 1).execute().data, list[TeamRow])
+assert_type(teams.select("*").eq("mood", Mood.BUSY).execute().data, list[TeamRow])
+assert_type(db.table("team_names").select("*").eq("name", "a").execute().data, list[TeamNameRow])
+# select_as's filters take the column names, and any value: its row type is the caller's.
+teams.select_as(NameOnly, "name").eq("id", "any value")
 
 
 async def main() -> None:
@@ -171,15 +180,23 @@ async def main() -> None:
 
 
 # What the types refuse: each ignore must be needed (warn-unused-ignores) and its code exact.
-db.table("nope")  # type: ignore[call-overload]
-teams.select("*").eq("nope", 1)  # type: ignore[arg-type]
-teams.order("id")  # type: ignore[attr-defined]
-teams.insert({"mood": "calm"})  # type: ignore[arg-type]
-teams.update({"nope": 1})  # type: ignore[typeddict-unknown-key]
-db.table("team_names").insert({"id": 1, "name": "a"})  # type: ignore[attr-defined]
-db.table("team_names").delete()  # type: ignore[attr-defined]
-db.rpc("team_count", {"min": 1})  # type: ignore[call-overload]
-db.rpc("nope", {})  # type: ignore[call-overload]
+# pyright's rule for each is in its own `# pyright: ignore[...]`, which pyright proves needed.
+db.table("nope")  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
+teams.select("*").eq("nope", 1)  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
+teams.select("*").like("nope", "a%")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+teams.order("id")  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
+teams.insert({"mood": "calm"})  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+teams.update({"nope": 1})  # type: ignore[typeddict-unknown-key]  # pyright: ignore[reportArgumentType]
+db.table("team_names").insert({"id": 1, "name": "a"})  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
+db.table("team_names").delete()  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
+db.rpc("team_count", {"min": 1})  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
+db.rpc("nope", {})  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
+teams.select("*").eq("id", "1")  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
+teams.select("*").eq("mood", "angry")  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
+teams.select("*").gt("name", 1)  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
+teams.select("*").in_("id", ["1"])  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
+teams.delete().eq("id", None)  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
+db.table("team_names").select("*").eq("id", "1")  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
 """
 
 
@@ -210,6 +227,18 @@ def test_each_refusal_is_an_error_without_its_ignore(generated: Generated) -> No
     start = USAGE.splitlines().index(refusals[0]) + 1
     lines = {int(line.split(":")[1]) for line in errors}
     assert lines == set(range(start, start + len(refusals))), result.stdout
+
+
+@pytest.mark.postgres
+def test_typed_client_usage_and_refusals_pass_pyright_strict(generated: Generated) -> None:
+    # `# type: ignore` is mypy's: pyright honours only its own `# pyright: ignore[rule]`,
+    # each of which must be needed (reportUnnecessaryTypeIgnoreComment), as for mypy.
+    source = USAGE.replace("PKG", generated.package)
+    (generated.parent / "usage_pyright.py").write_text(source, encoding="utf-8")
+    result = pyright(
+        generated.parent, generated.package, "usage_pyright.py", enableTypeIgnoreComments=False
+    )
+    assert result.returncode == 0, "\n".join(result.diagnostics) or result.output
 
 
 # --- requests: the wrapper sends what the untyped client sends ------------------------------
@@ -274,7 +303,7 @@ CASES: dict[str, tuple[Callable[[Any], Any], str, str]] = {
     "single": (lambda t: t.select("*").eq("id", 1).single(), ROWS + " where id = 1", "TeamRow"),
     "maybe_single": (lambda t: t.select("*").eq("id", 2).maybe_single(), ROWS + " where id = 2", "TeamRow | None"),
     "maybe_single_none": (lambda t: t.select("*").eq("id", 3).maybe_single(), ROWS + " where id = 3", "TeamRow | None"),
-    "insert": (lambda t: t.insert([{"name": "mercury"}, {"name": "artemis", "mood": "busy"}]), "with new as (insert into public.teams (name, mood) select name, coalesce(mood, 'calm') from json_to_recordset(%s::json) as x(name text, mood public.mood) returning *) select json_agg(new order by id) from new", "list[TeamRow]"),
+    "insert": (lambda t: t.insert([{"name": "mercury"}, {"name": "artemis", "mood": "busy"}], default_to_null=False), "with new as (insert into public.teams (name, mood) select name, coalesce(mood, 'calm') from json_to_recordset(%s::json) as x(name text, mood public.mood) returning *) select json_agg(new order by id) from new", "list[TeamRow]"),
     "update": (lambda t: t.update({"note": "moon"}).eq("id", 2), "with new as (update public.teams set note = 'moon' where id = 2 returning *) select json_agg(new) from new", "list[TeamRow]"),
     "upsert": (lambda t: t.upsert({"name": "apollo", "mood": "calm"}, on_conflict="name"), "with new as (insert into public.teams (name, mood) values ('apollo', 'calm') on conflict (name) do update set mood = excluded.mood returning *) select json_agg(new) from new", "list[TeamRow]"),
     "delete": (lambda t: t.delete().eq("id", 1), "with gone as (delete from public.teams where id = 1 returning *) select json_agg(gone) from gone", "list[TeamRow]"),
@@ -313,6 +342,31 @@ def test_what_postgres_answers_validates_against_the_announced_type(
     assert adapter.validate_python(data, strict=True) == data
     # Every case finds rows but the one that looks for a missing id.
     assert data is None if case == "maybe_single_none" else data
+
+
+@pytest.mark.postgres
+def test_a_list_insert_asks_for_the_defaults_of_the_keys_a_row_omits(
+    generated: Generated, stand_in: StandIn
+) -> None:
+    # supabase-py's bulk insert names the union of the rows' keys (`?columns=`), and PostgREST
+    # then writes NULL for a key one row omits, unless `Prefer: missing=default`: the typed
+    # client asks for it, so that a NotRequired key of the Insert type gets its default.
+    raw, typed = _clients(stand_in, generated)
+    rows = [{"name": "mercury"}, {"name": "artemis", "mood": "busy"}]
+    typed.table("teams").insert(rows).execute()
+    raw.table("teams").insert(rows, default_to_null=False).execute()
+    typed_request, untyped_request = stand_in.seen
+    assert typed_request == untyped_request
+    assert ("prefer", "return=representation,missing=default") in typed_request[2]
+    assert "columns=" in typed_request[1]
+    # Asked for, the untyped default still goes through; a single row needs no columns list.
+    stand_in.seen.clear()
+    typed.table("teams").insert(rows, default_to_null=True).execute()
+    raw.table("teams").insert(rows).execute()
+    typed.table("teams").insert({"name": "gemini"}).execute()
+    raw.table("teams").insert({"name": "gemini"}).execute()
+    assert stand_in.seen[0] == stand_in.seen[1]
+    assert stand_in.seen[2] == stand_in.seen[3]
 
 
 @pytest.mark.postgres
@@ -386,11 +440,13 @@ def test_the_client_template_counts_in_the_inputs_hash_only_when_on(tmp_path: Pa
         " create function public.one() returns int language sql as $$ select 1 $$;",
         "create view public.only_view as select 1 as n;",
         "create table public.no_columns ();",
+        # One value type for every column: the comparisons need no overloads.
+        "create table public.labels (name text primary key, note text);",
         "",
     ],
-    ids=["one-table-one-function", "one-view", "no-columns", "empty"],
+    ids=["one-table-one-function", "one-view", "no-columns", "one-value-type", "empty"],
 )
-def test_the_client_module_of_small_schemas_passes_mypy_strict(
+def test_the_client_module_of_small_schemas_passes_mypy_and_pyright_strict(
     sql: str, pg_server: TempServer, tmp_path: Path
 ) -> None:
     name = f"client_{uuid.uuid4().hex[:12]}"
@@ -412,3 +468,5 @@ def test_the_client_module_of_small_schemas_passes_mypy_strict(
         env={**os.environ, "MYPYPATH": str(tmp_path)},
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
+    checked = pyright(tmp_path, "small")
+    assert checked.returncode == 0, "\n".join(checked.diagnostics) or checked.output

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import gc
 import importlib.util
 import json
@@ -15,13 +14,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, cast
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, cast
 
 import click
 import typer
 from typer.core import TyperCommand
 
-from sync_schema import __version__, forked, ir, report
+from sync_schema import __version__, forked, ir
 from sync_schema.config import Overrides, Settings, load_settings
 from sync_schema.drift import Change, format_change
 from sync_schema.errors import ConfigError, SyncSchemaError, redact
@@ -38,6 +37,10 @@ from sync_schema.pipeline import (
     with_fresh_source,
 )
 from sync_schema.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    # report (and what it imports) is loaded only by the commands that print one.
+    from sync_schema import report
 
 EXIT_IN_SYNC, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2
 
@@ -466,7 +469,7 @@ def _app_impact(
     """The scan (and type check) of the application for these changes; None without a change."""
     if request is None or not changes or previous is None:
         return None
-    from sync_schema import impact  # noqa: PLC0415 - only runs that ask for --impact read code
+    from sync_schema import impact, report  # noqa: PLC0415 - only runs asking for --impact
 
     old = impact.generated_names(
         previous.database, settings.options, committed_names(settings, previous)
@@ -503,6 +506,8 @@ def _print_impact_summary(console: Console, found: report.AppImpact | None) -> N
     """The scan's totals, its warnings, and mypy's errors traced to no change."""
     if found is None:
         return
+    from sync_schema import report  # noqa: PLC0415 - loaded already by _app_impact
+
     for warning in found.scan.warnings:
         console.err(f"warning: {warning}")
     dirs = ", ".join(_display(d) for d in found.app_dirs)
@@ -804,6 +809,8 @@ def diff_cmd(
         tree = compare_tree(settings.out, new_files)
         found = _app_impact(request, settings, changes, previous, db, lambda: new_files)
         if output_format == DiffFormat.json:
+            from sync_schema import report  # noqa: PLC0415 - only the json diff and `report`
+
             document = report.json_document(changes, tree, settings, previous, db, found)
             console.out(json.dumps(document, indent=2, sort_keys=True))
         else:
@@ -876,6 +883,8 @@ def report_cmd(
         found = _app_impact(request, settings, changes, previous, db, lambda: new_files)
         drift = bool(changes) or not tree.in_sync
         stamp = datetime.now(tz=UTC)
+        from sync_schema import report  # noqa: PLC0415 - only this command writes a report
+
         if output_format == ReportFormat.github:
             console.out(
                 report.markdown(
@@ -971,6 +980,8 @@ def version_cmd(ctx: typer.Context, out: Out = None, config: ConfigFile = None) 
 
 
 def _unified(out: Path, new_files: dict[str, str]) -> list[str]:
+    import difflib  # noqa: PLC0415 - only check --diff prints one
+
     current = read_tree(out)
     lines: list[str] = []
     for rel in sorted(set(current) | set(new_files)):
@@ -1004,6 +1015,8 @@ def commit_message(changes: list[Change], breaks: int = 0, *, first: bool = Fals
     elif not changes:
         lines.append("- regenerated files (no schema change)")
     if breaks:
+        from sync_schema import report  # noqa: PLC0415 - only with --impact's findings
+
         lines += ["", f"Breaks: {report.plural(breaks, 'call site')}"]
     return "\n".join(lines) + "\n"
 

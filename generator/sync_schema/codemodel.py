@@ -1189,7 +1189,7 @@ class TreeBuilder:
         for function in filter(rpc_callable, self.objects.functions):
             taken.update(self.names.functions[function.signature][:2])
         # An enum's value alias types a filter value: a column alias must not take its name.
-        enum_aliases = {alias for _cls, alias in self.names.enums.values()}
+        enum_aliases = {alias: cls for cls, alias in self.names.enums.values()}
         taken.update(n for pair in self.names.enums.values() for n in pair)
         for table in self.objects.tables:
             tn = self.names.tables[table.qualified_name]
@@ -1201,6 +1201,10 @@ class TreeBuilder:
                 value = _filter_value(pytype, enum_aliases)
                 if value != "object":
                     imports.add(*pytype.imports)
+                    # The Enum class of a labels alias: `.eq("status", ProjectStatus.ACTIVE)`.
+                    imports.add(
+                        *((m, enum_aliases[n]) for m, n in pytype.imports if n in enum_aliases)
+                    )
                 groups.setdefault(value, []).append(pytext.string_literal(column.name))
             relations.append(
                 ClientRelation(
@@ -1232,17 +1236,12 @@ class TreeBuilder:
             "overloads": len(relations) > 1
             or len(functions) > 1
             or any(len(r.groups) > 1 for r in relations),
-            "comparisons": [
-                ("eq", "="),
-                ("neq", "<>"),
-                ("gt", ">"),
-                ("gte", ">="),
-                ("lt", "<"),
-                ("lte", "<="),
-            ],
+            "comparisons": _COMPARISONS,
         }
 
 
+#: The filters that compare a column with a value, and their SQL operator (for docstrings).
+_COMPARISONS = (("eq", "="), ("neq", "<>"), ("gt", ">"), ("gte", ">="), ("lt", "<"), ("lte", "<="))
 #: Value types a filter compares as they are; any other (json, arrays, composites) takes any
 #: value: postgrest-py writes a value into the query string with str(), which fits scalars only.
 _FILTER_SCALARS = frozenset(
@@ -1250,11 +1249,12 @@ _FILTER_SCALARS = frozenset(
 )
 
 
-def _filter_value(pytype: PyType, enum_aliases: set[str]) -> str:
-    """The type a filter's value takes for a column of this (non-null) type."""
+def _filter_value(pytype: PyType, enum_aliases: dict[str, str]) -> str:
+    """The type a filter's value takes for a column of this type (an enum's: label or member)."""
     parts = [p.strip() for p in pytype.annotation.split("|")]
-    ok = pytype.known and all(p in _FILTER_SCALARS or p in enum_aliases for p in parts)
-    return pytype.annotation if ok else "object"
+    if not pytype.known or not all(p in _FILTER_SCALARS or p in enum_aliases for p in parts):
+        return "object"
+    return " | ".join(f"{p} | {enum_aliases[p]}" if p in enum_aliases else p for p in parts)
 
 
 def _free_pair(base: str, taken: set[str]) -> str:

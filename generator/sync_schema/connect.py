@@ -18,8 +18,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -222,6 +220,10 @@ def _from_api(ref: str, origin: str, env: Mapping[str, str]) -> Source:
 
 
 def _get_json(url: str, token: str, ref: str) -> object:
+    # urllib.request (http.client, email, ssl) only for the Management API: not at start-up.
+    import urllib.error  # noqa: PLC0415
+    import urllib.request  # noqa: PLC0415
+
     request = urllib.request.Request(  # noqa: S310 - https by default; the override is for tests
         url,
         headers={

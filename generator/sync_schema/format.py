@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import importlib.metadata
 import os
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from pathlib import Path
 from sync_schema import leftovers
 from sync_schema.errors import SyncSchemaError
 from sync_schema.typemap import JSONB_MODELS_PACKAGE, JSONB_PACKAGE
+from sync_schema.versions import installed_version
 
 #: The generated tree's own ruff settings: fixed, so a user's ruff config never changes output.
 # ruff's default line length, so `ruff format --check` passes under a default configuration too.
@@ -35,10 +35,7 @@ known-first-party = []
 @functools.cache
 def ruff_version() -> str:
     """The installed ruff's version: part of what decides the generated text."""
-    try:
-        return importlib.metadata.version("ruff")
-    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - a hard dependency
-        return "unknown"
+    return installed_version("ruff", "ruff") or "unknown"
 
 
 def ruff_bin() -> Path:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ast
 import functools
-import importlib.metadata
 import json
 import re
 import tempfile
@@ -22,6 +21,7 @@ from typing import Any, Literal
 
 from sync_schema import ir
 from sync_schema.errors import JsonSchemaError
+from sync_schema.versions import installed_version
 
 Layer = Literal["typeddict", "pydantic"]
 
@@ -273,10 +273,9 @@ def _check_ref(document: dict[str, Any], keyword: str, ref: str, walk: _Walk, wh
 
 def tool_version() -> str:
     """The installed datamodel-code-generator version (its output changes between releases)."""
-    try:
-        return importlib.metadata.version("datamodel-code-generator")
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
+    return installed_version("datamodel-code-generator", "datamodel_code_generator") or (
+        "not installed"
+    )
 
 
 @functools.lru_cache(maxsize=256)

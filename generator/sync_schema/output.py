@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import errno
 import fcntl
 import glob
@@ -406,10 +404,10 @@ def _swap(staging: Path, out: Path) -> None:
 
 def _rename_exchange(a: Path, b: Path) -> bool:
     """Atomically exchange two paths with Linux renameat2(RENAME_EXCHANGE)."""
-    libc_name = ctypes.util.find_library("c")
-    if libc_name is None:
-        return False
-    libc = ctypes.CDLL(libc_name, use_errno=True)
+    import ctypes  # noqa: PLC0415 - only a write swaps trees
+
+    # The process's own symbols (libc among them): find_library("c") would run ldconfig.
+    libc = ctypes.CDLL(None, use_errno=True)
     renameat2 = getattr(libc, "renameat2", None)
     if renameat2 is None:
         return False
