@@ -15,7 +15,7 @@ if [ -x .venv/bin/sync-schema ]; then
 elif command -v sync-schema >/dev/null 2>&1; then
     sync_schema=sync-schema
 else
-    echo "pre-commit: sync-schema not found: run 'make venv' (or pip install sync-schema)" >&2
+    echo "pre-commit: sync-schema not found: run 'make venv' (or pip install 'sync-schema[cli]')" >&2
     exit 2
 fi
 

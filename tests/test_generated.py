@@ -337,7 +337,7 @@ def _tree_for(pg_server: TempServer, name: str, sql: str) -> dict[str, str]:
         db_url=dsn, db_url_origin="test",
     )  # fmt: skip
     previous_version = VersionInfo(1, "2026-01-01T00:00:00Z", ir.db_hash(db))
-    from sync_schema.pipeline import Snapshot
+    from sync_schema.snapshot import Snapshot
 
     return build_files(settings, db, Snapshot(previous_version, db))
 

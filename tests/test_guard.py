@@ -86,6 +86,9 @@ def test_after_a_migration_the_guard_raises_naming_the_changed_column(
     assert "priority (smallint -> integer)" in message
     assert "[CRITICAL] TABLE: project_members" in message
     assert raised.value.hint is not None
+    # The app's runtime knows no Makefile: the hint names the tool's own command.
+    assert "sync-schema generate" in raised.value.hint
+    assert "make schemas" not in raised.value.hint
     assert {c.name for c in raised.value.changes} >= {"requirements", "project_members"}
     result = _check_hash_only(fresh_db, package)
     assert result.returncode == 1, result.stdout + result.stderr

@@ -11,7 +11,7 @@ from sync_schema import fingerprint, forked, ir, pipeline
 from sync_schema.config import Overrides, Settings, load_settings
 from sync_schema.ir import Database
 from sync_schema.output import write_tree
-from sync_schema.render import SCHEMA_JSON, read_snapshot
+from sync_schema.snapshot import SCHEMA_JSON, read_snapshot
 from tests.test_render import HOSTILE_DB, col, int4, numeric, table, text
 
 # Enough columns that build_files hands the Pydantic models to a forked child.

@@ -26,7 +26,6 @@ from sync_schema.drift import Change, format_change
 from sync_schema.errors import ConfigError, SyncSchemaError, redact
 from sync_schema.output import TreeDiff, compare_tree, read_tree, write_tree
 from sync_schema.pipeline import (
-    Snapshot,
     Stats,
     build_files,
     committed_names,
@@ -37,6 +36,7 @@ from sync_schema.pipeline import (
     tree_is_current,
     with_fresh_source,
 )
+from sync_schema.snapshot import Snapshot
 
 if TYPE_CHECKING:
     # report (and what it imports) is loaded only by the commands that print one.
@@ -759,7 +759,7 @@ def check_cmd(
         _print_files(console, settings, tree)
         console.out()
         console.out(
-            "Run `make schemas` (sync-schema generate) to update, or `sync-schema diff` for details."
+            f"Run `{settings.update_command}` to update, or `sync-schema diff` for details."
         )
         return EXIT_DRIFT
 

@@ -55,7 +55,7 @@ def ruff_bin() -> Path:
         return Path(find_ruff_bin())
     except ImportError:  # pragma: no cover - ruff is a hard dependency
         raise SyncSchemaError(
-            "ruff is not installed", hint="reinstall sync-schema (pip install sync-schema)"
+            "ruff is not installed", hint="install the cli extra: pip install 'sync-schema[cli]'"
         ) from None
 
 

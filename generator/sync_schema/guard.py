@@ -25,8 +25,7 @@ from sync_schema.introspect import (
     introspect,
     introspect_connection,
 )
-from sync_schema.pipeline import Snapshot, read_snapshot_file
-from sync_schema.render import SCHEMA_JSON, read_snapshot_head
+from sync_schema.snapshot import SCHEMA_JSON, Snapshot, parse_snapshot, read_snapshot_head
 
 __all__ = ["SchemaDriftError", "assert_schema_matches", "live_changes"]
 
@@ -43,7 +42,7 @@ class SchemaDriftError(SyncSchemaError):
         super().__init__(
             f"the database no longer matches {package} "
             f"(DB_HASH {expected[:12]}, live {actual[:12]}):\n{listed}",
-            hint="run `make schemas` (sync-schema generate), review, commit and deploy the result",
+            hint="regenerate the package (`sync-schema generate`, or the project's update-command), review, commit and deploy the result",
         )
 
 
@@ -88,7 +87,7 @@ def live_changes(
     # The whole snapshot is decoded only to explain a mismatch.
     head = read_snapshot_head(text)
     if head is None:
-        snapshot = _snapshot(folder)
+        snapshot = _snapshot(path, text)
         head = (snapshot.version.db_hash, snapshot.schemas)
     expected, schemas = head
     if isinstance(conn, str):
@@ -105,7 +104,7 @@ def live_changes(
     actual = ir.db_hash(db)
     if actual == expected:
         return None
-    snapshot = _snapshot(folder)
+    snapshot = _snapshot(path, text)
     local_names, db_names = _names(snapshot, db)
     changes = SchemaSync(
         snapshot.database, db, local_names=local_names, db_names=db_names
@@ -136,13 +135,13 @@ def _names(snapshot: Snapshot, db: ir.Database) -> tuple[dict[str, str], dict[st
 _OVERRIDABLE = frozenset({"enum", "table", "composite", "function", "member"})
 
 
-def _snapshot(folder: Path) -> Snapshot:
-    snapshot = read_snapshot_file(folder)
-    if snapshot is None:  # removed since it was read
+def _snapshot(path: Path, text: str) -> Snapshot:
+    try:
+        return parse_snapshot(text)
+    except (ValueError, KeyError, TypeError) as exc:
         raise SyncSchemaError(
-            f"{folder / SCHEMA_JSON} disappeared", hint="regenerate or reinstall the package"
-        )
-    return snapshot
+            f"cannot read {path}: {exc}", hint="regenerate or reinstall the package"
+        ) from None
 
 
 def _locate(package: str | Path | ModuleType) -> tuple[str, Path]:

@@ -294,7 +294,7 @@ def connect(dsn: str) -> psycopg.Connection[Any]:
         secrets = (str(params["password"]),) if params.get("password") else ()
         raise DatabaseError(
             f"cannot connect to the database: {_first_line(redact(str(exc), secrets))}",
-            hint="check --db-url / DATABASE_URL (host, port, user, password, database) "
+            hint="check --db-url / SUPABASE_DB_URL / DATABASE_URL (host, port, user, password, database) "
             "and that the server is reachable",
         ) from None
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from sync_schema.errors import ConfigError, SyncSchemaError
-from sync_schema.render import SCHEMA_JSON
+from sync_schema.snapshot import SCHEMA_JSON
 
 _IGNORED_DIRS = frozenset({"__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"})
 _RENAME_EXCHANGE = 2

@@ -23,16 +23,13 @@ from sync_schema.format import RUFF_CONFIG, TreeFormatter, ruff_version
 from sync_schema.output import read_file, scan_tree
 from sync_schema.render import (
     OPTIONAL_FILES,
-    SCHEMA_JSON,
-    Manifest,
-    VersionInfo,
     next_version,
-    read_snapshot,
     render_files,
     snapshot_json,
     template_sources,
     tree_paths,
 )
+from sync_schema.snapshot import SCHEMA_JSON, Manifest, Snapshot, VersionInfo, parse_snapshot
 
 
 @dataclass(slots=True)
@@ -60,50 +57,6 @@ class Stats:
             self.stages[name] = self.stages.get(name, 0.0) + elapsed - inner
             if self._inner:
                 self._inner[-1] += elapsed
-
-
-class Snapshot:
-    """The committed tree's schema.json: version facts, manifest, and its IR decoded on use."""
-
-    __slots__ = ("_data", "_database", "manifest", "names", "source", "version")
-
-    def __init__(
-        self,
-        version: VersionInfo,
-        database: ir.Database | dict[str, Any],
-        manifest: Manifest | None = None,
-        names: Mapping[str, str] | None = None,
-    ) -> None:
-        self.version = version
-        self.manifest = manifest
-        #: the lock of names the committed tree was generated with (None: older schema.json)
-        self.names = names
-        self._database = database if isinstance(database, ir.Database) else None
-        self._data = database if isinstance(database, dict) else None
-        #: schema.json's `source` line as written (None: none), see fingerprint.py
-        self.source: str | None = None
-
-    @property
-    def schemas(self) -> tuple[str, ...]:
-        """The schemas the snapshot covers, read without decoding the whole IR."""
-        if self._database is not None:
-            return self._database.schemas
-        assert self._data is not None
-        return tuple(self._data.get("schemas", ("public",)))
-
-    @property
-    def database(self) -> ir.Database:
-        """The committed IR (decoding it costs time on big schemas, so only drift pays it)."""
-        if self._database is None:
-            assert self._data is not None
-            try:
-                self._database = ir.from_dict(self._data)
-            except (ValueError, TypeError, KeyError) as exc:
-                raise SyncSchemaError(
-                    f"cannot decode the committed schema.json: {exc}",
-                    hint="restore it from git, or delete it to start a new history",
-                ) from None
-        return self._database
 
 
 #: A module at least this big goes to ruff at once, to be formatted while the rest renders.
@@ -239,16 +192,12 @@ def read_snapshot_file(out: Path) -> Snapshot | None:
         raw = read_file(out, SCHEMA_JSON)  # never a FIFO's or a symlink's
         if raw is None:
             return None
-        text = raw.decode("utf-8")
-        version, data, manifest, names = read_snapshot(text)
+        return parse_snapshot(raw.decode("utf-8"))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise SyncSchemaError(
             f"cannot read {path}: {exc}",
             hint=f"restore it from git (git checkout -- {path}) or delete it to start a new history",
         ) from None
-    snapshot = Snapshot(version, data, manifest, names)
-    snapshot.source = fingerprint.split(text)[1]
-    return snapshot
 
 
 def decide_tree_names(settings: Settings, db: ir.Database, previous: Snapshot | None) -> Names:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
-from collections.abc import Callable, Collection, Iterator, Mapping
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
-from sync_schema import __version__, ir, jsonschema
+from sync_schema import ir, jsonschema
 from sync_schema.codemodel import (
     GENERATED_MARKER,
     HEADER,
@@ -24,6 +21,7 @@ from sync_schema.codemodel import (
     schema_packages,
 )
 from sync_schema.errors import ConfigError
+from sync_schema.snapshot import Manifest, VersionInfo
 from sync_schema.typemap import JSONB_MODELS_PACKAGE, JSONB_PACKAGE
 
 if TYPE_CHECKING:
@@ -38,7 +36,6 @@ BUILTIN_TEMPLATES = next(
     if p.is_dir()
 )
 
-SCHEMA_JSON = "schema.json"
 JSONB_INIT_TEMPLATE = "jsonb/__init__.py.jinja"
 
 #: path in a schema's package -> template name (public's package is the root itself), in
@@ -62,16 +59,6 @@ PY_FILES: dict[str, str] = {
 }
 #: Files a [tool.sync-schema] setting turns on: path -> whether the options ask for it.
 OPTIONAL_FILES: dict[str, Callable[[Options], bool]] = {"client.py": lambda o: o.client}
-
-
-@dataclass(frozen=True, slots=True)
-class VersionInfo:
-    """What schema_version.py records."""
-
-    schema_version: int
-    last_sync: str
-    db_hash: str
-    generator_version: str = __version__
 
 
 def next_version(previous: VersionInfo | None, db_hash: str, now: datetime) -> VersionInfo:
@@ -270,28 +257,6 @@ def _context(
     }
 
 
-@dataclass(frozen=True, slots=True)
-class Manifest:
-    """What schema.json records about the generated files, so `check` can skip regenerating."""
-
-    #: sha256 of every input besides the database: generator, ruff, options, templates
-    inputs: str
-    #: relative path -> sha256 of the file's bytes, for every file but schema.json
-    files: Mapping[str, str]
-
-    @classmethod
-    def of(cls, files: Mapping[str, str], inputs: str) -> Manifest:
-        """The manifest of a finished tree."""
-        return cls(
-            inputs=inputs,
-            files={
-                rel: hashlib.sha256(text.encode("utf-8")).hexdigest()
-                for rel, text in sorted(files.items())
-                if rel != SCHEMA_JSON
-            },
-        )
-
-
 def template_sources(templates: Path | None) -> list[tuple[str, bytes]]:
     """(name, bytes) of every template that can be loaded, the user's folder first."""
     found: list[tuple[str, bytes]] = []
@@ -316,7 +281,7 @@ def snapshot_json(
     `lock` (`codemodel.name_lock`) is what the next generation reads to keep every name.
     """
     head = {
-        "$comment": f"{GENERATED_MARKER}. Do not edit: run `make schemas` to regenerate.",
+        "$comment": f"{GENERATED_MARKER}. Do not edit: run `sync-schema generate` to regenerate.",
         "inputs": manifest.inputs,
         **asdict(version),
     }
@@ -349,60 +314,3 @@ def snapshot_json(
             lines.append(f"{ir.dumps(key)}: {value}{comma}")
     lines += ["}", "}"]
     return "\n".join(lines) + "\n"
-
-
-# snapshot_json writes each of these on a line of its own (`db_hash` in the head, `schemas`
-# among the database's keys, before its big lists of objects).
-_HEAD_DB_HASH = re.compile(r'^"db_hash": ("[0-9a-f]{64}"),$', re.MULTILINE)
-_HEAD_SCHEMAS = re.compile(r'^"schemas": (\[.*\]),?$', re.MULTILINE)
-
-
-def read_snapshot_head(text: str) -> tuple[str, tuple[str, ...]] | None:
-    """DB_HASH and schemas of schema.json without decoding the rest; None if not found."""
-    db_hash, schemas = _HEAD_DB_HASH.search(text), _HEAD_SCHEMAS.search(text)
-    if db_hash is None or schemas is None:
-        return None
-    try:
-        values = json.loads(db_hash[1]), json.loads(schemas[1])
-    except ValueError:
-        return None
-    if not isinstance(values[1], list) or not all(isinstance(v, str) for v in values[1]):
-        return None
-    return values[0], tuple(values[1])
-
-
-class SnapshotParts(NamedTuple):
-    """What schema.json holds, parsed: the IR stays plain data until someone decodes it."""
-
-    version: VersionInfo
-    data: dict[str, Any]
-    manifest: Manifest | None
-    #: the lock of names; None when written by an sync-schema that kept none
-    names: dict[str, str] | None
-
-
-def read_snapshot(text: str) -> SnapshotParts:
-    """Parse schema.json: version facts, the IR's plain data, the manifest, the lock of names."""
-    document = json.loads(text)
-    version = VersionInfo(
-        schema_version=int(document["schema_version"]),
-        last_sync=str(document["last_sync"]),
-        db_hash=str(document["db_hash"]),
-        generator_version=str(document["generator_version"]),
-    )
-    data = document["database"]
-    if not isinstance(data, dict):
-        raise ValueError("'database' is not an object")
-    files, inputs = document.get("files"), document.get("inputs")
-    manifest = (
-        Manifest(inputs=inputs, files=files)
-        if isinstance(files, dict) and isinstance(inputs, str)
-        else None  # written by an older sync-schema: check regenerates in full
-    )
-    names = document.get("names")
-    if names is not None and not (
-        isinstance(names, dict)
-        and all(isinstance(k, str) and isinstance(v, str) for k, v in names.items())
-    ):
-        raise ValueError("'names' is not an object of strings")
-    return SnapshotParts(version, data, manifest, names)

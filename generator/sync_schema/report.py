@@ -15,7 +15,7 @@ from sync_schema.config import Settings
 from sync_schema.drift import Change, count_by_severity
 from sync_schema.errors import redact
 from sync_schema.output import TreeDiff
-from sync_schema.pipeline import Snapshot
+from sync_schema.snapshot import Snapshot
 
 if TYPE_CHECKING:  # the scan is imported only by runs that ask for --impact
     from sync_schema.impact import Hit, Impact
@@ -39,7 +39,7 @@ ACTIONS = {
     "removed enum values and columns and changed types surface as type errors.",
     "MEDIUM": "Columns or constraints were added or tightened. Regenerate; check inserts "
     "that now need a value and foreign keys the code relies on.",
-    "LOW": "Additive changes. Regenerate (`make schemas`) and commit.",
+    "LOW": "Additive changes. Regenerate and commit.",
 }
 
 
@@ -377,5 +377,5 @@ def markdown(
         ("extra", tree.removed),
     ):
         lines += [f"- {kind}: `{settings.out.name}/{p}`" for p in paths]
-    lines += ["", "To update: `make schemas` (or `sync-schema generate`), review, commit.", ""]
+    lines += ["", f"To update: `{settings.update_command}`, review, commit.", ""]
     return "\n".join(lines)
