@@ -75,18 +75,16 @@ class Generated:
     files: dict[str, str]
 
 
-@pytest.fixture(scope="module")
-def generated(
-    pg_server: TempServer, tmp_path_factory: pytest.TempPathFactory
+def _generate(
+    pg_server: TempServer, parent: Path, fixture: Path, package: str, setting: str
 ) -> Iterator[Generated]:
+    """Load `fixture` into a new database, generate `package` from it, and make it importable."""
     name = f"client_{uuid.uuid4().hex[:12]}"
     dsn = pg_server.create_database(name)
-    pg_server.psql(FIXTURE.read_text(encoding="utf-8"), conninfo_to_dict(dsn)["dbname"])
-    package = f"typed_client_pg{pg_server.major_version}"
-    parent = tmp_path_factory.mktemp("client")
-    (parent / "pyproject.toml").write_text("[tool.sync-schema]\nclient = true\n", encoding="utf-8")
+    pg_server.psql(fixture.read_text(encoding="utf-8"), conninfo_to_dict(dsn)["dbname"])
+    (parent / "pyproject.toml").write_text(f"[tool.sync-schema]\n{setting}", encoding="utf-8")
     settings = load_settings(Overrides(db_url=dsn, out=parent / package), cwd=parent)
-    files = build_files(settings, introspect(dsn), None)
+    files = build_files(settings, introspect(dsn, settings.schemas), None)
     for rel, text in files.items():
         (parent / package / rel).parent.mkdir(parents=True, exist_ok=True)
         (parent / package / rel).write_text(text, encoding="utf-8")
@@ -98,6 +96,15 @@ def generated(
         for mod in [m for m in sys.modules if m.split(".")[0] == package]:
             del sys.modules[mod]
         pg_server.psql(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture(scope="module")
+def generated(
+    pg_server: TempServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Generated]:
+    package = f"typed_client_pg{pg_server.major_version}"
+    parent = tmp_path_factory.mktemp("client")
+    yield from _generate(pg_server, parent, FIXTURE, package, "client = true\n")
 
 
 @pytest.mark.postgres
@@ -470,3 +477,154 @@ def test_the_client_module_of_small_schemas_passes_mypy_and_pyright_strict(
     assert result.returncode == 0, result.stdout + result.stderr
     checked = pyright(tmp_path, "small")
     assert checked.returncode == 0, "\n".join(checked.diagnostics) or checked.output
+
+
+# --- other schemas: db.schema(name) ---------------------------------------------------------
+
+SCHEMAS_FIXTURE = Path(__file__).parent / "fixtures" / "client_schemas.sql"
+
+
+@pytest.fixture(scope="module")
+def two_schemas(
+    pg_server: TempServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Generated]:
+    package = f"typed_schemas_pg{pg_server.major_version}"
+    parent = tmp_path_factory.mktemp("client_schemas")
+    setting = 'client = true\nschemas = ["public", "audit"]\n'
+    yield from _generate(pg_server, parent, SCHEMAS_FIXTURE, package, setting)
+
+
+SCHEMA_USAGE = """\
+from typing_extensions import assert_type
+from postgrest import AsyncPostgrestClient, SyncPostgrestClient
+
+from PKG import TeamRow
+from PKG.audit import CreatedEventRow, EventCountReturns, EventRow, Kind, Team2Row
+from PKG.client import AsyncTypedClient, TypedClient
+
+db = TypedClient(SyncPostgrestClient("http://x"))
+audit = db.schema("audit")
+assert_type(audit.table("events").select("*").execute().data, list[EventRow])
+assert_type(audit.table("events").select("*").eq("kind", Kind.CREATED).single().execute().data, EventRow)
+assert_type(audit.table("events").insert({"kind": "created"}).execute().data, list[EventRow])
+assert_type(audit.table("teams").select("*").eq("archived", True).execute().data, list[Team2Row])
+assert_type(audit.table("created_events").select("*").execute().data, list[CreatedEventRow])
+assert_type(audit.rpc("event_count", {"of_kind": "created"}).execute().data, EventCountReturns)
+assert_type(db.schema("public").table("teams").select("*").execute().data, list[TeamRow])
+assert_type(db.table("teams").select("*").execute().data, list[TeamRow])
+
+
+async def main() -> None:
+    adb = AsyncTypedClient(AsyncPostgrestClient("http://x"))
+    rows = (await adb.schema("audit").table("events").select("*").execute()).data
+    assert_type(rows, list[EventRow])
+
+
+# What the types refuse: each ignore must be needed, its code exact (as in USAGE).
+db.schema("nope")  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
+db.table("events")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+audit.table("nope")  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
+audit.table("events").select("*").eq("kind", "angry")  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
+audit.table("teams").select("*").eq("name", "a")  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
+audit.table("created_events").delete()  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
+audit.rpc("event_count", {"kind": "created"})  # type: ignore[typeddict-item, typeddict-unknown-key]  # pyright: ignore[reportArgumentType]
+"""
+
+
+@pytest.mark.postgres
+def test_schema_usage_and_refusals_pass_mypy_and_pyright_strict(two_schemas: Generated) -> None:
+    result = _mypy(two_schemas, SCHEMA_USAGE, "schema_usage")
+    assert result.returncode == 0, result.stdout + result.stderr
+    # Without their ignores, exactly the refused lines are errors.
+    refusals = [line for line in SCHEMA_USAGE.splitlines() if "# type: ignore[" in line]
+    bare = _mypy(two_schemas, SCHEMA_USAGE.replace("# type: ignore[", "# expected["), "bare")
+    lines = {int(line.split(":")[1]) for line in bare.stdout.splitlines() if ": error:" in line}
+    start = SCHEMA_USAGE.splitlines().index(refusals[0]) + 1
+    assert lines == set(range(start, start + len(refusals))), bare.stdout
+    source = SCHEMA_USAGE.replace("PKG", two_schemas.package)
+    (two_schemas.parent / "schema_usage_pyright.py").write_text(source, encoding="utf-8")
+    checked = pyright(
+        two_schemas.parent,
+        two_schemas.package,
+        "schema_usage_pyright.py",
+        enableTypeIgnoreComments=False,
+    )
+    assert checked.returncode == 0, "\n".join(checked.diagnostics) or checked.output
+
+
+EVENTS = "select coalesce(json_agg(e order by id), '[]') from audit.events e"
+SCHEMA_CASES: dict[str, tuple[Callable[[Any], Any], str, str]] = {
+    # name: (the chain, on db.schema("audit") of either client; the SQL PostgREST would run; type)
+    "select": (lambda s: s.table("events").select("*").eq("kind", "created").order("id"), EVENTS + " where kind = 'created'", "list[EventRow]"),
+    "single": (lambda s: s.table("events").select("*").eq("id", 1).single(), EVENTS + " where id = 1", "EventRow"),
+    "insert": (lambda s: s.table("events").insert({"kind": "deleted", "team_id": 1}), "with new as (insert into audit.events (kind, team_id) values ('deleted', 1) returning *) select json_agg(new) from new", "list[EventRow]"),
+    "update": (lambda s: s.table("teams").update({"archived": True}).eq("id", 1), "with new as (update audit.teams set archived = true where id = 1 returning *) select json_agg(new) from new", "list[Team2Row]"),
+    "view": (lambda s: s.table("created_events").select("*"), "select json_agg(v order by id) from audit.created_events v", "list[CreatedEventRow]"),
+    "rpc": (lambda s: s.rpc("event_count", {"of_kind": "created"}), "select to_json(audit.event_count('created'))", "EventCountReturns"),
+}  # fmt: skip
+
+
+@pytest.fixture
+def audit_stand_in(two_schemas: Generated) -> Iterator[StandIn]:
+    with psycopg.connect(two_schemas.dsn, autocommit=True) as conn:
+        conn.execute("truncate public.teams, audit.events, audit.teams restart identity")
+        conn.execute("insert into public.teams (name) values ('apollo')")
+        conn.execute("insert into audit.teams (id) values (1)")
+        conn.execute("insert into audit.events (kind, team_id) values ('created', 1)")
+    yield StandIn(two_schemas.dsn, [])
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("case", sorted(SCHEMA_CASES))
+def test_schema_sends_postgrests_own_schema_request_and_postgres_answers_its_type(
+    case: str, two_schemas: Generated, audit_stand_in: StandIn
+) -> None:
+    chain, sql, announced = SCHEMA_CASES[case]
+    audit_stand_in.answer = sql
+    raw, typed = _clients(audit_stand_in, two_schemas)
+    chain(raw.schema("audit")).execute()
+    data = chain(typed.schema("audit")).execute().data
+    untyped_request, typed_request = audit_stand_in.seen
+    assert typed_request == untyped_request
+    profile = "content-profile" if untyped_request[0] in ("POST", "PATCH") else "accept-profile"
+    assert (profile, "audit") in typed_request[2]
+    audit = __import__(f"{two_schemas.package}.audit", fromlist=["EventRow"])
+    names = {n: getattr(audit, n) for n in ("EventRow", "Team2Row", "CreatedEventRow")}
+    names["EventCountReturns"] = audit.EventCountReturns
+    adapter: TypeAdapter[Any] = TypeAdapter(eval(announced, names))  # noqa: S307
+    assert adapter.validate_python(data, strict=True) == data
+    assert data
+
+
+@pytest.mark.postgres
+def test_schema_of_the_async_client_sends_postgrests_own_schema_request(
+    two_schemas: Generated, audit_stand_in: StandIn
+) -> None:
+    from postgrest import AsyncPostgrestClient
+
+    module = __import__(f"{two_schemas.package}.client", fromlist=["AsyncTypedClient"])
+    audit_stand_in.answer = EVENTS
+
+    async def run() -> Any:
+        transport = httpx.MockTransport(audit_stand_in.handle)
+        raw = AsyncPostgrestClient(BASE_URL, http_client=httpx.AsyncClient(transport=transport))
+        await raw.schema("audit").table("events").select("*").execute()
+        typed = module.AsyncTypedClient(raw)
+        return (await typed.schema("audit").table("events").select("*").execute()).data
+
+    rows = asyncio.run(run())
+    assert audit_stand_in.seen[0] == audit_stand_in.seen[1]
+    assert [row["kind"] for row in rows] == ["created"]
+
+
+@pytest.mark.postgres
+def test_schema_of_the_primary_schema_sends_its_profile_and_an_unknown_one_is_refused(
+    two_schemas: Generated, audit_stand_in: StandIn
+) -> None:
+    raw, typed = _clients(audit_stand_in, two_schemas)
+    raw.schema("public").table("teams").select("*").execute()
+    typed.schema("public").table("teams").select("*").execute()
+    assert audit_stand_in.seen[0] == audit_stand_in.seen[1]
+    assert ("accept-profile", "public") in audit_stand_in.seen[1][2]
+    with pytest.raises(KeyError, match="nope"):
+        typed.schema("nope")

@@ -132,6 +132,21 @@ class ClientFunction:
 
 
 @dataclass(frozen=True, slots=True)
+class ClientSchema:
+    """One generated schema as client.py's `db.schema(name)` overload sees it."""
+
+    name_literal: str
+    #: its client class (sync; async: Async+): TypedClient for the primary schema
+    client: str
+    #: the suffix of its `_SELECTS` and `_VIEWS` tables ("" for the primary's)
+    suffix: str
+    relations: tuple[ClientRelation, ...]
+    #: the name literals of its views
+    views: tuple[str, ...]
+    functions: tuple[ClientFunction, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class TypeAliasDef:
     """`Name: TypeAlias = annotation`, after its comment lines."""
 
@@ -1175,69 +1190,101 @@ class TreeBuilder:
     def client(self) -> dict[str, Any]:
         """Context of client.py: the typed wrapper of supabase-py's (or postgrest's) client.
 
-        It covers the primary schema's relations and rpc functions (the ones `db.table(name)`
-        and `db.rpc(name, args)` reach without `.schema()`); columns are typed by name only.
+        `db.table(name)` and `db.rpc(name, args)` reach the primary schema's relations and
+        functions; `db.schema(name)` (with several schemas) another schema's, by its own class.
         """
         imports = ImportSet()
         mapper = self._mapper(self.options.typeddict_types)
         # Every name client.py binds: a column alias must not take one of them.
         taken = {*_CLIENT_NAMES, *naming.BUILTIN_NAMES}
-        relations: list[ClientRelation] = []
-        for table in self.objects.tables:
-            tn = self.names.tables[table.qualified_name]
-            taken.update(n for n in (tn.row, tn.insert, tn.update) if n)
-        for function in filter(rpc_callable, self.objects.functions):
-            taken.update(self.names.functions[function.signature][:2])
+        # The primary schema first: its names do not change when a schema is added.
+        generated = [(schema, self.db.only(schema)) for schema in self.names.packages]
+        for _schema, objects in generated:
+            for table in objects.tables:
+                tn = self.names.tables[table.qualified_name]
+                taken.update(n for n in (tn.row, tn.insert, tn.update) if n)
+            for function in filter(rpc_callable, objects.functions):
+                taken.update(self.names.functions[function.signature][:2])
         # An enum's value alias types a filter value: a column alias must not take its name.
         enum_aliases = {alias: cls for cls, alias in self.names.enums.values()}
         taken.update(n for pair in self.names.enums.values() for n in pair)
-        for table in self.objects.tables:
-            tn = self.names.tables[table.qualified_name]
-            imports.add(*(("@database", n) for n in (tn.row, tn.insert, tn.update) if n))
-            labels = ", ".join(pytext.string_literal(c.name) for c in table.columns)
-            groups: dict[str, list[str]] = {}
-            for column in table.columns:
-                pytype = mapper.column(column, f"{table.qualified_name}.{column.name}")
-                value = _filter_value(pytype, enum_aliases)
-                if value != "object":
-                    imports.add(*pytype.imports)
-                    # The Enum class of a labels alias: `.eq("status", ProjectStatus.ACTIVE)`.
-                    imports.add(
-                        *((m, enum_aliases[n]) for m, n in pytype.imports if n in enum_aliases)
-                    )
-                groups.setdefault(value, []).append(pytext.string_literal(column.name))
-            relations.append(
-                ClientRelation(
-                    name_literal=pytext.string_literal(table.name),
-                    row=tn.row,
-                    insert=tn.insert,
-                    update=tn.update,
-                    columns=naming.find_free_name(tn.model + "Column", taken),
-                    columns_annotation=f"Literal[{labels}]" if labels else "Never",
-                    qualified=table.qualified_name,
-                    filters=naming.find_free_name(tn.model + "Filters", taken),
-                    select=_free_pair(tn.model + "Query", taken),
-                    groups=tuple(
-                        (f"Literal[{', '.join(names)}]", value) for value, names in groups.items()
-                    ),
+        schemas: list[ClientSchema] = []
+        for schema, objects in generated:
+            package = self.names.packages[schema]
+            relations: list[ClientRelation] = []
+            for table in objects.tables:
+                tn = self.names.tables[table.qualified_name]
+                database = f"@{package}database"
+                imports.add(*((database, n) for n in (tn.row, tn.insert, tn.update) if n))
+                relations.append(self._client_relation(table, mapper, enum_aliases, imports, taken))
+            functions: list[ClientFunction] = []
+            for function in filter(rpc_callable, objects.functions):
+                args, returns, _result = self.names.functions[function.signature]
+                imports.add((f"@{package}database", args), (f"@{package}database", returns))
+                name = pytext.string_literal(function.name)
+                functions.append(ClientFunction(name, args, returns))
+            client = "TypedClient"
+            if package:
+                client = _free_pair(naming.pascal(package[:-1]) + "TypedClient", taken)
+            schemas.append(
+                ClientSchema(
+                    name_literal=pytext.string_literal(schema),
+                    client=client,
+                    suffix="_" + package[:-1].upper() if package else "",
+                    relations=tuple(relations),
+                    views=tuple(r.name_literal for r in relations if r.insert is None),
+                    functions=tuple(functions),
                 )
             )
-        functions: list[ClientFunction] = []
-        for function in filter(rpc_callable, self.objects.functions):
-            args, returns, _result = self.names.functions[function.signature]
-            imports.add(("@database", args), ("@database", returns))
-            functions.append(ClientFunction(pytext.string_literal(function.name), args, returns))
+        primary, *others = schemas
+        relations = [r for s in schemas for r in s.relations]
         return {
             "imports": imports.lines(1),
             "relations": relations,
-            "views": [r.name_literal for r in relations if r.insert is None],
-            "functions": functions,
+            "primary": primary,
+            "others": others,
+            "views": list(primary.views),
             "never": any(r.columns_annotation == "Never" for r in relations),
-            "overloads": len(relations) > 1
-            or len(functions) > 1
+            "overloads": bool(others)
+            or any(len(s.relations) > 1 or len(s.functions) > 1 for s in schemas)
             or any(len(r.groups) > 1 for r in relations),
             "comparisons": _COMPARISONS,
         }
+
+    def _client_relation(
+        self,
+        table: ir.Table,
+        mapper: TypeMapper,
+        enum_aliases: dict[str, str],
+        imports: ImportSet,
+        taken: set[str],
+    ) -> ClientRelation:
+        """One relation of client.py; adds the imports its filter value types need."""
+        tn = self.names.tables[table.qualified_name]
+        labels = ", ".join(pytext.string_literal(c.name) for c in table.columns)
+        groups: dict[str, list[str]] = {}
+        for column in table.columns:
+            pytype = mapper.column(column, f"{table.qualified_name}.{column.name}")
+            value = _filter_value(pytype, enum_aliases)
+            if value != "object":
+                imports.add(*pytype.imports)
+                # The Enum class of a labels alias: `.eq("status", ProjectStatus.ACTIVE)`.
+                imports.add(*((m, enum_aliases[n]) for m, n in pytype.imports if n in enum_aliases))
+            groups.setdefault(value, []).append(pytext.string_literal(column.name))
+        return ClientRelation(
+            name_literal=pytext.string_literal(table.name),
+            row=tn.row,
+            insert=tn.insert,
+            update=tn.update,
+            columns=naming.find_free_name(tn.model + "Column", taken),
+            columns_annotation=f"Literal[{labels}]" if labels else "Never",
+            qualified=table.qualified_name,
+            filters=naming.find_free_name(tn.model + "Filters", taken),
+            select=_free_pair(tn.model + "Query", taken),
+            groups=tuple(
+                (f"Literal[{', '.join(names)}]", value) for value, names in groups.items()
+            ),
+        )
 
 
 #: The filters that compare a column with a value, and their SQL operator (for docstrings).
