@@ -514,3 +514,49 @@ def test_a_property_named_like_a_builtin_its_class_uses_does_not_shadow_it(
         assert TypeAdapter(root).validate_python(value, strict=True) == value
     else:
         assert root.model_validate(value).model_dump(mode="json", by_alias=True) == value
+
+
+RUFF_E7 = (sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache", "--select", "E7,F")
+
+
+@pytest.mark.parametrize("layer", ["typeddict", "pydantic"])
+def test_a_class_the_tool_names_o_l_or_i_is_renamed_with_its_references(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, layer: Layer
+) -> None:
+    """A property `o` holding an object made a class `O`: ruff's E742 (found by make fuzz)."""
+    schema = json.dumps(
+        {
+            "type": "object",
+            "properties": {
+                "o": {"type": "object", "properties": {"n": {"type": "integer"}}},
+                "i": {"type": "object", "properties": {"n2": {"type": "string"}}},
+            },
+            "required": ["o"],
+        }
+    )
+    module_name = f"typed_jsonb_ambiguous_{layer}"
+    source = render_models(schema, "Root", layer, "# header", "public.t.c")
+    (tmp_path / f"{module_name}.py").write_text(source, encoding="utf-8")
+    ruff = subprocess.run(
+        [*RUFF_E7, f"{module_name}.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ruff.returncode == 0, ruff.stdout
+    checked = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", f"{module_name}.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout
+    monkeypatch.syspath_prepend(str(tmp_path))
+    root = importlib.import_module(module_name).Root
+    value = {"o": {"n": 1}, "i": {"n2": "x"}}
+    if layer == "typeddict":
+        assert TypeAdapter(root).validate_python(value, strict=True) == value
+    else:
+        assert root.model_validate(value).model_dump(mode="json", by_alias=True) == value

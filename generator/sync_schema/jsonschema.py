@@ -20,7 +20,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any, Literal
 
-from sync_schema import ir
+from sync_schema import ir, naming
 from sync_schema.errors import JsonSchemaError
 from sync_schema.versions import installed_version
 
@@ -327,7 +327,7 @@ def render_models(schema: str, class_name: str, layer: Layer, header: str, where
             f"the JSON Schema of {where} references other files",
             hint="inline every $ref into one schema document",
         )
-    result = _builtins_unshadowed(result)
+    result = _ambiguous_classes_renamed(_builtins_unshadowed(result))
     return _typeddict_from_typing_extensions(result) if layer == "typeddict" else result
 
 
@@ -374,6 +374,51 @@ def _builtins_unshadowed(source: str) -> str:
     head, found, rest = body.partition(future)
     import_line = f"import builtins as {_BUILTINS_MODULE}\n"
     return f"{head}{future}\n{import_line}{rest}" if found else f"{import_line}{body}"
+
+
+def _ambiguous_classes_renamed(source: str) -> str:
+    """`OModel` for a class the tool named `O` (after a property `o`), `l` or `I`: ruff's E742.
+
+    Every reference moves with it: annotations, bases, calls, and a functional TypedDict's name.
+    """
+    tree = ast.parse(source)
+    defined: set[str] = set()
+    for statement in tree.body:
+        if isinstance(statement, ast.ClassDef):
+            defined.add(statement.name)
+        elif isinstance(statement, ast.Assign) and isinstance(
+            target := statement.targets[0], ast.Name
+        ):
+            defined.add(target.id)
+    ambiguous = sorted(defined & naming.AMBIGUOUS_NAMES)
+    if not ambiguous:
+        return source
+    taken = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | defined
+    renamed = {old: naming.find_free_name(f"{old}Model", taken) for old in ambiguous}
+    edits: list[tuple[int, int, int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in renamed:
+            edits.append((node.lineno, node.col_offset, node.end_col_offset or 0, renamed[node.id]))
+        elif isinstance(node, ast.ClassDef) and node.name in renamed:
+            line = source.split("\n")[node.lineno - 1].encode("utf-8")
+            start = line.index(b"class ") + len(b"class ")
+            edits.append((node.lineno, start, start + len(node.name), renamed[node.name]))
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "TypedDict"
+            and node.args
+            and isinstance(first := node.args[0], ast.Constant)
+            and isinstance(first.value, str)
+            and first.value in renamed
+        ):
+            quoted = f'"{renamed[first.value]}"'
+            edits.append((first.lineno, first.col_offset, first.end_col_offset or 0, quoted))
+    lines = source.split("\n")
+    for lineno, start, end, text in sorted(edits, reverse=True):
+        raw = lines[lineno - 1].encode("utf-8")
+        lines[lineno - 1] = (raw[:start] + text.encode("utf-8") + raw[end:]).decode("utf-8")
+    return "\n".join(lines)
 
 
 _BUILTIN_NAMES = frozenset(n for n in dir(builtins) if not n.startswith("_"))
