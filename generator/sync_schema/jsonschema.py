@@ -356,20 +356,18 @@ def _builtins_unshadowed(source: str) -> str:
             if not (isinstance(item, ast.AnnAssign) and shadowed):
                 continue
             edits.extend(
-                (name.lineno, name.col_offset, name.end_col_offset or name.col_offset, name.id)
+                (
+                    name.lineno,
+                    name.col_offset,
+                    name.end_col_offset or name.col_offset,
+                    f"{_BUILTINS_MODULE}.{name.id}",
+                )
                 for name in ast.walk(item.annotation)
                 if isinstance(name, ast.Name) and name.id in shadowed
             )
     if not edits:
         return source
-    lines = source.split("\n")
-    # Offsets are in UTF-8 bytes; edit from the end so earlier offsets hold.
-    for lineno, start, end, name in sorted(edits, reverse=True):
-        raw = lines[lineno - 1].encode("utf-8")
-        lines[lineno - 1] = (
-            raw[:start] + f"{_BUILTINS_MODULE}.{name}".encode() + raw[end:]
-        ).decode()
-    body = "\n".join(lines)
+    body = _spliced(source, edits)
     future = "from __future__ import annotations\n"
     head, found, rest = body.partition(future)
     import_line = f"import builtins as {_BUILTINS_MODULE}\n"
@@ -396,11 +394,12 @@ def _ambiguous_classes_renamed(source: str) -> str:
     taken = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | defined
     renamed = {old: naming.find_free_name(f"{old}Model", taken) for old in ambiguous}
     edits: list[tuple[int, int, int, str]] = []
+    lines = source.split("\n")
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id in renamed:
             edits.append((node.lineno, node.col_offset, node.end_col_offset or 0, renamed[node.id]))
         elif isinstance(node, ast.ClassDef) and node.name in renamed:
-            line = source.split("\n")[node.lineno - 1].encode("utf-8")
+            line = lines[node.lineno - 1].encode("utf-8")
             start = line.index(b"class ") + len(b"class ")
             edits.append((node.lineno, start, start + len(node.name), renamed[node.name]))
         elif (
@@ -414,7 +413,13 @@ def _ambiguous_classes_renamed(source: str) -> str:
         ):
             quoted = f'"{renamed[first.value]}"'
             edits.append((first.lineno, first.col_offset, first.end_col_offset or 0, quoted))
+    return _spliced(source, edits)
+
+
+def _spliced(source: str, edits: list[tuple[int, int, int, str]]) -> str:
+    """`source` with each (line, start, end, text) span replaced; offsets are ast's UTF-8 bytes."""
     lines = source.split("\n")
+    # From the end, so that the offsets of earlier edits still hold.
     for lineno, start, end, text in sorted(edits, reverse=True):
         raw = lines[lineno - 1].encode("utf-8")
         lines[lineno - 1] = (raw[:start] + text.encode("utf-8") + raw[end:]).decode("utf-8")
