@@ -24,7 +24,7 @@ from sync_schema import ir
 from sync_schema.introspect import introspect
 from sync_schema.pgserver import TempServer, apply_migrations
 from sync_schema.pipeline import build_files
-from sync_schema.render import VersionInfo
+from sync_schema.snapshot import VersionInfo
 from tests.conftest import MIGRATIONS
 
 ROOT = Path(__file__).parent.parent

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from sync_schema import impact, ir, pipeline
+from sync_schema import impact, ir, output
 from sync_schema.drift import Change, Detail, DetailKind, Entry, SchemaSync, Severity
 from sync_schema.impact import Target
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMITTED = pipeline.read_snapshot_file(ROOT / "schemas")
+COMMITTED = output.read_snapshot_file(ROOT / "schemas")
 assert COMMITTED is not None
 OLD_DB = COMMITTED.database
 

@@ -16,7 +16,7 @@ from psycopg.conninfo import conninfo_to_dict
 from pydantic import TypeAdapter
 
 from sync_schema.errors import ConfigError, JsonSchemaError
-from sync_schema.jsonschema import (
+from sync_schema.model.jsonb import (
     MAX_SCHEMA_BYTES,
     MAX_SCHEMA_DEPTH,
     Layer,
@@ -97,7 +97,7 @@ def hook(event, args):
             touched.append(path)
 sys.addaudithook(hook)
 from sync_schema.errors import SyncSchemaError
-from sync_schema.jsonschema import render_models
+from sync_schema.model.jsonb import render_models
 try:
     text = render_models(schema, "Root", "pydantic", "# header", "public.profiles.settings")
     outcome = {"error": None, "text": text}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sync_schema import fingerprint, forked, ir, pipeline
+from sync_schema import fingerprint, forked, ir, output, pipeline
 from sync_schema.config import Overrides, Settings, load_settings
 from sync_schema.ir import Database
 from sync_schema.output import write_tree
@@ -78,7 +78,7 @@ def test_schema_json_records_every_file_hash_and_the_inputs(settings: Settings) 
 def test_check_shortcut_holds_only_for_the_exact_tree(settings: Settings) -> None:
     files = pipeline.build_files(settings, HOSTILE_DB, None)
     write_tree(settings.out, files)
-    previous = pipeline.read_snapshot_file(settings.out)
+    previous = output.read_snapshot_file(settings.out)
 
     assert pipeline.tree_is_current(settings, HOSTILE_DB, previous)
     other = Database(schemas=("public",), tables=(table("other", col("id", int4())),))

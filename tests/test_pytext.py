@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sync_schema.pytext import comment, docstring, docstring_text, one_line, string_literal
+from sync_schema.model.literals import comment, docstring, docstring_text, one_line, string_literal
 
 RUFF = str(Path(sys.executable).parent / "ruff")
 

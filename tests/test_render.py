@@ -27,12 +27,16 @@ from typing import Any
 import pytest
 
 from sync_schema import __version__, ir
-from sync_schema.codemodel import Options, decide_names, is_relationship_table, schema_packages
 from sync_schema.errors import ConfigError
 from sync_schema.format import format_tree
 from sync_schema.ir import Column, Database, Enum, ForeignKey, PrimaryKey, Table, TypeRef
-from sync_schema.pytext import docstring_text
-from sync_schema.render import VersionInfo, next_version, render_tree
+from sync_schema.layout import schema_packages
+from sync_schema.model.literals import docstring_text
+from sync_schema.model.names import decide_names
+from sync_schema.model.prepare import is_relationship_table
+from sync_schema.options import Options
+from sync_schema.render import render_tree
+from sync_schema.snapshot import VersionInfo, next_version
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -981,7 +985,8 @@ import hashlib, sys
 from pathlib import Path
 from sync_schema import ir
 from sync_schema.format import format_tree
-from sync_schema.render import VersionInfo, render_tree
+from sync_schema.render import render_tree
+from sync_schema.snapshot import VersionInfo
 db = ir.from_json(Path(sys.argv[1]).read_text(encoding="utf-8"))
 version = VersionInfo(int(sys.argv[2]), sys.argv[3], sys.argv[4])
 files = format_tree(render_tree(db, version))
@@ -1262,7 +1267,7 @@ def test_each_schema_but_the_flat_one_gets_a_collision_free_subpackage(
 def test_ranges_and_multiranges_map_per_layer(
     name: str, kind: str, layer: str, expected: str
 ) -> None:
-    from sync_schema.typemap import TypeMapper
+    from sync_schema.model.typemap import TypeMapper
 
     mapper = TypeMapper(layer=layer, db=Database(schemas=("public",)))  # type: ignore[arg-type]
     ref = TypeRef(schema="pg_catalog", name=name, kind=kind, sql=name)  # type: ignore[arg-type]
@@ -1272,7 +1277,7 @@ def test_ranges_and_multiranges_map_per_layer(
 @pytest.mark.parametrize("name", ["vector", "halfvec", "sparsevec", "citext"])
 @pytest.mark.parametrize("layer", ["json", "python", "pydantic"])
 def test_extension_types_that_reach_clients_as_text_are_str(name: str, layer: str) -> None:
-    from sync_schema.typemap import TypeMapper
+    from sync_schema.model.typemap import TypeMapper
 
     warnings: list[str] = []
     mapper = TypeMapper(layer=layer, db=Database(schemas=("public",)), warn=warnings.append)  # type: ignore[arg-type]

@@ -11,10 +11,10 @@ import psycopg
 import pytest
 
 from sync_schema import ir
-from sync_schema.codemodel import Options, decide_names, name_lock
 from sync_schema.drift import SchemaSync, Severity
-from sync_schema.render import snapshot_json
-from sync_schema.snapshot import Manifest, VersionInfo, read_snapshot
+from sync_schema.model.names import decide_names, name_lock
+from sync_schema.options import Options
+from sync_schema.snapshot import Manifest, VersionInfo, read_snapshot, snapshot_json
 from tests.test_cli import Cli, make_cli
 from tests.test_drift import BIGINT, INTEGER, col, func, table
 from tests.test_drift import database as unsorted_database

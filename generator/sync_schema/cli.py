@@ -24,13 +24,12 @@ from sync_schema import __version__, forked, ir
 from sync_schema.config import Overrides, Settings, load_settings
 from sync_schema.drift import Change, format_change
 from sync_schema.errors import ConfigError, SyncSchemaError, redact
-from sync_schema.output import TreeDiff, compare_tree, read_tree, write_tree
+from sync_schema.output import TreeDiff, compare_tree, read_snapshot_file, read_tree, write_tree
 from sync_schema.pipeline import (
     Stats,
     build_files,
     committed_names,
     load_database,
-    read_snapshot_file,
     semantic_changes,
     source_proves_current,
     tree_is_current,

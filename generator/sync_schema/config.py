@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from sync_schema import connect
-from sync_schema.codemodel import Options
 from sync_schema.errors import ConfigError
+from sync_schema.options import Options
 from sync_schema.output import resolve_out
 
 DEFAULT_MIGRATIONS = Path("supabase/migrations")
@@ -65,8 +65,6 @@ class Settings:
     report_dir: Path = Path()
     #: application code that `--impact` scans, from app-dirs (relative to pyproject.toml)
     app_dirs: tuple[Path, ...] = ()
-    #: "schema.relation.column" -> nullable, from [tool.sync-schema.nullability]
-    nullability: dict[str, bool] = field(default_factory=dict)
     #: the Supabase shim on the embedded server; None: on when migrations is supabase/migrations
     supabase_shim: bool | None = None
     #: settings that were present but not used (another one won), to print
@@ -288,12 +286,12 @@ def load_settings(overrides: Overrides, cwd: Path | None = None) -> Settings:
             frozen_models=bool(section.get("frozen-models", False)),
             jsonb_schemas=jsonb_schemas,
             client=bool(section.get("client", False)),
+            nullability=dict(nullability),
         ),
         project_id=project_id,
         statement_timeout_ms=int(timeout),
         report_dir=_path(root, overrides.report_dir, section.get("report-dir"), Path()),
         app_dirs=app_dirs,
-        nullability=dict(nullability),
         supabase_shim=(
             overrides.supabase_shim
             if overrides.supabase_shim is not None

@@ -9,7 +9,8 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, get_args
 
-from sync_schema import ir, jsonschema, typemap
+from sync_schema import ir
+from sync_schema.model import jsonb, typemap
 
 
 class Severity(enum.IntEnum):
@@ -223,7 +224,7 @@ _LOCK_SUFFIXES: dict[str, tuple[str, ...]] = {
 
 
 def _lock_objects(db: ir.Database) -> dict[str, tuple[str, str, str]]:
-    """Lock key (`codemodel.name_lock`) -> (change kind, schema, name) of each object of db."""
+    """Lock key (`model.names.name_lock`) -> (change kind, schema, name) of each object of db."""
     out = {f"enum {e.qualified_name}": ("ENUM", e.schema, e.name) for e in db.enums}
     for t in db.tables:
         out[f"table {t.qualified_name}"] = (_table_kind(t), t.schema, t.name)
@@ -288,7 +289,7 @@ class SchemaSync:
     ) -> None:
         self.local_schema = local_schema or ir.Database(schemas=db_schema.schemas)
         self.db_schema = db_schema
-        #: the locks of names (`codemodel.name_lock`) of the committed and the new tree
+        #: the locks of names (`model.names.name_lock`) of the committed and the new tree
         self.local_names = local_names or {}
         self.db_names = db_names or {}
         self._mappers: dict[tuple[int, str], typemap.TypeMapper] = {}
@@ -520,7 +521,7 @@ class SchemaSync:
             c.add(Severity.LOW, DetailKind.PRIMARY_KEY_RENAMED, [b.primary_key.name])
         self._compare_foreign_keys(a, b, c)
         # A pg_jsonschema CHECK types its column's generated models: changing it changes types.
-        a_json, b_json = jsonschema.table_json_schemas(a), jsonschema.table_json_schemas(b)
+        a_json, b_json = jsonb.table_json_schemas(a), jsonb.table_json_schemas(b)
         c.add(
             Severity.HIGH,
             DetailKind.JSON_SCHEMA_CHANGED,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sync_schema import leftovers
 from sync_schema.errors import SyncSchemaError
-from sync_schema.typemap import JSONB_MODELS_PACKAGE, JSONB_PACKAGE
+from sync_schema.layout import JSONB_MODELS_PACKAGE, JSONB_PACKAGE
 from sync_schema.versions import installed_version
 
 #: The generated tree's own ruff settings: fixed, so a user's ruff config never changes output.

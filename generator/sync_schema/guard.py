@@ -16,7 +16,6 @@ from types import ModuleType
 from typing import Any
 
 from sync_schema import ir
-from sync_schema.codemodel import Options, decide_names, name_lock
 from sync_schema.drift import Change, SchemaSync, format_change
 from sync_schema.errors import SyncSchemaError
 from sync_schema.introspect import (
@@ -25,7 +24,10 @@ from sync_schema.introspect import (
     introspect,
     introspect_connection,
 )
-from sync_schema.snapshot import SCHEMA_JSON, Snapshot, parse_snapshot, read_snapshot_head
+from sync_schema.layout import SCHEMA_JSON
+from sync_schema.model.names import decide_names, name_lock
+from sync_schema.options import Options
+from sync_schema.snapshot import Snapshot, parse_snapshot, read_snapshot_head
 
 __all__ = ["SchemaDriftError", "assert_schema_matches", "live_changes"]
 

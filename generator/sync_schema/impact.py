@@ -63,8 +63,9 @@ from pathlib import Path
 from typing import Literal
 
 from sync_schema import ir
-from sync_schema.codemodel import NameLock, Options, decide_names
 from sync_schema.drift import GUESS, Change, DetailKind, Entry
+from sync_schema.model.names import NameLock, decide_names
+from sync_schema.options import Options
 
 TargetKind = Literal["class", "member", "key"]
 #: Which generated classes a target's owner is among.
@@ -137,7 +138,7 @@ class GeneratedNames:
 def generated_names(
     db: ir.Database, options: Options | None = None, lock: NameLock | None = None
 ) -> GeneratedNames:
-    """The names `generate` gives db's enums, tables and views (decided by codemodel).
+    """The names `generate` gives db's enums, tables and views (decided by model.names).
 
     `lock` is the committed schema.json's lock of names, which generate keeps.
     """

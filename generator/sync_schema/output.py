@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from sync_schema.errors import ConfigError, SyncSchemaError
-from sync_schema.snapshot import SCHEMA_JSON
+from sync_schema.layout import SCHEMA_JSON
+from sync_schema.snapshot import Snapshot, parse_snapshot
 
 _IGNORED_DIRS = frozenset({"__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"})
 _RENAME_EXCHANGE = 2
@@ -425,3 +426,18 @@ def _pause_for_tests() -> None:
     delay = os.environ.get("SYNC_SCHEMA_TEST_WRITE_DELAY")
     if delay:
         time.sleep(float(delay))
+
+
+def read_snapshot_file(out: Path) -> Snapshot | None:
+    """The committed schema.json, None when there is none yet."""
+    path = out / SCHEMA_JSON
+    try:
+        raw = read_file(out, SCHEMA_JSON)  # never a FIFO's or a symlink's
+        if raw is None:
+            return None
+        return parse_snapshot(raw.decode("utf-8"))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise SyncSchemaError(
+            f"cannot read {path}: {exc}",
+            hint=f"restore it from git (git checkout -- {path}) or delete it to start a new history",
+        ) from None

@@ -4,32 +4,32 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from sync_schema import __version__, fingerprint, forked, ir, jsonschema
-from sync_schema.codemodel import Names, decide_names, name_lock
+from sync_schema import __version__, fingerprint, forked, ir
 from sync_schema.config import Overrides, Settings, load_settings
 from sync_schema.drift import Change, SchemaSync
 from sync_schema.errors import SyncSchemaError
 from sync_schema.format import RUFF_CONFIG, TreeFormatter, ruff_version
-from sync_schema.output import read_file, scan_tree
-from sync_schema.render import (
-    OPTIONAL_FILES,
+from sync_schema.layout import FORKED_FILE, OPTIONAL_FILES, SCHEMA_JSON
+from sync_schema.model import jsonb
+from sync_schema.model.names import decide_names, name_lock
+from sync_schema.model.plan import TreePlan, plan_tree
+from sync_schema.output import scan_tree
+from sync_schema.render import render_files, template_sources
+from sync_schema.snapshot import (
+    Manifest,
+    Snapshot,
+    VersionInfo,
     next_version,
-    render_files,
     snapshot_json,
-    template_sources,
-    tree_paths,
 )
-from sync_schema.snapshot import SCHEMA_JSON, Manifest, Snapshot, VersionInfo, parse_snapshot
 
 
 @dataclass(slots=True)
@@ -63,8 +63,6 @@ class Stats:
 _FORMAT_BATCH_CHARS = 256 * 1024
 #: Below this many columns a second process costs more than it saves.
 _FORK_MIN_COLUMNS = 2000
-#: What the forked child renders: the biggest module, about a third of the work.
-_FORKED_FILE = "generated/fastapi/models.py"
 
 
 def now() -> datetime:
@@ -160,49 +158,9 @@ def with_fresh_source(files: dict[str, str], stats: Stats) -> dict[str, str]:
     return {**files, SCHEMA_JSON: fingerprint.with_source(body, line)}
 
 
-def apply_nullability(db: ir.Database, overrides: Mapping[str, bool]) -> ir.Database:
-    """The database with [tool.sync-schema.nullability] applied ("schema.relation.column").
-
-    Overrides shape the generated code, not the database's identity: DB_HASH, schema.json
-    and the startup guard see the database as introspected; the fingerprint covers them.
-    """
-    if not overrides:
-        return db
-    unused = dict(overrides)
-    tables = []
-    for table in db.tables:
-        columns = tuple(
-            dataclasses.replace(column, nullable=unused.pop(key)) if key in unused else column
-            for column in table.columns
-            for key in [f"{table.qualified_name}.{column.name}"]
-        )
-        tables.append(dataclasses.replace(table, columns=columns))
-    if unused:
-        raise SyncSchemaError(
-            f"[tool.sync-schema.nullability] names no such column: {', '.join(sorted(unused))}",
-            hint='keys are "schema.relation.column"; remove the ones whose column is gone',
-        )
-    return dataclasses.replace(db, tables=tuple(tables))
-
-
-def read_snapshot_file(out: Path) -> Snapshot | None:
-    """The committed schema.json, None when there is none yet."""
-    path = out / SCHEMA_JSON
-    try:
-        raw = read_file(out, SCHEMA_JSON)  # never a FIFO's or a symlink's
-        if raw is None:
-            return None
-        return parse_snapshot(raw.decode("utf-8"))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise SyncSchemaError(
-            f"cannot read {path}: {exc}",
-            hint=f"restore it from git (git checkout -- {path}) or delete it to start a new history",
-        ) from None
-
-
-def decide_tree_names(settings: Settings, db: ir.Database, previous: Snapshot | None) -> Names:
-    """The class names of the tree for `db`: the committed lock kept, new objects placed after."""
-    return decide_names(db, settings.options, previous.names if previous is not None else None)
+def plan_for(settings: Settings, db: ir.Database, previous: Snapshot | None) -> TreePlan:
+    """The plan of the tree for `db`: the committed lock kept, new objects placed after."""
+    return plan_tree(db, settings.options, previous.names if previous is not None else None)
 
 
 def committed_names(settings: Settings, previous: Snapshot) -> dict[str, str]:
@@ -222,7 +180,7 @@ def semantic_changes(
         previous.database,
         db,
         local_names=committed_names(settings, previous),
-        db_names=name_lock(decide_tree_names(settings, db, previous)),
+        db_names=plan_for(settings, db, previous).lock,
     ).compare_schemas()
 
 
@@ -233,15 +191,16 @@ def inputs_fingerprint(settings: Settings) -> str:
         for f in dataclasses.fields(settings.options)
         for v in [getattr(settings.options, f.name)]
         # Left out while off: turning a new option on must not change existing trees' hashes.
-        if not (f.name == "client" and v is False)
+        # Nullability overrides are recorded under their own key, as before they were options.
+        if not (f.name == "client" and v is False) and f.name != "nullability"
     }
     facts = {
         "generator": __version__,
         "ruff": ruff_version(),
         "ruff_config": RUFF_CONFIG,
-        "datamodel-code-generator": jsonschema.tool_version(),
+        "datamodel-code-generator": jsonb.tool_version(),
         "options": {k: dict(v) if isinstance(v, Mapping) else v for k, v in options.items()},
-        "nullability": settings.nullability,
+        "nullability": dict(settings.options.nullability),
     }
     digest = hashlib.sha256(ir.dumps(facts).encode("utf-8"))
     left_out = {
@@ -284,7 +243,7 @@ def tree_is_current(
         if any(hashlib.sha256(on_disk[rel]).hexdigest() != d for rel, d in manifest.files.items()):
             return False
         version = next_version(previous.version, db_hash, now())
-        lock = name_lock(decide_tree_names(settings, db, previous))
+        lock = plan_for(settings, db, previous).lock
         expected = snapshot_json(parts, version, manifest, lock)
         # The `source` line is a record of the inputs, not output: comparisons leave it out.
         committed = fingerprint.split(on_disk[SCHEMA_JSON].decode("utf-8", "replace"))[0]
@@ -325,21 +284,19 @@ def build_files(
         if warn is not None:
             warn(message)
 
-    shaped = apply_nullability(db, settings.nullability)
-    names = decide_tree_names(settings, db, previous)
-    paths = tree_paths(db, settings.options)
-    forked_paths = [p for p in paths if p.endswith(_FORKED_FILE)]
+    plan = plan_for(settings, db, previous)
+    paths = plan.paths
+    forked_paths = [p for p in paths if p.endswith(FORKED_FILE)]
     # On big schemas a forked child renders and formats the Pydantic models on the other core.
     child = None
     if forked.available() and sum(len(t.columns) for t in db.tables) >= _FORK_MIN_COLUMNS:
         child = forked.ForkedCall.start(
-            lambda: _render_and_format(settings, shaped, names, version, forked_paths, None)
+            lambda: _render_and_format(settings, plan, version, forked_paths, None)
         )
     try:
         formatted = _render_and_format(
             settings,
-            shaped,
-            names,
+            plan,
             version,
             [p for p in paths if child is None or p not in forked_paths],
             stats,
@@ -349,7 +306,7 @@ def build_files(
             with stats.stage("forked render"):
                 result = child.result()
             if result is None:  # the child failed: do it here, to raise the real error
-                result = _render_and_format(settings, shaped, names, version, forked_paths, None)
+                result = _render_and_format(settings, plan, version, forked_paths, None)
             formatted.update(result["files"])
             for message in result["warnings"]:
                 collect(message)
@@ -361,7 +318,7 @@ def build_files(
     parts, info = hashed[0]
     with stats.stage("hash"):
         manifest = Manifest.of(files, inputs_fingerprint(settings))
-        text = snapshot_json(parts, info, manifest, name_lock(names))
+        text = snapshot_json(parts, info, manifest, plan.lock)
     # The committed `source` line, kept: comparisons ignore it; generate writes a fresh one
     # (with_fresh_source).
     files[SCHEMA_JSON] = fingerprint.with_source(text, previous.source if previous else None)
@@ -370,8 +327,7 @@ def build_files(
 
 def _render_and_format(
     settings: Settings,
-    db: ir.Database,
-    names: Names,
+    plan: TreePlan,
     version: Callable[[], VersionInfo],
     paths: list[str],
     stats: Stats | None,
@@ -393,13 +349,7 @@ def _render_and_format(
     with TreeFormatter(fix_all=settings.templates is not None) as formatter:
         batch: dict[str, str] = {}
         rendered = render_files(
-            db,
-            version,
-            options=settings.options,
-            templates=settings.templates,
-            warn=collect,
-            paths=paths,
-            names=names,
+            plan, version, templates=settings.templates, warn=collect, paths=paths
         )
         while True:
             with stats.stage("render"):
@@ -415,12 +365,3 @@ def _render_and_format(
             formatter.submit(batch, last=True)
             formatted = formatter.result()
     return {"files": formatted, "warnings": warnings}
-
-
-def snapshot_version(out: Path) -> dict[str, object]:
-    """SCHEMA_VERSION and hashes of the committed tree, for reports (empty if none)."""
-    try:
-        document = json.loads(read_file(out, SCHEMA_JSON) or b"{}")
-    except (OSError, ValueError):
-        return {}
-    return {k: document.get(k) for k in ("schema_version", "db_hash", "last_sync")}

@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator
-from dataclasses import asdict
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sync_schema import ir, jsonschema
-from sync_schema.codemodel import (
-    GENERATED_MARKER,
-    HEADER,
-    NameLock,
-    Names,
-    Options,
-    TreeBuilder,
-    decide_names,
-    json_schema_columns,
-    schema_packages,
-)
+from sync_schema import ir
 from sync_schema.errors import ConfigError
-from sync_schema.snapshot import Manifest, VersionInfo
-from sync_schema.typemap import JSONB_MODELS_PACKAGE, JSONB_PACKAGE
+from sync_schema.layout import DATABASE_MODULES, HEADER, PlannedFile
+from sync_schema.model import jsonb
+from sync_schema.model.builder import TreeBuilder
+from sync_schema.model.client import client_context
+from sync_schema.model.models import models_context
+from sync_schema.model.plan import TreePlan, plan_tree
+from sync_schema.options import Options
+from sync_schema.snapshot import VersionInfo
 
 if TYPE_CHECKING:
     import jinja2
@@ -35,39 +28,6 @@ BUILTIN_TEMPLATES = next(
     )
     if p.is_dir()
 )
-
-JSONB_INIT_TEMPLATE = "jsonb/__init__.py.jinja"
-
-#: path in a schema's package -> template name (public's package is the root itself), in
-#: the order the files render: the biggest first, so ruff formats them while the rest render.
-PY_FILES: dict[str, str] = {
-    "generated/fastapi/models.py": "generated/fastapi/models.py.jinja",
-    "database/entities.py": "database/entities.py.jinja",
-    "database/relationships.py": "database/relationships.py.jinja",
-    "database/views.py": "database/views.py.jinja",
-    "database/types.py": "database/types.py.jinja",
-    "database/functions.py": "database/functions.py.jinja",
-    "__init__.py": "__init__.py.jinja",
-    "schema_version.py": "schema_version.py.jinja",
-    "json_types.py": "json_types.py.jinja",
-    "generated/fastapi/pg_types.py": "generated/fastapi/pg_types.py.jinja",
-    "enums.py": "enums.py.jinja",
-    "database/__init__.py": "database/__init__.py.jinja",
-    "generated/__init__.py": "generated/__init__.py.jinja",
-    "generated/fastapi/__init__.py": "generated/fastapi/__init__.py.jinja",
-    "client.py": "client.py.jinja",
-}
-#: Files a [tool.sync-schema] setting turns on: path -> whether the options ask for it.
-OPTIONAL_FILES: dict[str, Callable[[Options], bool]] = {"client.py": lambda o: o.client}
-
-
-def next_version(previous: VersionInfo | None, db_hash: str, now: datetime) -> VersionInfo:
-    """Keep the previous version while the hash is unchanged; otherwise bump it and stamp now."""
-    if previous is not None and previous.db_hash == db_hash:
-        return VersionInfo(previous.schema_version, previous.last_sync, db_hash)
-    number = previous.schema_version + 1 if previous is not None else 1
-    stamp = now.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    return VersionInfo(number, stamp, db_hash)
 
 
 def environment(templates: Path | None = None) -> jinja2.Environment:
@@ -90,7 +50,7 @@ def environment(templates: Path | None = None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        autoescape=False,  # noqa: S701 - the output is Python source, escaped by sync_schema.pytext
+        autoescape=False,  # noqa: S701 - the output is Python source, escaped by sync_schema.model.literals
     )
 
 
@@ -102,122 +62,67 @@ def render_tree(
     templates: Path | None = None,
     warn: Callable[[str], None] = lambda _msg: None,
 ) -> dict[str, str]:
-    """Every Python file of the generated package, relative path -> text (not yet formatted).
-
-    schema.json is added after formatting (`snapshot_json`): it records the final files' hashes.
-    """
-    rendered = dict(render_files(db, version, options=options, templates=templates, warn=warn))
-    return {path: rendered[path] for path in tree_paths(db, options)}
+    """Every Python file of the tree for `db` (planned without a lock), not yet formatted."""
+    plan = plan_tree(db, options or Options())
+    rendered = dict(render_files(plan, version, templates=templates, warn=warn))
+    return {path: rendered[path] for path in plan.paths}
 
 
 def render_files(
-    db: ir.Database,
+    plan: TreePlan,
     version: VersionInfo | Callable[[], VersionInfo],
     *,
-    options: Options | None = None,
     templates: Path | None = None,
     warn: Callable[[str], None] = lambda _msg: None,
     paths: Collection[str] | None = None,
-    names: Names | None = None,
 ) -> Iterator[tuple[str, str]]:
-    """(path, text) of each Python file (or of `paths`) as it is rendered, biggest first.
+    """(path, text) of each Python file of the plan (or of `paths`) as it renders, biggest first.
 
     Each context is built only when its file is rendered, so a caller can format the files
     already yielded while the next ones render. `version` may be a function, called only
     when schema_version.py is rendered (hashing the IR can then overlap with formatting).
-    `names` are the decided class names (decided here, without a lock, when not given).
     """
-    options = options or Options()
-    names = names if names is not None else decide_names(db, options)
-    builders = {
-        schema: TreeBuilder(db=db, options=options, warn=warn, schema=schema, shared_names=names)
-        for schema in names.packages
-    }
+    builders: dict[str, TreeBuilder] = {}
     env = environment(templates)
     from jinja2 import TemplateError  # noqa: PLC0415  (loaded by environment())
 
-    for rel, template in PY_FILES.items():
-        if rel in OPTIONAL_FILES and not OPTIONAL_FILES[rel](options):
+    for file in sorted(plan.files, key=lambda f: f.render_rank):
+        if paths is not None and file.path not in paths:
             continue
-        for schema, package in names.packages.items():
-            if package and rel in ROOT_ONLY_FILES:
-                continue
-            path = package.replace(".", "/") + rel
-            if paths is not None and path not in paths:
-                continue
-            try:
-                context = _context(rel, builders[schema], version, root=not package)
-                text = env.get_template(template).render(header=HEADER, **context)
-            except TemplateError as exc:
-                raise ConfigError(
-                    f"template {template} failed: {exc}",
-                    hint="fix the template in your --templates folder (or remove it to use the built-in)",
-                ) from None
-            yield path, text
-    yield from _jsonb_files(db, options, names, env, paths)
-
-
-def _jsonb_files(
-    db: ir.Database,
-    options: Options,
-    names: Names,
-    env: jinja2.Environment,
-    paths: Collection[str] | None,
-) -> Iterator[tuple[str, str]]:
-    """The modules of JSON-Schema-typed columns, made by datamodel-code-generator."""
-    columns = json_schema_columns(db, options)
-    if not columns:
-        return
-    init = env.get_template(JSONB_INIT_TEMPLATE).render(header=HEADER)
-    layers: tuple[tuple[str, jsonschema.Layer], ...] = (
-        (JSONB_PACKAGE, "typeddict"),
-        (JSONB_MODELS_PACKAGE, "pydantic"),
-    )
-    for package, layer in layers:
-        folder = package.replace(".", "/")
-        if paths is None or f"{folder}/__init__.py" in paths:
-            yield f"{folder}/__init__.py", init
-        for key, column in columns.items():
-            path = f"{folder}/{column.module}.py"
-            if paths is None or path in paths:
-                _module, class_name = names.jsonb[key]
-                yield path, jsonschema.render_models(column.schema, class_name, layer, HEADER, key)
-
-
-#: Files only the root package has; every schema's subpackage has the others.
-ROOT_ONLY_FILES = frozenset(
-    {"schema_version.py", "json_types.py", "generated/fastapi/pg_types.py", "client.py"}
-)
-_DATABASE_MODULES = ("entities", "functions", "relationships", "types", "views")
-
-
-def tree_paths(db: ir.Database, options: Options | None = None) -> list[str]:
-    """Every Python file of the tree for `db`: the root's, each other schema's package, jsonb."""
-    options = options or Options()
-    paths = [rel for rel in PY_FILES if rel not in OPTIONAL_FILES or OPTIONAL_FILES[rel](options)]
-    for package in schema_packages(db.schemas).values():
-        if package:
-            prefix = package.replace(".", "/")
-            paths += [prefix + rel for rel in PY_FILES if rel not in ROOT_ONLY_FILES]
-    columns = json_schema_columns(db, options)
-    if columns:
-        for package in (JSONB_PACKAGE, JSONB_MODELS_PACKAGE):
-            folder = package.replace(".", "/")
-            paths.append(f"{folder}/__init__.py")
-            paths += [f"{folder}/{column.module}.py" for column in columns.values()]
-    return paths
+        if file.template is None:
+            _module, class_name = plan.names.jsonb[file.jsonb_column]
+            schema = plan.jsonb[file.jsonb_column].schema
+            yield (
+                file.path,
+                jsonb.render_models(
+                    schema, class_name, file.jsonb_layer, HEADER, file.jsonb_column
+                ),
+            )
+            continue
+        try:
+            if not file.rel:  # a typed-jsonb package's __init__.py
+                text = env.get_template(file.template).render(header=HEADER)
+            else:
+                if file.schema not in builders:
+                    builders[file.schema] = TreeBuilder(plan, warn, file.schema)
+                context = _context(file, builders[file.schema], version)
+                text = env.get_template(file.template).render(header=HEADER, **context)
+        except TemplateError as exc:
+            raise ConfigError(
+                f"template {file.template} failed: {exc}",
+                hint="fix the template in your --templates folder (or remove it to use the built-in)",
+            ) from None
+        yield file.path, text
 
 
 def _context(
-    rel: str,
-    builder: TreeBuilder,
-    version: VersionInfo | Callable[[], VersionInfo],
-    *,
-    root: bool,
+    file: PlannedFile, builder: TreeBuilder, version: VersionInfo | Callable[[], VersionInfo]
 ) -> dict[str, Any]:
-    """The template context of file `rel` of the builder's schema package."""
+    """The template context of a schema package's file."""
+    rel = file.rel
+    root = builder.depth == 0
     if rel == "generated/fastapi/models.py":
-        return builder.models()
+        return models_context(builder)
     if rel.startswith("database/") and rel != "database/__init__.py":
         module = rel.removeprefix("database/").removesuffix(".py")
         if module == "types":
@@ -230,13 +135,13 @@ def _context(
     if rel == "enums.py":
         return builder.enums()
     if rel == "client.py":
-        return builder.client()
+        return client_context(builder)
     if rel == "generated/fastapi/__init__.py":
         return {"names": builder.model_exports()}
     if rel in ("json_types.py", "generated/__init__.py", "generated/fastapi/pg_types.py"):
         return {}
     exports = builder.exports()
-    database_modules = [(m, exports[m]) for m in _DATABASE_MODULES]
+    database_modules = [(m, exports[m]) for m in DATABASE_MODULES]
     database_names = sorted(n for _m, names in database_modules for n in names)
     if rel == "database/__init__.py":
         return {"modules": database_modules, "all_names": database_names}
@@ -269,48 +174,3 @@ def template_sources(templates: Path | None) -> list[tuple[str, bytes]]:
             if p.is_file()
         ]
     return found
-
-
-def snapshot_json(
-    parts: ir.JsonParts, version: VersionInfo, manifest: Manifest, lock: NameLock
-) -> str:
-    """schema.json: version facts, file hashes, the lock of names, then the canonical IR.
-
-    `parts` is `ir.json_parts` of the IR. One line per file, name, table, enum or type keeps
-    diffs reviewable; each object was encoded once, by the C JSON encoder, for DB_HASH too.
-    `lock` (`codemodel.name_lock`) is what the next generation reads to keep every name.
-    """
-    head = {
-        "$comment": f"{GENERATED_MARKER}. Do not edit: run `sync-schema generate` to regenerate.",
-        "inputs": manifest.inputs,
-        **asdict(version),
-    }
-    lines = ["{"]
-    lines += [f"{ir.dumps(key)}: {ir.dumps(value)}," for key, value in sorted(head.items())]
-    lines.append('"files": {')
-    lines += [
-        f"{ir.dumps(rel)}: {ir.dumps(digest)}{',' if index < len(manifest.files) - 1 else ''}"
-        for index, (rel, digest) in enumerate(sorted(manifest.files.items()))
-    ]
-    lines.append("},")
-    lines.append('"names": {')
-    lines += [
-        f"{ir.dumps(key)}: {ir.dumps(base)}{',' if index < len(lock) - 1 else ''}"
-        for index, (key, base) in enumerate(sorted(lock.items()))
-    ]
-    lines.append("},")
-    lines.append('"database": {')
-    keys = list(parts)
-    for index, key in enumerate(keys):
-        value = parts[key]
-        comma = "," if index < len(keys) - 1 else ""
-        if isinstance(value, list) and value and value[0].startswith("{"):
-            lines.append(f"{ir.dumps(key)}: [")
-            lines += [f"{item}," for item in value[:-1]]
-            lines += [value[-1], f"]{comma}"]
-        elif isinstance(value, list):
-            lines.append(f"{ir.dumps(key)}: [{','.join(value)}]{comma}")
-        else:
-            lines.append(f"{ir.dumps(key)}: {value}{comma}")
-    lines += ["}", "}"]
-    return "\n".join(lines) + "\n"

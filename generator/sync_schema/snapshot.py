@@ -10,13 +10,13 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from sync_schema import __version__, fingerprint, ir
 from sync_schema.errors import SyncSchemaError
-
-SCHEMA_JSON = "schema.json"
+from sync_schema.layout import GENERATED_MARKER, SCHEMA_JSON
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,3 +158,60 @@ def parse_snapshot(text: str) -> Snapshot:
     snapshot = Snapshot(version, data, manifest, names)
     snapshot.source = fingerprint.split(text)[1]
     return snapshot
+
+
+# --- written by generate ----------------------------------------------------------------------
+
+
+def next_version(previous: VersionInfo | None, db_hash: str, now: datetime) -> VersionInfo:
+    """Keep the previous version while the hash is unchanged; otherwise bump it and stamp now."""
+    if previous is not None and previous.db_hash == db_hash:
+        return VersionInfo(previous.schema_version, previous.last_sync, db_hash)
+    number = previous.schema_version + 1 if previous is not None else 1
+    stamp = now.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return VersionInfo(number, stamp, db_hash)
+
+
+def snapshot_json(
+    parts: ir.JsonParts, version: VersionInfo, manifest: Manifest, lock: Mapping[str, str]
+) -> str:
+    """schema.json: version facts, file hashes, the lock of names, then the canonical IR.
+
+    `parts` is `ir.json_parts` of the IR. One line per file, name, table, enum or type keeps
+    diffs reviewable; each object was encoded once, by the C JSON encoder, for DB_HASH too.
+    `lock` (`TreePlan.lock`) is what the next generation reads to keep every name.
+    """
+    head = {
+        "$comment": f"{GENERATED_MARKER}. Do not edit: run `sync-schema generate` to regenerate.",
+        "inputs": manifest.inputs,
+        **asdict(version),
+    }
+    lines = ["{"]
+    lines += [f"{ir.dumps(key)}: {ir.dumps(value)}," for key, value in sorted(head.items())]
+    lines.append('"files": {')
+    lines += [
+        f"{ir.dumps(rel)}: {ir.dumps(digest)}{',' if index < len(manifest.files) - 1 else ''}"
+        for index, (rel, digest) in enumerate(sorted(manifest.files.items()))
+    ]
+    lines.append("},")
+    lines.append('"names": {')
+    lines += [
+        f"{ir.dumps(key)}: {ir.dumps(base)}{',' if index < len(lock) - 1 else ''}"
+        for index, (key, base) in enumerate(sorted(lock.items()))
+    ]
+    lines.append("},")
+    lines.append('"database": {')
+    keys = list(parts)
+    for index, key in enumerate(keys):
+        value = parts[key]
+        comma = "," if index < len(keys) - 1 else ""
+        if isinstance(value, list) and value and value[0].startswith("{"):
+            lines.append(f"{ir.dumps(key)}: [")
+            lines += [f"{item}," for item in value[:-1]]
+            lines += [value[-1], f"]{comma}"]
+        elif isinstance(value, list):
+            lines.append(f"{ir.dumps(key)}: [{','.join(value)}]{comma}")
+        else:
+            lines.append(f"{ir.dumps(key)}: {value}{comma}")
+    lines += ["}", "}"]
+    return "\n".join(lines) + "\n"

@@ -7,36 +7,21 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from sync_schema import ir
+from sync_schema.layout import (
+    JSON_MODULE,
+    JSONB_MODELS_PACKAGE,
+    JSONB_PACKAGE,
+    PG_TYPES_MODULE,
+    composites_module,
+    enums_module,
+    models_module,
+)
 
-#: How the TypedDict layer sees values: as PostgREST/supabase-py JSON, or as psycopg returns them.
-TypedDictMode = Literal["json", "python"]
 Layer = Literal["json", "python", "pydantic"]
 
 Import = tuple[
     str, str
 ]  # (module, name); a module starting with "@" is one of the generated tree's
-
-JSON_MODULE = "@json_types"
-#: Pydantic types of the values whose JSON form Pydantic's own types misread (root only).
-PG_TYPES_MODULE = "@generated.fastapi.pg_types"
-#: Where the models of JSON-Schema-typed columns live, one module per column.
-JSONB_PACKAGE = "jsonb"
-JSONB_MODELS_PACKAGE = "generated.fastapi.jsonb"
-
-
-def enums_module(package: str) -> str:
-    """The enums module of the schema whose subpackage prefix is `package` ("" or "auth.")."""
-    return f"@{package}enums"
-
-
-def composites_module(package: str) -> str:
-    """The module of a schema's composite TypedDicts."""
-    return f"@{package}database.types"
-
-
-def models_module(package: str) -> str:
-    """The module of a schema's Pydantic models."""
-    return f"@{package}generated.fastapi.models"
 
 
 @dataclass(frozen=True, slots=True)
