@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -69,8 +70,10 @@ class StandIn:
 
 
 @contextmanager
-def _stand_in(dsn: str, override: tuple[int, bytes] | None = None) -> Iterator[StandIn]:
-    """Answer the query endpoint from the database at `dsn` (or with `override`)."""
+def _stand_in(
+    dsn: str, override: tuple[int, bytes] | None = None, delay_s: float = 0.0
+) -> Iterator[StandIn]:
+    """Answer the query endpoint from the database at `dsn` (or with `override`), after `delay_s`."""
     log: list[Received] = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -83,6 +86,7 @@ def _stand_in(dsn: str, override: tuple[int, bytes] | None = None) -> Iterator[S
             except ValueError:
                 body = raw.decode("utf-8", "replace")
             log.append(Received("POST", self.path, dict(self.headers.items()), body))
+            time.sleep(delay_s)
             if self.headers.get("Authorization") != f"Bearer {TOKEN}":
                 self._send(401, json.dumps({"message": "Unauthorized"}).encode())
             elif self.path != QUERY_PATH:
@@ -325,3 +329,17 @@ def test_an_unreachable_management_api_exits_2_without_falling_back(tmp_path: Pa
     assert "cannot reach the Supabase Management API" in result.stderr
     assert TOKEN not in result.stdout + result.stderr
     assert not (cli.cwd / "schemas").exists()
+
+
+def test_a_query_endpoint_that_does_not_answer_in_time_exits_2(tmp_path: Path) -> None:
+    # statement-timeout 1 ms: the client waits that plus its 2 s margin, the stand-in 4 s.
+    cli = make_cli(
+        tmp_path / "project", '[tool.sync-schema]\nschemas = ["public"]\nstatement-timeout = 1\n'
+    )
+    with _stand_in("", override=(201, b"[]"), delay_s=4.0) as stand_in:
+        result = cli("check", "--project-id", REF, **_api_env(stand_in))
+
+    assert_error_with_hint(result)
+    assert "did not answer" in result.stderr
+    assert "statement-timeout" in result.stderr
+    assert TOKEN not in result.stdout + result.stderr
