@@ -189,11 +189,11 @@ def test_the_cli_exits_2_for_an_unusable_project_id_instead_of_checking_migratio
 # --- --linked ----------------------------------------------------------------------------------
 
 
-def _link(root: Path, pooler_url: str | None) -> None:
+def _link(root: Path, pooler_url: str | None, ref: str = REF) -> None:
     """What `supabase link` leaves behind: supabase/.temp/project-ref (and pooler-url)."""
     temp = root / "supabase" / ".temp"
     temp.mkdir(parents=True)
-    (temp / "project-ref").write_text(REF)
+    (temp / "project-ref").write_text(ref)
     if pooler_url is not None:
         (temp / "pooler-url").write_text(pooler_url)
 
@@ -305,19 +305,20 @@ def _pooler_answer(dsn: str) -> tuple[int, object]:
 
 
 @pytest.mark.postgres
-def test_project_id_resolves_the_pooler_through_the_management_api(
+def test_linked_without_a_pooler_url_resolves_the_pooler_through_the_management_api(
     pooler_role: str, pg_server: TempServer, tmp_path: Path
 ) -> None:
     apply_migrations(pooler_role, MIGRATIONS, pg_bin=pg_server.pg_bin, limit=3)
     cli: Cli = make_cli(tmp_path / "project")
+    _link(cli.cwd, None)
     with _stand_in(_pooler_answer(pooler_role)) as stand_in:
         env = {
             "SUPABASE_API_URL": stand_in.url,
             "SUPABASE_ACCESS_TOKEN": TOKEN,
             "SUPABASE_DB_PASSWORD": DB_PASSWORD,
         }
-        generate = cli("generate", "--project-id", REF, **env)
-        check = cli("check", SUPABASE_PROJECT_ID=REF, **env)
+        generate = cli("generate", "--linked", **env)
+        check = cli("check", "--linked", **env)
 
         assert generate.returncode == 0, generate.stdout + generate.stderr
         assert check.returncode == 0, check.stdout + check.stderr
@@ -340,11 +341,11 @@ def test_a_management_api_refusal_exits_2_without_the_token(
     cli = make_cli(tmp_path / "project")
     token = TOKEN if status == 404 else TOKEN[:-1] + "X"
     ref = REF if status == 401 else "zzzzzzzzzzzzzzzzzzzz"
+    _link(cli.cwd, None, ref)
     with _stand_in((200, [])) as stand_in:
         result = cli(
             "check",
-            "--project-id",
-            ref,
+            "--linked",
             SUPABASE_API_URL=stand_in.url,
             SUPABASE_ACCESS_TOKEN=token,
             SUPABASE_DB_PASSWORD=DB_PASSWORD,
@@ -363,9 +364,10 @@ def test_an_unreachable_management_api_is_an_error_not_a_fallback(
     monkeypatch.setenv("SUPABASE_API_URL", "http://127.0.0.1:1")
     monkeypatch.setenv("SUPABASE_ACCESS_TOKEN", TOKEN)
     monkeypatch.setenv("SUPABASE_DB_PASSWORD", DB_PASSWORD)
+    _link(tmp_path, None)
 
     with pytest.raises(DatabaseError) as caught:
-        _settings(tmp_path, project_id=REF)
+        _settings(tmp_path, linked=True)
 
     assert "Management API" in caught.value.message
     assert TOKEN not in str(caught.value) + caught.value.hint

@@ -273,7 +273,8 @@ def _introspect(
     console.secrets = _secrets(settings)
     for note in settings.notes:
         console.err(f"note: {note}")
-    if settings.db_url is not None and settings.db_url_origin != "--db-url":
+    live = settings.db_url is not None or settings.query_endpoint is not None
+    if live and settings.db_url_origin != "--db-url":
         # Which database a setting chose (a flag's URL the user just typed is not repeated), on
         # stderr so that stdout (json, reports, a closed pipe's silence) is unchanged.
         console.err(settings.source_line)

@@ -11,6 +11,7 @@ from typing import Any
 
 from sync_schema import connect
 from sync_schema.errors import ConfigError
+from sync_schema.management_api import QueryEndpoint
 from sync_schema.options import Options
 from sync_schema.output import resolve_out
 
@@ -71,10 +72,14 @@ class Settings:
     notes: tuple[str, ...] = ()
     #: the command messages tell the user to run to regenerate
     update_command: str = DEFAULT_UPDATE_COMMAND
+    #: a Supabase project read through the Management API's query endpoint (db_url is None)
+    query_endpoint: QueryEndpoint | None = None
 
     @property
     def source_label(self) -> str:
         """Where the schema comes from, safe to print (never the URL itself)."""
+        if self.query_endpoint is not None:
+            return self.db_url_origin
         if self.db_url is None:
             try:
                 migrations = self.migrations.resolve().relative_to(Path.cwd().resolve())
@@ -212,6 +217,7 @@ def load_settings(overrides: Overrides, cwd: Path | None = None) -> Settings:
 
     notes: tuple[str, ...] = ()
     db_url: str | None
+    endpoint: QueryEndpoint | None = None
     if project.get("db-url-env") and not overrides.db_url:
         db_url, origin = _project_url(project, project_id)
     else:
@@ -223,7 +229,7 @@ def load_settings(overrides: Overrides, cwd: Path | None = None) -> Settings:
             # A configured project's id is not a Supabase ref to look up again.
             env_project=None if project else env_project,
         )
-        db_url, origin, notes = source.url, source.origin, source.notes
+        db_url, origin, notes, endpoint = source.url, source.origin, source.notes, source.endpoint
         project_id = project_id if project else source.ref
     typeddict_types = section.get("typeddict-types", "json")
     if typeddict_types not in ("json", "python"):
@@ -277,6 +283,7 @@ def load_settings(overrides: Overrides, cwd: Path | None = None) -> Settings:
         schemas=schemas or ("public",),
         db_url=db_url,
         db_url_origin=origin,
+        query_endpoint=endpoint,
         templates=templates,
         options=Options(
             typeddict_types=typeddict_types,

@@ -4,10 +4,10 @@ First match wins:
   1. --db-url
   2. --project-id / $SUPABASE_PROJECT_ID naming a project in [tool.sync-schema.projects]
   3. --linked (supabase/.temp/ as `supabase link` leaves it)
-  4. --project-id <ref> (the Supabase Management API)
+  4. --project-id <ref> (the Management API's database query endpoint)
   5. $SUPABASE_DB_URL
   6. $DATABASE_URL
-  7. $SUPABASE_PROJECT_ID <ref> (the Management API)
+  7. $SUPABASE_PROJECT_ID <ref> (the Management API's database query endpoint)
   8. the migrations, on an embedded server
 A Supabase setting that is present but unusable is an error, never a step down this list;
 settings that lose to a higher one are named in notes.
@@ -15,7 +15,6 @@ settings that lose to a higher one are named in notes.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Mapping
@@ -23,18 +22,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+from sync_schema import management_api
 from sync_schema.errors import ConfigError, DatabaseError, redact
+from sync_schema.management_api import QueryEndpoint
 
-DEFAULT_API_URL = "https://api.supabase.com"
-API_TIMEOUT_S = 15
 #: Supabase project refs: 20 lowercase ASCII letters.
 _REF = re.compile(r"[a-z]{20}")
 #: The placeholder the Supabase CLI and dashboard put in connection strings.
 _PASSWORD_PLACEHOLDER = "[YOUR-PASSWORD]"  # noqa: S105 - a placeholder, not a password
 _TOKEN_HINT = (
     "export SUPABASE_ACCESS_TOKEN=sbp_... (a personal access token: "  # noqa: S105 - advice
-    "https://supabase.com/dashboard/account/tokens) and SUPABASE_DB_PASSWORD=... "
-    "(the database password), or set SUPABASE_DB_URL to the project's connection string"
+    "https://supabase.com/dashboard/account/tokens), or set SUPABASE_DB_URL to the "
+    "project's connection string"
 )
 
 
@@ -48,6 +47,8 @@ class Source:
     ref: str | None = None
     #: settings that were present but lost to a higher one, to print
     notes: tuple[str, ...] = ()
+    #: how to read a Supabase project without a connection (url is then None)
+    endpoint: QueryEndpoint | None = None
 
 
 def is_project_ref(value: str) -> bool:
@@ -87,7 +88,7 @@ def resolve(
     if linked:
         return _linked(root, env)
     if project_ref is not None:
-        return _from_api(project_ref, "--project-id", env)
+        return _query_endpoint(project_ref, "--project-id", env)
     notes: list[str] = []
     for name in ("SUPABASE_DB_URL", "DATABASE_URL"):
         value = env.get(name)
@@ -106,7 +107,7 @@ def resolve(
                 hint="a Supabase project ref is 20 lowercase letters (Project Settings > "
                 f"General); or add [tool.sync-schema.projects.{env_project}], or unset it",
             )
-        return _from_api(env_project, "$SUPABASE_PROJECT_ID", env)
+        return _query_endpoint(env_project, "$SUPABASE_PROJECT_ID", env)
     if env.get("SUPABASE_URL"):
         notes.append(
             "$SUPABASE_URL is the project's API URL, not a database connection, and is not "
@@ -127,7 +128,7 @@ def _database_url(value: str, where: str) -> str:
         f"{where} is an {scheme}:// URL (a Supabase API URL), not a database URL",
         hint=f"use the database connection string (Dashboard > Connect), e.g. "
         f"postgresql://postgres.{ref}:PASSWORD@aws-0-<region>.pooler.supabase.com:6543/postgres, "
-        f"or --project-id {ref} with SUPABASE_ACCESS_TOKEN and SUPABASE_DB_PASSWORD",
+        f"or --project-id {ref} with SUPABASE_ACCESS_TOKEN",
     )
 
 
@@ -185,8 +186,7 @@ def _linked(root: Path, env: Mapping[str, str]) -> Source:
     return Source(url, origin, ref=ref)
 
 
-def _from_api(ref: str, origin: str, env: Mapping[str, str]) -> Source:
-    """The project's primary pooler, from GET /v1/projects/{ref}/config/database/pooler."""
+def _token(ref: str, origin: str, env: Mapping[str, str]) -> str:
     token = env.get("SUPABASE_ACCESS_TOKEN")
     if not token:
         raise ConfigError(
@@ -194,9 +194,39 @@ def _from_api(ref: str, origin: str, env: Mapping[str, str]) -> Source:
             "$SUPABASE_ACCESS_TOKEN (not set)",
             hint=_TOKEN_HINT,
         )
+    return token
+
+
+def _query_endpoint(ref: str, origin: str, env: Mapping[str, str]) -> Source:
+    """A project read through the Management API's database query endpoint.
+
+    It needs no database password, no pooler and no IPv6 route, so it wins even when
+    $SUPABASE_DB_PASSWORD is set too ($SUPABASE_DB_URL is the way to connect directly).
+    """
+    endpoint = QueryEndpoint(management_api.api_url(env), ref, _token(ref, origin, env))
+    notes: tuple[str, ...] = ()
+    if env.get("SUPABASE_DB_PASSWORD"):
+        notes = (
+            f"$SUPABASE_DB_PASSWORD is set and not used: {origin} reads through the "
+            "Management API's database query endpoint (set SUPABASE_DB_URL to connect directly)",
+        )
+    return Source(
+        None,
+        f"Supabase project {ref} via the Management API database query endpoint ({origin})",
+        ref=ref,
+        notes=notes,
+        endpoint=endpoint,
+    )
+
+
+def _from_api(ref: str, origin: str, env: Mapping[str, str]) -> Source:
+    """The project's primary pooler, from GET /v1/projects/{ref}/config/database/pooler."""
+    token = _token(ref, origin, env)
     password = _password(env, ref, origin)
-    api = (env.get("SUPABASE_API_URL") or DEFAULT_API_URL).rstrip("/")
-    entries = _get_json(f"{api}/v1/projects/{ref}/config/database/pooler", token, ref)
+    api = management_api.api_url(env)
+    entries = management_api.request_json(
+        f"{api}/v1/projects/{ref}/config/database/pooler", token, ref
+    )
     primary = [
         e
         for e in (entries if isinstance(entries, list) else [])
@@ -217,49 +247,3 @@ def _from_api(ref: str, origin: str, env: Mapping[str, str]) -> Source:
             hint="check the project in the dashboard (paused?), or set SUPABASE_DB_URL",
         ) from None
     return Source(url, f"Supabase project {ref} ({origin}, via the Management API)", ref=ref)
-
-
-def _get_json(url: str, token: str, ref: str) -> object:
-    # urllib.request (http.client, email, ssl) only for the Management API: not at start-up.
-    import urllib.error  # noqa: PLC0415
-    import urllib.request  # noqa: PLC0415
-
-    request = urllib.request.Request(  # noqa: S310 - https by default; the override is for tests
-        url,
-        headers={
-            "Authorization": f"Bearer {token}",
-            "Accept": "application/json",
-            "User-Agent": "sync-schema",
-        },
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=API_TIMEOUT_S) as response:  # noqa: S310
-            return json.loads(response.read().decode("utf-8"))
-    except urllib.error.HTTPError as exc:
-        if exc.code in (401, 403):
-            raise ConfigError(
-                f"the Supabase Management API refused $SUPABASE_ACCESS_TOKEN (HTTP {exc.code})",
-                hint="create a new personal access token (https://supabase.com/dashboard/"
-                "account/tokens) with access to the project and export SUPABASE_ACCESS_TOKEN",
-            ) from None
-        if exc.code == 404:
-            raise ConfigError(
-                f"Supabase project {ref} not found by the Management API (HTTP 404)",
-                hint="check the ref (Project Settings > General) and that the token's account "
-                "can see the project",
-            ) from None
-        raise DatabaseError(
-            f"the Supabase Management API answered HTTP {exc.code} for project {ref}",
-            hint="try again later, or set SUPABASE_DB_URL to the connection string",
-        ) from None
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise DatabaseError(
-            f"cannot reach the Supabase Management API at {urlsplit(url).netloc}: {reason}",
-            hint="check the network (and SUPABASE_API_URL if set), or set SUPABASE_DB_URL",
-        ) from None
-    except (ValueError, UnicodeDecodeError):
-        raise DatabaseError(
-            "the Supabase Management API answered something that is not JSON",
-            hint="try again later, or set SUPABASE_DB_URL to the connection string",
-        ) from None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
+import json
 import operator
 import os
 import socket
@@ -19,8 +21,9 @@ from typing import Any, Literal, cast
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from sync_schema import gcpause, ir, nodetree
+from sync_schema import gcpause, ir, management_api, nodetree
 from sync_schema.errors import ConfigError, DatabaseError, redact
+from sync_schema.management_api import QueryEndpoint
 
 DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
 
@@ -354,14 +357,16 @@ def check_statement_timeout(statement_timeout_ms: int) -> None:
 
 
 def introspect(
-    dsn: str,
+    dsn: str | QueryEndpoint,
     schemas: Sequence[str] = ("public",),
     *,
     statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS,
     log: QueryLog | None = None,
 ) -> ir.Database:
-    """Connect to `dsn` and read `schemas` into a sorted Database."""
+    """Connect to `dsn` (or ask the query endpoint) and read `schemas` into a sorted Database."""
     check_statement_timeout(statement_timeout_ms)
+    if isinstance(dsn, QueryEndpoint):
+        return introspect_via_api(dsn, schemas, statement_timeout_ms=statement_timeout_ms, log=log)
     with connect(dsn) as conn:
         return introspect_connection(
             conn, schemas, statement_timeout_ms=statement_timeout_ms, log=log
@@ -525,6 +530,137 @@ CATALOG_QUERIES = (
     FUNCTIONS_SQL,
     FUNCTION_ARGS_SQL,
 )
+
+
+#: The name of each catalog query's rows in the one-statement read, in CATALOG_QUERIES' order.
+CATALOG_KINDS = (
+    "enums",
+    "relations",
+    "columns",
+    "constraints",
+    "domains",
+    "functions",
+    "function_args",
+)
+#: Fields holding an OID: to_json writes an oid as a string, psycopg reads it as an int.
+_OID_FIELDS = frozenset({"relid", "target_relid", "funcid"})
+
+
+def catalog_statement(
+    schemas: Sequence[str], *, statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS
+) -> str:
+    """Every catalog query as ONE SELECT (one snapshot) returning one json document.
+
+    For a client that can send one statement and no session state (the Management API's
+    query endpoint): each query's rows become a json_agg in its own ORDER BY, and the
+    schemas are a quoted literal. The pinned settings are set by set_config(..., true) in
+    the FROM item every aggregate refers to, so they are in force before any row is read and
+    end with the statement's own transaction. A statement cannot change its own
+    statement_timeout; lock_timeout it can, which bounds the wait on a migration's lock.
+    """
+    check_statement_timeout(statement_timeout_ms)
+    literal = _text_array_literal(schemas)
+    # client_encoding is the endpoint's own business: it decodes the answer.
+    settings = {
+        "lock_timeout": f"{int(statement_timeout_ms)}ms",
+        **{k: v for k, v in PINNED_SETTINGS.items() if k != "client_encoding"},
+    }
+    pins = " AND ".join(
+        f"pg_catalog.set_config({_quote_literal(k)}, {_quote_literal(v)}, true) IS NOT NULL"
+        for k, v in settings.items()
+    )
+    # A subquery's ORDER BY is the order json_agg reads its rows in (the aggregate reads
+    # the sorted subquery directly); the WHERE on pin makes each a SubPlan run after pin.
+    parts = ",\n".join(
+        f"  {_quote_literal(kind)}, (SELECT COALESCE(pg_catalog.json_agg(q), '[]'::json) "
+        f"FROM ({sql.replace('%(schemas)s', literal).strip()}\n) q WHERE pin.ok)"
+        for kind, sql in zip(CATALOG_KINDS, CATALOG_QUERIES, strict=True)
+    )
+    return (
+        f"SELECT pg_catalog.json_build_object(\n{parts}\n) AS catalog\n"
+        f"FROM (SELECT {pins} AS ok) pin"
+    )
+
+
+def catalog_rows(document: object) -> list[list[Row]]:
+    """The rows of each catalog query, from catalog_statement's document, as psycopg has them."""
+    if isinstance(document, str):  # a client that did not decode the json column
+        try:
+            document = json.loads(document)
+        except ValueError:
+            document = None
+    if not isinstance(document, dict) or set(document) != set(CATALOG_KINDS):
+        raise DatabaseError(
+            "the catalog read answered an unexpected document "
+            f"(keys: {sorted(document) if isinstance(document, dict) else type(document).__name__})",
+            hint="report this with the server's PostgreSQL version; meanwhile set "
+            "SUPABASE_DB_URL to read the database directly",
+        )
+    results: list[list[Row]] = []
+    for kind in CATALOG_KINDS:
+        rows = document[kind]
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise DatabaseError(
+                f"the catalog read answered no rows for {kind}",
+                hint="report this with the server's PostgreSQL version; meanwhile set "
+                "SUPABASE_DB_URL to read the database directly",
+            )
+        results.append([_json_row(row) for row in rows])
+    return results
+
+
+def introspect_via_api(
+    endpoint: QueryEndpoint,
+    schemas: Sequence[str] = ("public",),
+    *,
+    statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS,
+    log: QueryLog | None = None,
+) -> ir.Database:
+    """Read `schemas` through the Management API's query endpoint: one statement, one snapshot."""
+    log = log if log is not None else QueryLog()
+    sql = catalog_statement(schemas, statement_timeout_ms=statement_timeout_ms)
+    start = time.perf_counter()
+    rows = management_api.run_query(endpoint, sql, timeout_s=_silence_limit(statement_timeout_ms))
+    log.seconds += time.perf_counter() - start
+    log.count += 1
+    log.statements.append(sql.split("\n", 1)[0])
+    document = rows[0].get("catalog") if len(rows) == 1 and isinstance(rows[0], dict) else rows
+    start = time.perf_counter()
+    db = database_from_document(schemas, document)
+    log.build_seconds += time.perf_counter() - start
+    return db
+
+
+def database_from_document(schemas: Sequence[str], document: object) -> ir.Database:
+    """The Database that catalog_statement's document describes."""
+    with gcpause.paused():
+        return build_database(schemas, *catalog_rows(document))
+
+
+def _json_row(row: dict[str, Any]) -> Row:
+    names = tuple(row)
+    cls: Any = _ROW_CLASSES.get(names)
+    if cls is None:
+        cls = _ROW_CLASSES[names] = collections.namedtuple("Row", names)
+    return cls(*(int(v) if k in _OID_FIELDS and v is not None else v for k, v in row.items()))
+
+
+_ROW_CLASSES: dict[tuple[str, ...], Any] = {}
+
+
+def _quote_literal(value: str) -> str:
+    """`value` as an E'' literal: read the same whatever standard_conforming_strings says."""
+    if "\x00" in value:
+        raise ConfigError(
+            f"{value!r} holds a NUL character, which no PostgreSQL name can",
+            hint="check --schema and schemas in [tool.sync-schema]",
+        )
+    return "E'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _text_array_literal(values: Sequence[str]) -> str:
+    items = ", ".join(_quote_literal(v) for v in values)
+    return f"ARRAY[{items}]::pg_catalog.text[]"
 
 
 def _fetch_all(

@@ -85,7 +85,8 @@ def load_database(
     stats.source = fingerprint.compute(plain) if plain is not None else None
     log = introspect.QueryLog()
     with ExitStack() as stack:
-        dsn = settings.db_url
+        # A connection string, the Management API's query endpoint, or (None) the migrations.
+        dsn = settings.query_endpoint or settings.db_url
         if dsn is None:
             from sync_schema import pgserver  # noqa: PLC0415 - only the embedded path needs it
 
@@ -118,7 +119,7 @@ def plain_source(settings: Settings) -> fingerprint.Plain | None:
     Only then does schema.json record a fingerprint: `python -m sync_schema check` computes
     it from the same paths without resolving the settings (see fingerprint.py).
     """
-    if settings.db_url is not None:
+    if settings.db_url is not None or settings.query_endpoint is not None:
         return None
     plain = fingerprint.Plain.here()
     if plain is None:
