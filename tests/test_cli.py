@@ -19,7 +19,7 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 
 from sync_schema import forked, ir, report
-from sync_schema.cli import commit_message
+from sync_schema.cli.git import commit_message
 from sync_schema.config import Settings
 from sync_schema.drift import Change, Detail, SchemaSync, Severity, format_change, sort_changes
 from sync_schema.output import TreeDiff

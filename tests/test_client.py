@@ -31,12 +31,12 @@ from pydantic import TypeAdapter
 
 from sync_schema.config import Overrides, load_settings
 from sync_schema.errors import ConfigError
-from sync_schema.introspect import introspect
 from sync_schema.options import Options
 from sync_schema.pgserver import TempServer
 from sync_schema.pipeline import build_files
 from sync_schema.render import render_tree
 from sync_schema.snapshot import VersionInfo
+from sync_schema.source.introspect import introspect
 from tests.typecheckers import pyright
 
 FIXTURE = Path(__file__).parent / "fixtures" / "client.sql"

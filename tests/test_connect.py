@@ -20,11 +20,11 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from sync_schema import connect
 from sync_schema.config import Overrides, load_settings
 from sync_schema.errors import ConfigError, DatabaseError
-from sync_schema.introspect import introspect, introspect_connection
 from sync_schema.pgserver import TempServer, apply_migrations
+from sync_schema.source import connect
+from sync_schema.source.introspect import introspect, introspect_connection
 from tests.conftest import MIGRATIONS
 from tests.test_cli import Cli, lines_of, make_cli
 

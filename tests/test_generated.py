@@ -21,10 +21,10 @@ from psycopg.rows import dict_row
 from pydantic import BaseModel
 
 from sync_schema import ir
-from sync_schema.introspect import introspect
 from sync_schema.pgserver import TempServer, apply_migrations
 from sync_schema.pipeline import build_files
 from sync_schema.snapshot import VersionInfo
+from sync_schema.source.introspect import introspect
 from tests.conftest import MIGRATIONS
 
 ROOT = Path(__file__).parent.parent

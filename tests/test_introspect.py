@@ -15,8 +15,8 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from sync_schema import ir
 from sync_schema.errors import DatabaseError
-from sync_schema.introspect import QueryLog, introspect, read_only_transaction
 from sync_schema.pgserver import TempServer, apply_migrations
+from sync_schema.source.introspect import QueryLog, introspect, read_only_transaction
 from tests.conftest import MIGRATIONS
 
 pytestmark = pytest.mark.postgres
@@ -198,7 +198,7 @@ def test_same_database_gives_same_json_and_hash(fresh_db: str) -> None:
     hashes = set()
     for seed in ("0", "12345"):
         script = (
-            "import sys; from sync_schema import ir; from sync_schema.introspect import introspect;"
+            "import sys; from sync_schema import ir; from sync_schema.source.introspect import introspect;"
             "print(ir.db_hash(introspect(sys.argv[1])))"
         )
         env = {**os.environ, "PYTHONHASHSEED": seed}

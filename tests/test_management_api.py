@@ -21,9 +21,9 @@ from typing import Any, ClassVar
 import psycopg
 import pytest
 
-from sync_schema import introspect
 from sync_schema.errors import DatabaseError
 from sync_schema.pgserver import TempServer, apply_migrations
+from sync_schema.source import build, catalog, introspect
 from tests.conftest import MIGRATIONS
 from tests.test_cli import Cli, assert_error_with_hint, lines_of, make_cli
 
@@ -163,13 +163,13 @@ def test_the_one_statement_decodes_to_the_rows_and_types_of_the_direct_read(
         introspect.read_only_transaction(conn),
     ):
         direct = introspect._fetch_all(
-            conn, introspect.CATALOG_QUERIES, {"schemas": list(schemas)}, introspect.QueryLog()
+            conn, catalog.CATALOG_QUERIES, {"schemas": list(schemas)}, introspect.QueryLog()
         )
     with psycopg.connect(project_db, autocommit=True) as conn:
-        row = conn.execute(introspect.catalog_statement(schemas)).fetchone()
+        row = conn.execute(catalog.catalog_statement(schemas)).fetchone()
     assert row is not None
 
-    decoded = introspect.catalog_rows(row[0])
+    decoded = build.catalog_rows(row[0])
 
     assert len(decoded) == len(direct)
     for api_rows, db_rows in zip(decoded, direct, strict=True):
@@ -184,7 +184,7 @@ def test_the_one_statement_decodes_to_the_rows_and_types_of_the_direct_read(
 def test_the_one_statement_leaves_no_setting_behind(project_db: str) -> None:
     with psycopg.connect(project_db, autocommit=True) as conn:
         before = conn.execute("select current_setting('search_path')").fetchone()
-        conn.execute(introspect.catalog_statement(("public",)))
+        conn.execute(catalog.catalog_statement(("public",)))
         after = conn.execute("select current_setting('search_path')").fetchone()
 
     assert before == after
@@ -192,7 +192,7 @@ def test_the_one_statement_leaves_no_setting_behind(project_db: str) -> None:
 
 def test_a_malformed_answer_is_a_database_error() -> None:
     with pytest.raises(DatabaseError):
-        introspect.catalog_rows({"enums": "not rows"})
+        build.catalog_rows({"enums": "not rows"})
 
 
 # --- through the stand-in ----------------------------------------------------------------------

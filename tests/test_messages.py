@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from sync_schema.errors import DatabaseError
-from sync_schema.introspect import connect
+from sync_schema.source.introspect import connect
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,14 +7,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync_schema import nodetree
-from sync_schema.introspect import introspect
+from sync_schema.source import viewtree
+from sync_schema.source.introspect import introspect
 
 
 def test_parse_reads_nodes_lists_nulls_escapes_and_two_valued_fields() -> None:
     text = '({A :x 1 :name a\\ b\\(c :q it"s :l ("c\\ d" "e"f") :b (b 1 2) :v <> :c 4 [ 1 0 ]})'
 
-    (node,) = nodetree.parse(text)
+    (node,) = viewtree.parse(text)
 
     assert node["_"] == "A"
     assert node["x"] == "1"
@@ -33,21 +33,21 @@ def test_a_string_field_holding_a_bracket_or_a_colon_word_is_one_value(alias: st
     text = f"({{TARGETENTRY :expr {{VAR :varno 1}} :resno 1 :resname {alias} :resjunk false}})"
 
     for fields in (None, frozenset({"expr", "varno", "resno", "resjunk"})):
-        (node,) = nodetree.parse(text, fields)
+        (node,) = viewtree.parse(text, fields)
         assert node["expr"] == {"_": "VAR", "varno": "1"}
         assert (node["resno"], node["resjunk"]) == ("1", "false")
-    assert nodetree.parse(text)[0]["resname"] == alias
+    assert viewtree.parse(text)[0]["resname"] == alias
 
 
 def test_parse_skips_fields_it_is_not_asked_for() -> None:
     text = "({A :keep 1 :drop {B :deep ({C :x 1})} :also (1 2)})"
 
-    assert nodetree.parse(text, frozenset({"keep"})) == [{"_": "A", "keep": "1"}]
+    assert viewtree.parse(text, frozenset({"keep"})) == [{"_": "A", "keep": "1"}]
 
 
 def test_a_tree_it_does_not_understand_proves_nothing() -> None:
-    assert nodetree.view_not_null("({QUERY :targetList", lambda _r, _a: False) == []
-    assert nodetree.view_not_null("not a tree", lambda _r, _a: False) == []
+    assert viewtree.view_not_null("({QUERY :targetList", lambda _r, _a: False) == []
+    assert viewtree.view_not_null("not a tree", lambda _r, _a: False) == []
 
 
 def test_join_alias_vars_are_cut_unless_a_quote_makes_the_span_uncertain() -> None:
@@ -56,11 +56,11 @@ def test_join_alias_vars_are_cut_unless_a_quote_makes_the_span_uncertain() -> No
         "({VAR :varno 1 :varnullingrels (b) :location -1} {COALESCEEXPR :args ({VAR :varno 2})}) "
         ":joinleftcols (i 1) :joinrightcols (i 1)}"
     )
-    cut = nodetree.without_join_alias_vars(join + " " + join)
+    cut = viewtree.without_join_alias_vars(join + " " + join)
     assert cut.count(":joinaliasvars <> :joinleftcols (i 1)") == 2
     assert "VAR" not in cut
     quoted = join.replace(":location -1", ':name "x) :joinleftcols "')
-    assert nodetree.without_join_alias_vars(quoted) == quoted
+    assert viewtree.without_join_alias_vars(quoted) == quoted
 
 
 def _out_token(value: str) -> str:
@@ -92,7 +92,7 @@ _HOSTILE = st.text(alphabet=' \t\n(){}[]"\\<:a1-.', max_size=60)
 def test_the_scanner_reads_back_every_string_postgres_writes(values: list[str]) -> None:
     text = "(" + " ".join(_out_token(v) for v in values) + ")"
 
-    tokens, _steps = nodetree.scan(text)
+    tokens, _steps = viewtree.scan(text)
 
     assert tokens[0] == "(" and tokens[-1] == ")"
     assert [_debackslash(t) for t in tokens[1:-1]] == values
@@ -100,14 +100,14 @@ def test_the_scanner_reads_back_every_string_postgres_writes(values: list[str]) 
 
 @given(_HOSTILE)
 def test_the_scanner_takes_at_most_one_step_per_character(text: str) -> None:
-    _tokens, steps = nodetree.scan(text)
+    _tokens, steps = viewtree.scan(text)
 
     assert steps <= len(text) + 1
 
 
 @given(st.text(alphabet=' \t\n(){}[]"<:a1', max_size=80))
 def test_text_without_backslashes_tokenizes_as_the_scanner_does(text: str) -> None:
-    assert nodetree._tokens(text) == nodetree.scan(text)[0]
+    assert viewtree._tokens(text) == viewtree.scan(text)[0]
 
 
 @pytest.mark.parametrize("size", [100, 200_000])
@@ -116,11 +116,11 @@ def test_an_unbalanced_quote_in_an_alias_costs_one_step_per_character_at_most(si
     # (125 characters took 33 s).
     text = '({TARGETENTRY :resname amount["usd ' + "ab\\ " * (size // 4) + " :x ({VAR :varno 1})})"
 
-    tokens, steps = nodetree.scan(text)
+    tokens, steps = viewtree.scan(text)
 
     assert steps <= len(text) + 1
     assert tokens[4] == 'amount["usd'
-    assert nodetree.parse(text)[0]["x"] == [{"_": "VAR", "varno": "1"}]
+    assert viewtree.parse(text)[0]["x"] == [{"_": "VAR", "varno": "1"}]
 
 
 @pytest.mark.postgres

@@ -17,9 +17,9 @@ from sync_schema import ir
 from sync_schema.config import Overrides, load_settings
 from sync_schema.errors import ConfigError, SyncSchemaError, redact
 from sync_schema.guard import assert_schema_matches
-from sync_schema.introspect import introspect
 from sync_schema.output import read_tree
 from sync_schema.pgserver import TempServer, apply_migrations
+from sync_schema.source.introspect import introspect
 from tests.conftest import MIGRATIONS, ROLE_PASSWORD
 
 pytestmark = pytest.mark.postgres

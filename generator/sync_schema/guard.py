@@ -18,16 +18,12 @@ from typing import Any
 from sync_schema import ir
 from sync_schema.drift import Change, SchemaSync, format_change
 from sync_schema.errors import SyncSchemaError
-from sync_schema.introspect import (
-    DEFAULT_STATEMENT_TIMEOUT_MS,
-    check_statement_timeout,
-    introspect,
-    introspect_connection,
-)
 from sync_schema.layout import SCHEMA_JSON
 from sync_schema.model.names import decide_names, name_lock
 from sync_schema.options import Options
 from sync_schema.snapshot import Snapshot, parse_snapshot, read_snapshot_head
+from sync_schema.source.catalog import DEFAULT_STATEMENT_TIMEOUT_MS, check_statement_timeout
+from sync_schema.source.introspect import introspect, introspect_connection
 
 __all__ = ["SchemaDriftError", "assert_schema_matches", "live_changes"]
 

@@ -77,7 +77,7 @@ def load_database(
     settings: Settings, stats: Stats | None = None, *, migrations_limit: int | None = None
 ) -> ir.Database:
     """Introspect the live database, or an embedded one built from the migrations."""
-    from sync_schema import introspect  # noqa: PLC0415 - psycopg costs import time; load on use
+    from sync_schema.source import introspect  # noqa: PLC0415 - psycopg costs import time; load on use
 
     stats = stats if stats is not None else Stats()
     # Before the server reads the migrations: an edit made meanwhile then fails to match.

@@ -36,8 +36,8 @@ repos:
 WORKFLOW_TEXT = """\
 # Written by `sync-schema init`: the drift check on pull requests and every morning.
 # Without a database secret it builds the schema from the migrations on an embedded
-# PostgreSQL; add SUPABASE_DB_URL (or DATABASE_URL, or SUPABASE_ACCESS_TOKEN and
-# SUPABASE_DB_PASSWORD with project-id) to check the live database instead.
+# PostgreSQL; add SUPABASE_DB_URL (or DATABASE_URL, or SUPABASE_ACCESS_TOKEN with
+# project-id: no database password needed) to check the live database instead.
 name: Schema check
 
 on:

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from sync_schema import management_api
 from sync_schema.errors import ConfigError, DatabaseError, redact
-from sync_schema.management_api import QueryEndpoint
+from sync_schema.source import management_api
+from sync_schema.source.management_api import QueryEndpoint
 
 #: Supabase project refs: 20 lowercase ASCII letters.
 _REF = re.compile(r"[a-z]{20}")
@@ -167,10 +167,11 @@ def _linked(root: Path, env: Mapping[str, str]) -> Source:
         pooler = ""
     if not pooler:
         return _from_api(ref, "--linked", env)
-    from psycopg.conninfo import conninfo_to_dict  # noqa: PLC0415 - psycopg costs import time
+    # psycopg (through introspect) costs import time: only a linked project's URL needs it.
+    from sync_schema.source.introspect import conninfo  # noqa: PLC0415
 
     try:
-        params = conninfo_to_dict(pooler.replace(_PASSWORD_PLACEHOLDER, ""))
+        params = conninfo(pooler.replace(_PASSWORD_PLACEHOLDER, ""))
     except Exception:
         raise ConfigError(
             "supabase/.temp/pooler-url cannot be parsed",

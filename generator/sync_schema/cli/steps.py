@@ -1,0 +1,95 @@
+"""The steps the commands share: read the source, build the tree, compare hashes."""
+
+from __future__ import annotations
+
+from sync_schema import ir
+from sync_schema.cli.console import (
+    EXIT_DRIFT,
+    EXIT_IN_SYNC,
+    Console,
+    display,
+    print_stats,
+    secret_values,
+)
+from sync_schema.cli.impact import ImpactRequest, app_impact, print_change, print_impact_summary
+from sync_schema.config import Settings
+from sync_schema.drift import Change
+from sync_schema.errors import SyncSchemaError
+from sync_schema.output import read_snapshot_file
+from sync_schema.pipeline import (
+    Stats,
+    build_files,
+    load_database,
+    semantic_changes,
+)
+from sync_schema.snapshot import Snapshot
+
+
+def read_source(
+    settings: Settings, console: Console, stats: Stats
+) -> tuple[ir.Database, Snapshot | None]:
+    console.secrets = secret_values(settings)
+    for note in settings.notes:
+        console.err(f"note: {note}")
+    live = settings.db_url is not None or settings.query_endpoint is not None
+    if live and settings.db_url_origin != "--db-url":
+        # Which database a setting chose (a flag's URL the user just typed is not repeated), on
+        # stderr so that stdout (json, reports, a closed pipe's silence) is unchanged.
+        console.err(settings.source_line)
+    db = load_database(settings, stats)
+    if db.is_empty:
+        raise SyncSchemaError(
+            f"no tables, views or types found in schema(s) {', '.join(settings.schemas)} "
+            f"of the {settings.source_label}",
+            hint="check --schema and the migrations (or the database URL)",
+        )
+    return db, read_snapshot_file(settings.out)
+
+
+def load_tree(
+    settings: Settings, console: Console, stats: Stats, verbose: bool
+) -> tuple[ir.Database, Snapshot | None, dict[str, str]]:
+    db, previous = read_source(settings, console, stats)
+    files = build_files(settings, db, previous, stats, warn=lambda m: console.err(f"warning: {m}"))
+    if verbose:
+        print_stats(console, stats)
+    return db, previous, files
+
+
+def check_hash(
+    settings: Settings,
+    console: Console,
+    db: ir.Database,
+    previous: Snapshot | None,
+    request: ImpactRequest | None = None,
+) -> int:
+    """check --hash-only: the database against schema.json's DB_HASH, as the startup guard does."""
+    if previous is None:
+        raise SyncSchemaError(
+            f"no {display(settings.out)}/schema.json to compare with",
+            hint=f"run `{settings.update_command}` first, and commit the package",
+        )
+    live = ir.db_hash(db)
+    if live == previous.version.db_hash:
+        console.out(f"DB_HASH of {display(settings.out)}/ matches the {settings.source_label}.")
+        return EXIT_IN_SYNC
+    console.out(
+        console.paint(
+            f"Schema drift: DB_HASH of {display(settings.out)}/ is {previous.version.db_hash[:12]}, "
+            f"the {settings.source_label} hashes to {live[:12]}.",
+            "1",
+        )
+    )
+    changes = changes_from(settings, previous, db)
+    found = app_impact(
+        request, settings, changes, previous, db, lambda: build_files(settings, db, previous)
+    )
+    for change in changes:
+        print_change(console, change, found)
+    print_impact_summary(console, found)
+    return EXIT_DRIFT
+
+
+def changes_from(settings: Settings, previous: Snapshot | None, db: ir.Database) -> list[Change]:
+    """The semantic diff from the committed snapshot (everything is new without one)."""
+    return semantic_changes(settings, db, previous)
