@@ -92,7 +92,7 @@ def _internal(imported: str, modules: dict[str, Path]) -> str | None:
 
 def _unit(module: str) -> str:
     """The LAYERS entry a module belongs to: its package, or itself."""
-    top = module.split(".")[0]
+    top = module.split(".", maxsplit=1)[0]
     for layer in LAYERS:
         if module in layer:
             return module
