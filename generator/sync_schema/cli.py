@@ -24,6 +24,7 @@ from sync_schema import __version__, forked, ir
 from sync_schema.config import Overrides, Settings, load_settings
 from sync_schema.drift import Change, format_change
 from sync_schema.errors import ConfigError, SyncSchemaError, redact
+from sync_schema.fastdb import secrets
 from sync_schema.output import TreeDiff, compare_tree, read_tree, write_tree
 from sync_schema.pipeline import (
     Stats,
@@ -131,24 +132,7 @@ class Console:
             self.out(line)
 
 
-def _secrets(settings: Settings | None = None) -> tuple[str, ...]:
-    values = [
-        os.environ.get(name, "")
-        for name in (
-            "SUPABASE_SERVICE_KEY",
-            "PGPASSWORD",
-            "SUPABASE_ACCESS_TOKEN",
-            "SUPABASE_DB_PASSWORD",
-        )
-    ]
-    if settings is not None and settings.db_url:
-        from psycopg.conninfo import conninfo_to_dict  # noqa: PLC0415 - only with a live URL
-
-        try:
-            values.append(str(conninfo_to_dict(settings.db_url).get("password") or ""))
-        except Exception:
-            values.append(settings.db_url)
-    return tuple(v for v in values if v)
+_secrets = secrets  # one list of what output must never show, shared with the entry
 
 
 def _fail(console: Console, exc: BaseException) -> NoReturn:
