@@ -7,13 +7,13 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from sync_schema import render, templatecache
+from sync_schema import cachedir, render, templatecache
 
 
 @pytest.fixture
 def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "cache"
-    monkeypatch.setenv(templatecache.CACHE_ENV, str(folder))
+    monkeypatch.setenv(cachedir.CACHE_ENV, str(folder))
     return folder
 
 
@@ -99,13 +99,13 @@ def test_a_cache_folder_that_cannot_be_made_or_written_only_costs_time(
     templates = tmp_path / "templates"
     templates.mkdir()
     (templates / "hello.py.jinja").write_text("d = {{ who }}\n")
-    monkeypatch.setenv(templatecache.CACHE_ENV, str(blocker / "cache"))
+    monkeypatch.setenv(cachedir.CACHE_ENV, str(blocker / "cache"))
 
     assert _render(templates) == "d = world\n"
     assert render.environment(templates).bytecode_cache is None
 
 
 def test_an_empty_cache_setting_turns_the_cache_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(templatecache.CACHE_ENV, "")
+    monkeypatch.setenv(cachedir.CACHE_ENV, "")
 
     assert render.environment().bytecode_cache is None

@@ -10,32 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import jinja2
 
+from sync_schema.cachedir import cache_root
+
 if TYPE_CHECKING:
     from jinja2.bccache import Bucket
-
-#: Set to a folder to move the cache, or to an empty string to turn it off.
-CACHE_ENV = "SYNC_SCHEMA_CACHE_DIR"
-
-
-def cache_root() -> Path | None:
-    """$SYNC_SCHEMA_CACHE_DIR, else $XDG_CACHE_HOME/sync-schema, else ~/.cache/sync-schema."""
-    explicit = os.environ.get(CACHE_ENV)
-    if explicit is not None:
-        return Path(explicit) if explicit else None
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    if xdg and Path(xdg).is_absolute():
-        return Path(xdg) / "sync-schema"
-    try:
-        return Path.home() / ".cache" / "sync-schema"
-    except (RuntimeError, KeyError):
-        return None
 
 
 def compile_key(env: jinja2.Environment) -> str:
