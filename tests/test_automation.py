@@ -650,7 +650,7 @@ def _cli_options() -> dict[str, set[str]]:
     import click
     import typer
 
-    from sync_schema.cli import app
+    from sync_schema.cli.app import app
 
     group = typer.main.get_command(app)
     assert isinstance(group, click.Group)

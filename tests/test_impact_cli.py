@@ -340,7 +340,7 @@ def test_impact_mypy_without_mypy_installed_exits_2_with_a_hint(tmp_path: Path) 
     cli = make_cli(tmp_path / "project")
     (cli.cwd / "app").mkdir()
     # The CLI must never import mypy: hide it from this interpreter and ask for --impact=mypy.
-    hide = "import sys; sys.modules['mypy'] = None; from sync_schema.cli import main; main()"
+    hide = "import sys; sys.modules['mypy'] = None; from sync_schema.cli.app import main; main()"
 
     result = subprocess.run(
         [sys.executable, "-c", hide, "diff", "--impact=mypy", "--app-dir", "app"],

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from sync_schema import leftovers, pgserver
+from sync_schema import cachedir, initdbcache, leftovers, pgserver
 from sync_schema.errors import DatabaseError, MigrationError, SyncSchemaError
 from sync_schema.pgserver import TempServer, apply_migrations, embedded_database
 from tests.conftest import MIGRATIONS
@@ -514,3 +514,73 @@ def test_the_next_run_reaps_what_a_killed_run_left_and_spares_live_runs(
     assert _pids_using(left) == []
     # (Not the output lock file: another matter.)
     assert [p.name for p in short_tmpdir.iterdir() if p.is_dir()] == ["sync-schema-pg-live"]
+
+
+@pytest.fixture
+def initdb_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty cache folder of this test's own."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(cachedir.CACHE_ENV, str(folder))
+    return folder
+
+
+def _cached_templates(folder: Path) -> list[Path]:
+    return sorted(folder.glob("pgdata-*")) if folder.is_dir() else []
+
+
+@pytest.mark.postgres
+def test_a_second_server_starts_from_a_copy_of_the_first_ones_initdb(
+    pg_server: TempServer, initdb_cache: Path
+) -> None:
+    with TempServer(pg_server.pg_bin) as first:
+        assert first.psql("select 1").strip() == "1"
+    [template] = _cached_templates(initdb_cache)
+
+    with TempServer(pg_server.pg_bin) as second:
+        # cp -a keeps mtimes: the data directory is the copy, not a new initdb.
+        copied = (second.data_dir / "PG_VERSION").stat().st_mtime_ns
+        assert copied == (template / "PG_VERSION").stat().st_mtime_ns
+        assert second.psql("create table t (i int); select count(*) from t").strip() == "0"
+        assert second.major_version == pg_server.major_version
+
+    assert not (template / "postmaster.pid").exists()  # never started, never written to
+    assert [p.name for p in initdb_cache.iterdir()] == [template.name]
+
+
+def test_another_build_other_options_or_another_user_never_share_a_template(
+    tmp_path: Path,
+) -> None:
+    bins = tmp_path / "bin"
+    bins.mkdir()
+    for tool in ("initdb", "postgres"):
+        (bins / tool).write_text("#!/bin/sh\n")
+    options = ["-E", "UTF8"]
+    before = initdbcache.key(bins, options, None)
+    (bins / "postgres").write_text("#!/bin/sh\n# upgraded\n")
+
+    keys = {
+        before,
+        initdbcache.key(bins, options, None),
+        initdbcache.key(bins, ["-E", "SQL_ASCII"], None),
+        initdbcache.key(bins, options, "embedded_postgres"),
+    }
+
+    assert len(keys) == 4
+    assert initdbcache.key(tmp_path / "missing", options, None) is None
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("broken", ["a file where the cache goes", "an incomplete template"])
+def test_a_cache_that_cannot_be_used_means_a_real_initdb(
+    pg_server: TempServer, initdb_cache: Path, broken: str
+) -> None:
+    if broken == "a file where the cache goes":
+        initdb_cache.write_text("not a folder")
+    else:
+        with TempServer(pg_server.pg_bin):
+            pass
+        [template] = _cached_templates(initdb_cache)
+        (template / "PG_VERSION").unlink()
+
+    with TempServer(pg_server.pg_bin) as server:
+        assert server.psql("select 1").strip() == "1"

@@ -21,7 +21,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sync_schema import pgserver
-from sync_schema.cli import app
+from sync_schema.cli.app import app
 from sync_schema.config import Overrides, load_settings
 from sync_schema.errors import ConfigError, DatabaseError, MigrationError
 from sync_schema.pgserver import (

@@ -274,10 +274,11 @@ def _tree_matches(out: Path, files: dict[str, object]) -> bool:
 
 def in_sync_message(plain: Plain) -> str:
     """What `check` prints when in sync (as cli.check_cmd does, paths shown the same way)."""
-    return f"{_display(plain.out)}/ is in sync with the {_source_label(plain.migrations)}."
+    return f"{display(plain.out)}/ is in sync with the {_source_label(plain.migrations)}."
 
 
-def _display(path: Path) -> str:
+def display(path: Path) -> str:
+    """`path` as the CLI shows it: relative to cwd when inside it."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:

@@ -21,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from urllib.parse import quote
 
-from sync_schema import leftovers
+from sync_schema import initdbcache, leftovers
 from sync_schema.errors import DatabaseError, MigrationError, SyncSchemaError, redact
 from sync_schema.psqlscan import meta_commands
 
@@ -572,29 +572,12 @@ class TempServer:
             os.chown(self._base, uid, gid)
             _ensure_usable_by_others(self.pg_bin)
         env = _server_env()
-        initdb = _run(
-            [
-                str(self.pg_bin / "initdb"),
-                "-D",
-                str(self.data_dir),
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--locale=C",
-                "--no-sync",
-            ],
-            user=self._user,
-            cwd=self._base,
-            env=env,
-        )
-        if initdb.returncode != 0:
-            raise DatabaseError(
-                f"initdb failed (exit {initdb.returncode}):\n"
-                + _tail(initdb.stderr + initdb.stdout),
-                hint=f"check the PostgreSQL binaries in {self.pg_bin}, or pass --db-url",
-            )
+        initdb_options = ["-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"]
+        # initdb is most of a start: a copy of its result for this build and these options.
+        template = initdbcache.key(self.pg_bin, initdb_options, self._user)
+        if not initdbcache.restore(template, self.data_dir):
+            self._initdb(initdb_options, env)
+            initdbcache.save(template, self.data_dir)
         self._major = _major_from_version((self.data_dir / "PG_VERSION").read_text())
         settings = list(_SERVER_SETTINGS)
         postgres: list[str] = []
@@ -637,6 +620,20 @@ class TempServer:
             )
         if self._emulated:
             self._check_emulations_visible()
+
+    def _initdb(self, options: list[str], env: dict[str, str]) -> None:
+        initdb = _run(
+            [str(self.pg_bin / "initdb"), "-D", str(self.data_dir), *options],
+            user=self._user,
+            cwd=self._base,
+            env=env,
+        )
+        if initdb.returncode != 0:
+            raise DatabaseError(
+                f"initdb failed (exit {initdb.returncode}):\n"
+                + _tail(initdb.stderr + initdb.stdout),
+                hint=f"check the PostgreSQL binaries in {self.pg_bin}, or pass --db-url",
+            )
 
     def _wait_ready(self) -> str | None:
         """Wait for the postmaster to write "ready" in its pid file; else say why it did not."""

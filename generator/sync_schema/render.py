@@ -44,7 +44,7 @@ def environment(templates: Path | None = None) -> jinja2.Environment:
             )
         loaders.append(jinja2.FileSystemLoader(templates))
     loaders.append(jinja2.FileSystemLoader(BUILTIN_TEMPLATES))
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -52,6 +52,9 @@ def environment(templates: Path | None = None) -> jinja2.Environment:
         keep_trailing_newline=True,
         autoescape=False,  # noqa: S701 - the output is Python source, escaped by sync_schema.model.literals
     )
+    from sync_schema.templatecache import attach  # noqa: PLC0415 - with jinja2, as above
+
+    return attach(env)
 
 
 def render_tree(

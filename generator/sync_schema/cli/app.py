@@ -23,7 +23,6 @@ from sync_schema.cli.console import (
     print_files,
     print_stats,
     run,
-    secret_values,
 )
 from sync_schema.cli.git import commit_message, git_commit
 from sync_schema.cli.impact import (
@@ -50,6 +49,7 @@ from sync_schema.cli.options import (
     Verbose,
     overrides_from,
 )
+from sync_schema.cli.secrets import secret_values
 from sync_schema.cli.steps import changes_from, check_hash, load_tree, read_source
 from sync_schema.config import Overrides, load_settings
 from sync_schema.errors import redact

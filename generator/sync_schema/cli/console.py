@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 
 import typer
 
+from sync_schema.cli.secrets import secret_values
 from sync_schema.config import Settings
 from sync_schema.drift import Change, format_change
 from sync_schema.errors import SyncSchemaError, redact
@@ -61,26 +62,6 @@ class Console:
         lines[0] = self.paint(lines[0], colour[change.severity.name])
         for line in lines:
             self.out(line)
-
-
-def secret_values(settings: Settings | None = None) -> tuple[str, ...]:
-    values = [
-        os.environ.get(name, "")
-        for name in (
-            "SUPABASE_SERVICE_KEY",
-            "PGPASSWORD",
-            "SUPABASE_ACCESS_TOKEN",
-            "SUPABASE_DB_PASSWORD",
-        )
-    ]
-    if settings is not None and settings.db_url:
-        from sync_schema.source.introspect import conninfo  # noqa: PLC0415 - only with a live URL
-
-        try:
-            values.append(str(conninfo(settings.db_url).get("password") or ""))
-        except Exception:
-            values.append(settings.db_url)
-    return tuple(v for v in values if v)
 
 
 def fail(console: Console, exc: BaseException) -> NoReturn:

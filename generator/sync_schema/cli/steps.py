@@ -9,9 +9,9 @@ from sync_schema.cli.console import (
     Console,
     display,
     print_stats,
-    secret_values,
 )
 from sync_schema.cli.impact import ImpactRequest, app_impact, print_change, print_impact_summary
+from sync_schema.cli.secrets import secret_values
 from sync_schema.config import Settings
 from sync_schema.drift import Change
 from sync_schema.errors import SyncSchemaError
