@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
+from sync_schema.embedded.binaries import PG_BIN_ENV, embedded_pg_bin, system_pg_bins
+from sync_schema.embedded.server import TempServer
 from sync_schema.errors import DatabaseError
-from sync_schema.pgserver import PG_BIN_ENV, TempServer, embedded_pg_bin, system_pg_bins
 
 MIGRATIONS = Path(__file__).parent.parent / "supabase" / "migrations"
 ROLE_PASSWORD = "S3cretPw"
@@ -47,15 +48,38 @@ def _server_bins() -> list[tuple[str, Path]]:
 _SERVER_BINS = _server_bins()
 
 
+#: The server the end-to-end lane runs on: the embedded wheel's (the first found).
+DEFAULT_PG_BIN = _SERVER_BINS[0][1] if _SERVER_BINS else None
+
+
+@pytest.fixture(scope="session")
+def server_pool() -> Iterator[dict[Path, TempServer]]:
+    """Every server started in this session, by bin dir: each lane reuses the same ones."""
+    running: dict[Path, TempServer] = {}
+    with contextlib.ExitStack() as stack:
+        stack.callback(running.clear)
+        yield running
+        for server in reversed(list(running.values())):
+            stack.push(server.__exit__)
+
+
+def started(pool: dict[Path, TempServer], pg_bin: Path) -> TempServer:
+    """The pool's server for pg_bin, started on first use."""
+    if pg_bin not in pool:
+        server = TempServer(pg_bin)
+        server.__enter__()
+        pool[pg_bin] = server
+    return pool[pg_bin]
+
+
 @pytest.fixture(
     scope="session",
     params=[pg_bin for _, pg_bin in _SERVER_BINS],
     ids=[test_id for test_id, _ in _SERVER_BINS],
 )
-def pg_server(request: pytest.FixtureRequest) -> Iterator[TempServer]:
+def pg_server(request: pytest.FixtureRequest, server_pool: dict[Path, TempServer]) -> TempServer:
     """A started throwaway server, one per PostgreSQL major version available."""
-    with TempServer(request.param) as server:
-        yield server
+    return started(server_pool, request.param)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from sync_schema.pgserver import apply_migrations
+from sync_schema.embedded.migrations import apply_migrations
 from sync_schema.report import COMMENT_MARKER
 from tests.conftest import MIGRATIONS
 

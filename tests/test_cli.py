@@ -22,8 +22,9 @@ from sync_schema import forked, ir, report
 from sync_schema.cli.git import commit_message
 from sync_schema.config import Settings
 from sync_schema.drift import Change, Detail, SchemaSync, Severity, format_change, sort_changes
+from sync_schema.embedded.migrations import apply_migrations
+from sync_schema.embedded.server import TempServer
 from sync_schema.output import TreeDiff
-from sync_schema.pgserver import TempServer, apply_migrations
 from tests.conftest import MIGRATIONS
 
 PASSWORD = "S3cretPw"

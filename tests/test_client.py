@@ -30,9 +30,9 @@ from psycopg.conninfo import conninfo_to_dict
 from pydantic import TypeAdapter
 
 from sync_schema.config import Overrides, load_settings
+from sync_schema.embedded.server import TempServer
 from sync_schema.errors import ConfigError
 from sync_schema.options import Options
-from sync_schema.pgserver import TempServer
 from sync_schema.pipeline import build_files
 from sync_schema.render import render_tree
 from sync_schema.snapshot import VersionInfo

@@ -21,8 +21,9 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 
 from sync_schema.config import Overrides, load_settings
+from sync_schema.embedded.migrations import apply_migrations
+from sync_schema.embedded.server import TempServer
 from sync_schema.errors import ConfigError, DatabaseError
-from sync_schema.pgserver import TempServer, apply_migrations
 from sync_schema.source import connect
 from sync_schema.source.introspect import introspect, introspect_connection
 from tests.conftest import MIGRATIONS

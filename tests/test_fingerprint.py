@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from sync_schema import fingerprint, pgserver
-from sync_schema.pgserver import system_pg_bins
+from sync_schema import fingerprint
+from sync_schema.embedded import binaries
+from sync_schema.embedded.binaries import system_pg_bins
 from tests.test_cli import UNREACHABLE, Cli, make_cli
 
 CONFIG = """\
@@ -29,7 +30,7 @@ FIRST = "create table people (id int primary key, name text not null);\n"
 SECOND = "create table pets (id int primary key, owner int references people);\n"
 NO_SERVER = "source fingerprint matches schema.json: no server started"
 REAL_CHECK = "embedded server"
-HEAVY = ("psycopg", "jinja2", "typer", "click", "sync_schema.cli", "sync_schema.pgserver")
+HEAVY = ("psycopg", "jinja2", "typer", "click", "sync_schema.cli", "sync_schema.embedded")
 
 pytestmark = pytest.mark.postgres
 
@@ -125,7 +126,7 @@ def test_the_fingerprint_ignores_the_python_build_and_the_server_binarys_mtime(
 ) -> None:
     plain = fingerprint.Plain(generated)
     before = fingerprint.compute(plain)
-    binary = (pgserver.embedded_pg_bin() / "postgres").resolve()
+    binary = (binaries.embedded_pg_bin() / "postgres").resolve()
     stat = binary.stat()
     monkeypatch.setattr(sys, "version", sys.version + " (built elsewhere, another day)")
     try:

@@ -32,11 +32,11 @@ from psycopg import sql
 
 from sync_schema import ir
 from sync_schema.config import Overrides, load_settings
+from sync_schema.embedded.server import TempServer
 from sync_schema.model.names import Names, decide_names
 from sync_schema.model.prepare import rpc_callable, takes_body
 from sync_schema.options import Options
 from sync_schema.output import write_tree
-from sync_schema.pgserver import TempServer
 from sync_schema.pipeline import build_files
 from sync_schema.source.introspect import introspect
 from tests.strategies import (

@@ -21,7 +21,8 @@ from psycopg.rows import dict_row
 from pydantic import BaseModel
 
 from sync_schema import ir
-from sync_schema.pgserver import TempServer, apply_migrations
+from sync_schema.embedded.migrations import apply_migrations
+from sync_schema.embedded.server import TempServer
 from sync_schema.pipeline import build_files
 from sync_schema.snapshot import VersionInfo
 from sync_schema.source.introspect import introspect

@@ -11,9 +11,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from sync_schema.embedded.migrations import apply_migrations
+from sync_schema.embedded.server import TempServer
 from sync_schema.errors import SyncSchemaError
 from sync_schema.guard import SchemaDriftError, assert_schema_matches, live_changes
-from sync_schema.pgserver import TempServer, apply_migrations
 from tests.conftest import MIGRATIONS, ROLE_PASSWORD
 
 pytestmark = pytest.mark.postgres

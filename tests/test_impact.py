@@ -666,7 +666,7 @@ def test_each_expected_line_exists_once_in_the_example_app() -> None:
 def test_the_hand_built_changes_are_what_the_real_migration_produces(
     fresh_db: str, tmp_path: Path
 ) -> None:
-    from sync_schema.pgserver import apply_migrations
+    from sync_schema.embedded.migrations import apply_migrations
     from sync_schema.source import introspect
 
     migrations = tmp_path / "migrations"

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from sync_schema.pgserver import TempServer, apply_migrations
+from sync_schema.embedded.migrations import apply_migrations
+from sync_schema.embedded.server import TempServer
 from tests.conftest import MIGRATIONS
 from tests.test_cli import MINIMAL_CONFIG, Cli, assert_error_with_hint, git, make_cli
 

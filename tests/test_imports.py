@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from sync_schema.pgserver import TempServer, apply_migrations
+from sync_schema.embedded.migrations import apply_migrations
+from sync_schema.embedded.server import TempServer
 from sync_schema.versions import installed_version
 from tests.conftest import MIGRATIONS
 from tests.test_cli import Cli, apply_fourth_migration, db_args, make_cli
@@ -24,7 +25,7 @@ NOT_NEEDED = {
     "sync_schema.report": "`report` and `--impact`",
     "sync_schema.impact": "--impact",
     "sync_schema.typecheck": "--impact mypy",
-    "sync_schema.pgserver": "--migrations",
+    "sync_schema.embedded.server": "--migrations",
     "sync_schema.scaffold": "`init`",
 }
 # And what a command that reads no database does not need either: the CLI's own start-up.

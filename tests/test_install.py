@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sync_schema.pgserver import TempServer, apply_migrations
+from sync_schema.embedded.migrations import apply_migrations
+from sync_schema.embedded.server import TempServer
 from tests.conftest import MIGRATIONS
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(1200)]

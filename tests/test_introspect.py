@@ -14,8 +14,9 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from sync_schema import ir
+from sync_schema.embedded.migrations import apply_migrations
+from sync_schema.embedded.server import TempServer
 from sync_schema.errors import DatabaseError
-from sync_schema.pgserver import TempServer, apply_migrations
 from sync_schema.source.introspect import QueryLog, introspect, read_only_transaction
 from tests.conftest import MIGRATIONS
 

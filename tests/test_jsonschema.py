@@ -15,6 +15,7 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 from pydantic import TypeAdapter
 
+from sync_schema.embedded.server import TempServer
 from sync_schema.errors import ConfigError, JsonSchemaError
 from sync_schema.model.jsonb import (
     MAX_SCHEMA_BYTES,
@@ -24,7 +25,6 @@ from sync_schema.model.jsonb import (
     render_models,
     schemas_in_check,
 )
-from sync_schema.pgserver import TempServer
 
 
 @pytest.mark.parametrize(

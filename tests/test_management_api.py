@@ -21,8 +21,9 @@ from typing import Any, ClassVar
 import psycopg
 import pytest
 
+from sync_schema.embedded.migrations import apply_migrations
+from sync_schema.embedded.server import TempServer
 from sync_schema.errors import DatabaseError
-from sync_schema.pgserver import TempServer, apply_migrations
 from sync_schema.source import build, catalog, introspect
 from tests.conftest import MIGRATIONS
 from tests.test_cli import Cli, assert_error_with_hint, lines_of, make_cli

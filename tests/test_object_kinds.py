@@ -18,7 +18,7 @@ from psycopg.conninfo import conninfo_to_dict
 from sync_schema import ir
 from sync_schema.config import Overrides, load_settings
 from sync_schema.drift import Change, SchemaSync, Severity
-from sync_schema.pgserver import TempServer
+from sync_schema.embedded.server import TempServer
 from sync_schema.pipeline import build_files
 from sync_schema.source.introspect import introspect
 

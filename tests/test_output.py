@@ -16,9 +16,9 @@ import psycopg
 import pytest
 
 from sync_schema import output
+from sync_schema.embedded.migrations import apply_migrations
 from sync_schema.errors import SyncSchemaError
 from sync_schema.output import compare_tree, exclusive, read_tree, recover, write_tree
-from sync_schema.pgserver import apply_migrations
 from tests.conftest import MIGRATIONS
 from tests.test_cli import MINIMAL_CONFIG, Cli, assert_error_with_hint, make_cli
 

@@ -49,7 +49,7 @@ def test_the_startup_guard_imports_none_of_the_generators_stages(tmp_path: Path)
     )
     assert loaded.returncode == 0, loaded.stderr
     modules = set(loaded.stdout.split())
-    stages = {"pipeline", "render", "format", "output", "config", "pgserver", "cli", "forked"}
+    stages = {"pipeline", "render", "format", "output", "config", "embedded", "cli", "forked"}
     assert not {f"sync_schema.{stage}" for stage in stages} & modules
     assert not {name for name in modules if name.split(".")[0] in {*CLI_ONLY, "click"}}
 

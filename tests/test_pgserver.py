@@ -15,9 +15,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from sync_schema import cachedir, initdbcache, leftovers, pgserver
+from sync_schema import cachedir, leftovers
+from sync_schema.embedded import initdb_cache as initdbcache
+from sync_schema.embedded import processes, server
+from sync_schema.embedded.migrations import apply_migrations, embedded_database
+from sync_schema.embedded.server import TempServer
 from sync_schema.errors import DatabaseError, MigrationError, SyncSchemaError
-from sync_schema.pgserver import TempServer, apply_migrations, embedded_database
 from tests.conftest import MIGRATIONS
 
 
@@ -218,7 +221,8 @@ def test_pg_ctl_waits_and_stops_where_the_fast_paths_cannot(
     pg_server: TempServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # No /proc (macOS): pg_ctl -w waits for the start; no signal delivered: pg_ctl stops it.
-    monkeypatch.setattr(pgserver, "_HAVE_PROC", False)
+    monkeypatch.setattr("sync_schema.embedded.server.HAVE_PROC", False)
+    monkeypatch.setattr("sync_schema.embedded.processes.HAVE_PROC", False)
     monkeypatch.setattr(TempServer, "_quit_postmaster", lambda _self: False)
     server = TempServer(pg_server.pg_bin)
     with server:
@@ -231,8 +235,8 @@ def test_pg_ctl_waits_and_stops_where_the_fast_paths_cannot(
 def test_failed_start_reports_server_log_and_cleans_up(
     pg_server: TempServer, short_tmpdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = (*pgserver._SERVER_SETTINGS, "no_such_setting=1")
-    monkeypatch.setattr(pgserver, "_SERVER_SETTINGS", settings)
+    settings = (*server._SERVER_SETTINGS, "no_such_setting=1")
+    monkeypatch.setattr(server, "_SERVER_SETTINGS", settings)
 
     with pytest.raises(DatabaseError) as caught, TempServer(pg_server.pg_bin):
         pass
@@ -399,7 +403,7 @@ def test_the_server_and_psql_see_no_secret_from_the_callers_environment(
     shutil.rmtree(shared)
     assert "PATH=" in server_env
     assert secret not in server_env
-    assert secret not in repr(pgserver._client_env())
+    assert secret not in repr(processes.client_env())
 
 
 # --- migration files ------------------------------------------------------------------------------

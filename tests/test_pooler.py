@@ -21,7 +21,8 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from sync_schema.pgserver import TempServer, apply_migrations
+from sync_schema.embedded.migrations import apply_migrations
+from sync_schema.embedded.server import TempServer
 from tests.conftest import MIGRATIONS
 
 PGBOUNCER = shutil.which("pgbouncer") or shutil.which("pgbouncer", path="/usr/sbin")

@@ -39,9 +39,9 @@ from typing_extensions import TypedDict
 
 from sync_schema import ir
 from sync_schema.config import Overrides, load_settings
+from sync_schema.embedded.server import TempServer
 from sync_schema.model.names import decide_names
 from sync_schema.options import Options
-from sync_schema.pgserver import TempServer
 from sync_schema.pipeline import build_files
 from sync_schema.source.introspect import introspect
 

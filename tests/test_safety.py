@@ -15,10 +15,11 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from sync_schema import ir
 from sync_schema.config import Overrides, load_settings
+from sync_schema.embedded.migrations import apply_migrations
+from sync_schema.embedded.server import TempServer
 from sync_schema.errors import ConfigError, SyncSchemaError, redact
 from sync_schema.guard import assert_schema_matches
 from sync_schema.output import read_tree
-from sync_schema.pgserver import TempServer, apply_migrations
 from sync_schema.source.introspect import introspect
 from tests.conftest import MIGRATIONS, ROLE_PASSWORD
 

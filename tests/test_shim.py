@@ -20,19 +20,18 @@ from urllib.parse import urlsplit
 import pytest
 from typer.testing import CliRunner
 
-from sync_schema import pgserver
 from sync_schema.cli.app import app
 from sync_schema.config import Overrides, load_settings
-from sync_schema.errors import ConfigError, DatabaseError, MigrationError
-from sync_schema.pgserver import (
-    EMULATED_EXTENSIONS_DIR,
-    TempServer,
+from sync_schema.embedded import binaries, extensions
+from sync_schema.embedded.extensions import EMULATED_EXTENSIONS_DIR, emulated_extension_names
+from sync_schema.embedded.migrations import (
     apply_migrations,
     apply_supabase_shim,
     embedded_database,
-    emulated_extension_names,
     is_supabase_migrations,
 )
+from sync_schema.embedded.server import TempServer
+from sync_schema.errors import ConfigError, DatabaseError, MigrationError
 from tests.conftest import _SERVER_BINS, MIGRATIONS
 
 ROOT = Path(__file__).parent.parent
@@ -68,7 +67,7 @@ def _load_emulation(server: TempServer, dsn: str, name: str, schema: str) -> Non
 
 
 def _has_real_extension(server: TempServer, name: str) -> bool:
-    _bindir, sharedir, _pkglibdir = pgserver._installation_dirs(server.pg_bin)
+    _bindir, sharedir, _pkglibdir = extensions.installation_dirs(server.pg_bin)
     return (sharedir / "extension" / f"{name}.control").is_file()
 
 
@@ -607,7 +606,7 @@ def test_a_failing_shim_is_an_error_naming_its_line_before_any_migration(
 ) -> None:
     broken = tmp_path / "supabase_shim.sql"
     broken.write_text("create schema if not exists auth;\n\nselect no_such_function();\n")
-    monkeypatch.setattr(pgserver, "SUPABASE_SHIM_SQL", broken)
+    monkeypatch.setattr("sync_schema.embedded.migrations.SUPABASE_SHIM_SQL", broken)
     migrations = tmp_path / "supabase" / "migrations"
     migrations.mkdir(parents=True)
     (migrations / "20250101000000_init.sql").write_text("create table public.t (id int);\n")
@@ -689,9 +688,9 @@ def _cli(cwd: Path, pg_bin: Path, *args: str) -> subprocess.CompletedProcess[str
         if k not in ("DATABASE_URL", "SUPABASE_PROJECT_ID") and not k.startswith("PG")
     }
     env.update(SOURCE_DATE_EPOCH="1735689600", NO_COLOR="1")
-    env.pop(pgserver.PG_BIN_ENV, None)
-    if pg_bin.resolve() != pgserver.embedded_pg_bin().resolve():
-        env[pgserver.PG_BIN_ENV] = str(pg_bin)
+    env.pop(binaries.PG_BIN_ENV, None)
+    if pg_bin.resolve() != binaries.embedded_pg_bin().resolve():
+        env[binaries.PG_BIN_ENV] = str(pg_bin)
     return subprocess.run(
         [sys.executable, "-m", "sync_schema", *args],
         cwd=cwd,

@@ -161,7 +161,7 @@ def compute(plain: Plain) -> str:
         "out": _relative(plain.out),
         "migrations": _relative(plain.migrations),
         "templates": _relative(plain.templates),
-        # What the shim's default reads off the absolute path (pgserver.is_supabase_migrations).
+        # What the shim's default reads off the absolute path (embedded.migrations.is_supabase_migrations).
         "supabase folder": any(
             p.parts[-2:] == ("supabase", "migrations")
             for p in (plain.migrations.absolute(), plain.migrations.resolve())

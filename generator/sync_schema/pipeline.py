@@ -88,11 +88,12 @@ def load_database(
         # A connection string, the Management API's query endpoint, or (None) the migrations.
         dsn = settings.query_endpoint or settings.db_url
         if dsn is None:
-            from sync_schema import pgserver  # noqa: PLC0415 - only the embedded path needs it
+            # Only the embedded path needs it.
+            from sync_schema.embedded.migrations import embedded_database  # noqa: PLC0415
 
             with stats.stage("embedded server"):
                 dsn = stack.enter_context(
-                    pgserver.embedded_database(
+                    embedded_database(
                         settings.migrations,
                         limit=migrations_limit,
                         supabase_shim=settings.supabase_shim,

@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from sync_schema import ir
+    from sync_schema.embedded.server import TempServer
     from sync_schema.impact import EnumNames, GeneratedNames
-    from sync_schema.pgserver import TempServer
 
 #: name -> (tables, columns per table, enums)
 PRESETS: dict[str, tuple[int, int, int]] = {

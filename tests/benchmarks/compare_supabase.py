@@ -48,8 +48,9 @@ from typing import Any
 from urllib.parse import quote
 
 from sync_schema import __version__
+from sync_schema.embedded.migrations import apply_migrations
+from sync_schema.embedded.server import TempServer
 from sync_schema.errors import SyncSchemaError
-from sync_schema.pgserver import TempServer, apply_migrations
 from tests.benchmarks import bigschema
 from tests.benchmarks.harness import (
     REPO,

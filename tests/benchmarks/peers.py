@@ -45,7 +45,7 @@ from typing import Any
 from urllib.parse import quote
 
 from sync_schema import __version__
-from sync_schema.pgserver import TempServer
+from sync_schema.embedded.server import TempServer
 from tests.benchmarks import compare_supabase
 from tests.benchmarks.harness import (
     REPO,

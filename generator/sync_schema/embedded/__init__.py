@@ -1,0 +1,1 @@
+"""The embedded stage: a throwaway PostgreSQL server built from the migrations folder."""
