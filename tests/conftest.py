@@ -47,6 +47,13 @@ def _server_bins() -> list[tuple[str, Path]]:
 _SERVER_BINS = _server_bins()
 
 
+def dbname(dsn: str) -> str:
+    """The database name in dsn (every dsn the fixtures hand out names one)."""
+    name = conninfo_to_dict(dsn)["dbname"]
+    assert isinstance(name, str)
+    return name
+
+
 @pytest.fixture(
     scope="session",
     params=[pg_bin for _, pg_bin in _SERVER_BINS],
@@ -82,9 +89,7 @@ def password_role(pg_server: TempServer, fresh_db: str) -> tuple[str, str]:
         f"do $$ begin create role {role} login password '{ROLE_PASSWORD}'; "
         "exception when duplicate_object then null; end $$"
     )
-    pg_server.psql(
-        "create table public.t (id int primary key)", conninfo_to_dict(fresh_db)["dbname"]
-    )
+    pg_server.psql("create table public.t (id int primary key)", dbname(fresh_db))
     right = fresh_db.replace("postgres@", f"{role}:{ROLE_PASSWORD}@", 1)
     wrong = fresh_db.replace("postgres@", f"{role}:{ROLE_PASSWORD}x9@", 1)
     return right, wrong

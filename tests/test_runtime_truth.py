@@ -32,7 +32,6 @@ import psycopg
 import pytest
 from postgrest import APIError, SyncPostgrestClient
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
@@ -44,6 +43,7 @@ from sync_schema.options import Options
 from sync_schema.pgserver import TempServer
 from sync_schema.pipeline import build_files
 from sync_schema.source.introspect import introspect
+from tests.conftest import dbname
 
 FIXTURE = Path(__file__).parent / "fixtures" / "runtime_truth.sql"
 
@@ -122,7 +122,7 @@ def tree(pg_server: TempServer, tmp_path_factory: pytest.TempPathFactory) -> Ite
     """The fixture database on this server and both generated packages, importable."""
     name = f"truth_{uuid.uuid4().hex[:12]}"
     dsn = pg_server.create_database(name)
-    pg_server.psql(FIXTURE.read_text(encoding="utf-8"), conninfo_to_dict(dsn)["dbname"])
+    pg_server.psql(FIXTURE.read_text(encoding="utf-8"), dbname(dsn))
     db = introspect(dsn)
     suffix = f"pg{pg_server.major_version}"
     json_pkg, python_pkg = f"truth_json_{suffix}", f"truth_py_{suffix}"
