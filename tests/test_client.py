@@ -382,7 +382,7 @@ def test_select_as_and_views_and_rpc_send_the_untyped_requests(
     generated: Generated, stand_in: StandIn
 ) -> None:
     raw, typed = _clients(stand_in, generated)
-    pairs = [
+    pairs: list[tuple[Callable[[Any], Any], Callable[[Any], Any] | None]] = [
         (lambda db: db.table("teams").select("name, mood").eq("id", 1), lambda db: db.table("teams").select_as(dict, "name, mood").eq("id", 1)),
         (lambda db: db.table("team_names").select("*").order("name"), None),
         (lambda db: db.rpc("team_count", {"min_id": 1}), None),
