@@ -72,6 +72,13 @@ def started(pool: dict[Path, TempServer], pg_bin: Path) -> TempServer:
     return pool[pg_bin]
 
 
+def dbname(dsn: str) -> str:
+    """The database name in dsn (every dsn the fixtures hand out names one)."""
+    name = conninfo_to_dict(dsn)["dbname"]
+    assert isinstance(name, str)
+    return name
+
+
 @pytest.fixture(
     scope="session",
     params=[pg_bin for _, pg_bin in _SERVER_BINS],
@@ -106,9 +113,7 @@ def password_role(pg_server: TempServer, fresh_db: str) -> tuple[str, str]:
         f"do $$ begin create role {role} login password '{ROLE_PASSWORD}'; "
         "exception when duplicate_object then null; end $$"
     )
-    pg_server.psql(
-        "create table public.t (id int primary key)", conninfo_to_dict(fresh_db)["dbname"]
-    )
+    pg_server.psql("create table public.t (id int primary key)", dbname(fresh_db))
     right = fresh_db.replace("postgres@", f"{role}:{ROLE_PASSWORD}@", 1)
     wrong = fresh_db.replace("postgres@", f"{role}:{ROLE_PASSWORD}x9@", 1)
     return right, wrong

@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from psycopg.conninfo import conninfo_to_dict
 
 from sync_schema import forked, ir, report
 from sync_schema.cli.git import commit_message
@@ -25,7 +24,7 @@ from sync_schema.drift import Change, Detail, SchemaSync, Severity, format_chang
 from sync_schema.embedded.migrations import apply_migrations
 from sync_schema.embedded.server import TempServer
 from sync_schema.output import TreeDiff
-from tests.conftest import MIGRATIONS
+from tests.conftest import MIGRATIONS, dbname
 
 PASSWORD = "S3cretPw"
 SERVICE_KEY = "sk-test-secret-value"
@@ -555,7 +554,7 @@ def test_a_statement_timeout_exits_2_naming_it_without_the_password(
         "do $$ begin for i in 1..400 loop execute format("
         "'create table t%s (id int primary key, a text, b jsonb, c numeric(8, 2))', i); "
         "end loop; end $$",
-        conninfo_to_dict(fresh_db)["dbname"],
+        dbname(fresh_db),
     )
     cli = make_cli(tmp_path / "project", MINIMAL_CONFIG + "statement-timeout = 1\n")
     dsn = fresh_db.replace("postgres@", f"postgres:{PASSWORD}@", 1)
@@ -936,7 +935,7 @@ def test_nullability_overrides_shape_the_code_but_not_the_database_hash(
     pg_server.psql(
         "create table public.t (id int primary key, note text);"
         "create view public.v as select id, note from public.t;",
-        conninfo_to_dict(fresh_db)["dbname"],
+        dbname(fresh_db),
     )
     overrides = '\n[tool.sync-schema.nullability]\n"public.v.note" = false\n"public.v.id" = true\n'
     cli = make_cli(tmp_path / "project", MINIMAL_CONFIG + overrides)

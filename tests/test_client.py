@@ -26,7 +26,6 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from psycopg.conninfo import conninfo_to_dict
 from pydantic import TypeAdapter
 
 from sync_schema.config import Overrides, load_settings
@@ -37,6 +36,7 @@ from sync_schema.pipeline import build_files
 from sync_schema.render import render_tree
 from sync_schema.snapshot import VersionInfo
 from sync_schema.source.introspect import introspect
+from tests.conftest import dbname
 from tests.typecheckers import pyright
 
 FIXTURE = Path(__file__).parent / "fixtures" / "client.sql"
@@ -82,7 +82,7 @@ def _generate(
     """Load `fixture` into a new database, generate `package` from it, and make it importable."""
     name = f"client_{uuid.uuid4().hex[:12]}"
     dsn = pg_server.create_database(name)
-    pg_server.psql(fixture.read_text(encoding="utf-8"), conninfo_to_dict(dsn)["dbname"])
+    pg_server.psql(fixture.read_text(encoding="utf-8"), dbname(dsn))
     (parent / "pyproject.toml").write_text(f"[tool.sync-schema]\n{setting}", encoding="utf-8")
     settings = load_settings(Overrides(db_url=dsn, out=parent / package), cwd=parent)
     files = build_files(settings, introspect(dsn, settings.schemas), None)
@@ -382,7 +382,7 @@ def test_select_as_and_views_and_rpc_send_the_untyped_requests(
     generated: Generated, stand_in: StandIn
 ) -> None:
     raw, typed = _clients(stand_in, generated)
-    pairs = [
+    pairs: list[tuple[Callable[[Any], Any], Callable[[Any], Any] | None]] = [
         (lambda db: db.table("teams").select("name, mood").eq("id", 1), lambda db: db.table("teams").select_as(dict, "name, mood").eq("id", 1)),
         (lambda db: db.table("team_names").select("*").order("name"), None),
         (lambda db: db.rpc("team_count", {"min_id": 1}), None),

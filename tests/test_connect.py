@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,7 +26,7 @@ from sync_schema.embedded.server import TempServer
 from sync_schema.errors import ConfigError, DatabaseError
 from sync_schema.source import connect
 from sync_schema.source.introspect import introspect, introspect_connection
-from tests.conftest import MIGRATIONS
+from tests.conftest import MIGRATIONS, dbname
 from tests.test_cli import Cli, lines_of, make_cli
 
 REF = "abcdefghijklmnopqrst"  # Supabase refs are 20 lowercase letters
@@ -101,6 +101,7 @@ def test_a_supabase_api_url_as_database_url_names_the_right_form(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
 ) -> None:
     api_url = f"https://{REF}.supabase.co"
+    call: Callable[[], object]
     if where == "--db-url":
         call = lambda: _settings(tmp_path, db_url=api_url)  # noqa: E731
     else:
@@ -384,7 +385,7 @@ def test_a_pooler_style_url_introspects_without_prepared_statements_or_session_s
     apply_migrations(pooler_role, MIGRATIONS, pg_bin=pg_server.pg_bin, limit=3)
     params = conninfo_to_dict(pooler_role)
     url = connect.database_url(
-        POOLER_USER, DB_PASSWORD, str(params["host"]), int(str(params["port"])), params["dbname"]
+        POOLER_USER, DB_PASSWORD, str(params["host"]), int(str(params["port"])), dbname(pooler_role)
     )
     direct = introspect(pooler_role)
     # Transaction mode hands each transaction to any server connection: no prepared statement

@@ -188,6 +188,7 @@ def _create_function(conn: Conn, spec: ExampleSpec, schema: SchemaSpec, f: Funct
         )
         for name, t, default in f.arguments
     )
+    returns: sql.Composable
     if f.table:
         returns = sql.SQL("TABLE ({})").format(
             sql.SQL(", ").join(

@@ -8,6 +8,7 @@ import sys
 import textwrap
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -40,6 +41,14 @@ def _drop(_item: object) -> None:
     return None
 
 
+_T = TypeVar("_T")
+
+
+def _unchanged(obj: _T) -> _T:
+    """The object as it is: the edit of an object no edit names."""
+    return obj
+
+
 def _edit(
     db: ir.Database,
     *,
@@ -48,8 +57,8 @@ def _edit(
     add_enums: tuple[ir.Enum, ...] = (),
 ) -> ir.Database:
     """db with some enums and tables edited (an edit returning None drops the object)."""
-    new_enums = [(enums or {}).get(e.qualified_name, lambda x: x)(e) for e in db.enums]
-    new_tables = [(tables or {}).get(t.qualified_name, lambda x: x)(t) for t in db.tables]
+    new_enums = [(enums or {}).get(e.qualified_name, _unchanged)(e) for e in db.enums]
+    new_tables = [(tables or {}).get(t.qualified_name, _unchanged)(t) for t in db.tables]
     return dataclasses.replace(
         db,
         enums=(*(e for e in new_enums if e is not None), *add_enums),
@@ -178,7 +187,9 @@ def test_renames_point_at_the_old_names_and_say_the_new_ones() -> None:
         },
         tables={"public.organizations": lambda t: _renamed_column(t, "slug", "handle")},
     )
-    people = dataclasses.replace(OLD_DB.table("public", "profiles"), name="people")  # type: ignore[type-var]
+    profiles = OLD_DB.table("public", "profiles")
+    assert profiles is not None
+    people = dataclasses.replace(profiles, name="people")
     renamed_db = dataclasses.replace(
         renamed_db,
         tables=tuple(

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -506,7 +507,9 @@ class StallingProxy:
 
 
 @pytest.fixture(params=[1, 4], ids=["after-startup", "amid-catalog-queries"])
-def stalling_proxy(fresh_db: str, request: pytest.FixtureRequest) -> tuple[StallingProxy, str]:
+def stalling_proxy(
+    fresh_db: str, request: pytest.FixtureRequest
+) -> Iterator[tuple[StallingProxy, str]]:
     """(proxy, dsn through it) for fresh_db's server, with one table to introspect.
 
     Replies stop after the connection's startup, or after BEGIN and the two SETs of the

@@ -15,9 +15,7 @@ from tests.test_render import HOSTILE_DB
 
 # Catalog text as hostile as Postgres allows: quotes, backslashes, control characters,
 # line separators, astral-plane characters (no NUL, no lone surrogates: text cannot hold them).
-TEXT = st.text(
-    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12
-)
+TEXT = st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=12)
 OPTIONAL_TEXT = st.none() | TEXT
 SMALL = st.integers(min_value=-(2**31), max_value=2**31 - 1)
 

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from psycopg.conninfo import conninfo_to_dict
 from pydantic import TypeAdapter
 
 from sync_schema.embedded.server import TempServer
@@ -25,6 +24,7 @@ from sync_schema.model.jsonb import (
     render_models,
     schemas_in_check,
 )
+from tests.conftest import dbname
 
 
 @pytest.mark.parametrize(
@@ -359,7 +359,7 @@ def _profiles_with_schema(pg_server: TempServer, dsn: str, schema: dict[str, Any
     pg_server.psql(
         _STAND_IN + "create table public.profiles (id bigint primary key, settings jsonb "
         f"check (extensions.jsonb_matches_schema('{literal}', settings)));",
-        conninfo_to_dict(dsn)["dbname"],
+        dbname(dsn),
     )
 
 

@@ -13,7 +13,6 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from psycopg.conninfo import conninfo_to_dict
 
 from sync_schema import ir
 from sync_schema.config import Overrides, load_settings
@@ -21,6 +20,7 @@ from sync_schema.drift import Change, SchemaSync, Severity
 from sync_schema.embedded.server import TempServer
 from sync_schema.pipeline import build_files
 from sync_schema.source.introspect import introspect
+from tests.conftest import dbname
 
 FIXTURE = Path(__file__).parent / "fixtures" / "every_object_kind.sql"
 
@@ -30,7 +30,7 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture
 def kinds_db(pg_server: TempServer, fresh_db: str) -> str:
     """A fresh database holding tests/fixtures/every_object_kind.sql."""
-    pg_server.psql(FIXTURE.read_text(encoding="utf-8"), conninfo_to_dict(fresh_db)["dbname"])
+    pg_server.psql(FIXTURE.read_text(encoding="utf-8"), dbname(fresh_db))
     return fresh_db
 
 
@@ -249,7 +249,7 @@ def _assert_mypy_strict(parent: Path, package: str) -> None:
 
 def _diff(pg_server: TempServer, dsn: str, sql: str) -> list[Change]:
     before = introspect(dsn)
-    pg_server.psql(sql, conninfo_to_dict(dsn)["dbname"])
+    pg_server.psql(sql, dbname(dsn))
     return SchemaSync(before, introspect(dsn)).compare_schemas()
 
 
@@ -331,7 +331,7 @@ def _generate(dsn: str, out: Path, *schemas: str) -> None:
 def test_other_schemas_get_subpackages_and_cross_schema_types_resolve_through_imports(
     pg_server: TempServer, fresh_db: str, tmp_path: Path
 ) -> None:
-    pg_server.psql(SEVERAL_SCHEMAS_SQL, conninfo_to_dict(fresh_db)["dbname"])
+    pg_server.psql(SEVERAL_SCHEMAS_SQL, dbname(fresh_db))
     out = tmp_path / "multi_pkg"
     _generate(fresh_db, out, "public", "auth", "Weird-Schema")
     for package in ("auth", "weird_schema"):

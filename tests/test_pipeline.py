@@ -10,8 +10,9 @@ import pytest
 from sync_schema import fingerprint, forked, ir, output, pipeline
 from sync_schema.config import Overrides, Settings, load_settings
 from sync_schema.ir import Database
+from sync_schema.layout import SCHEMA_JSON
 from sync_schema.output import write_tree
-from sync_schema.snapshot import SCHEMA_JSON, read_snapshot
+from sync_schema.snapshot import read_snapshot
 from tests.test_render import HOSTILE_DB, col, int4, numeric, table, text
 
 # Enough columns that build_files hands the Pydantic models to a forked child.
@@ -96,7 +97,7 @@ def test_json_parts_hash_equals_the_hash_of_the_whole_canonical_json() -> None:
 
 def test_a_stage_inside_another_counts_once_as_itself(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = iter([0.0, 1.0, 3.0, 10.0])  # outer starts, inner starts, inner ends, outer ends
-    monkeypatch.setattr(pipeline.time, "perf_counter", lambda: next(clock))
+    monkeypatch.setattr("sync_schema.pipeline.time.perf_counter", lambda: next(clock))
     stats = pipeline.Stats()
 
     with stats.stage("render"), stats.stage("hash"):

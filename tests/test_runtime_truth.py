@@ -32,7 +32,6 @@ import psycopg
 import pytest
 from postgrest import APIError, SyncPostgrestClient
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
@@ -44,6 +43,7 @@ from sync_schema.model.names import decide_names
 from sync_schema.options import Options
 from sync_schema.pipeline import build_files
 from sync_schema.source.introspect import introspect
+from tests.conftest import dbname
 
 FIXTURE = Path(__file__).parent / "fixtures" / "runtime_truth.sql"
 
@@ -67,6 +67,11 @@ PSYCOPG_MODEL_NARROWINGS: dict[tuple[str, str], str] = {
 }
 
 _PSYCOPG_CONFIG = ConfigDict(strict=True, arbitrary_types_allowed=True)
+
+
+def _list_of(item: Any) -> Any:
+    """list[item] for a generated class loaded at run time (a type form mypy cannot check)."""
+    return list[item]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,7 +127,7 @@ def tree(pg_server: TempServer, tmp_path_factory: pytest.TempPathFactory) -> Ite
     """The fixture database on this server and both generated packages, importable."""
     name = f"truth_{uuid.uuid4().hex[:12]}"
     dsn = pg_server.create_database(name)
-    pg_server.psql(FIXTURE.read_text(encoding="utf-8"), conninfo_to_dict(dsn)["dbname"])
+    pg_server.psql(FIXTURE.read_text(encoding="utf-8"), dbname(dsn))
     db = introspect(dsn)
     suffix = f"pg{pg_server.major_version}"
     json_pkg, python_pkg = f"truth_json_{suffix}", f"truth_py_{suffix}"
@@ -186,7 +191,7 @@ def test_postgrest_json_validates_strictly_against_every_row_typeddict(tree: Tre
     failures: dict[tuple[str, str], str] = {}
     with psycopg.connect(tree.dsn) as conn:
         for table in tree.relations():
-            adapter: TypeAdapter[Any] = TypeAdapter(list[tree.row(table)])  # type: ignore[misc]
+            adapter: TypeAdapter[Any] = TypeAdapter(_list_of(tree.row(table)))
             body = _postgrest_json(conn, table)
             failures |= _validate(adapter, table.name, json=body, strict=True)
     assert failures == {}, _report(failures)
@@ -196,7 +201,7 @@ def test_postgrest_json_validates_against_every_model(tree: Tree) -> None:
     failures: dict[tuple[str, str], str] = {}
     with psycopg.connect(tree.dsn) as conn:
         for table in tree.relations():
-            adapter: TypeAdapter[Any] = TypeAdapter(list[tree.model(table)])  # type: ignore[misc]
+            adapter: TypeAdapter[Any] = TypeAdapter(_list_of(tree.model(table)))
             failures |= _validate(adapter, table.name, json=_postgrest_json(conn, table))
     assert failures == {}, _report(failures)
 
@@ -215,7 +220,7 @@ def test_psycopg_rows_validate_strictly_against_the_python_mode_typeddicts(tree:
     with psycopg.connect(tree.dsn) as conn:
         for table in tree.relations():
             row_type = tree.row(table, python=True)
-            adapter: TypeAdapter[Any] = TypeAdapter(list[row_type], config=_PSYCOPG_CONFIG)  # type: ignore[valid-type]
+            adapter: TypeAdapter[Any] = TypeAdapter(_list_of(row_type), config=_PSYCOPG_CONFIG)
             failures |= _validate(
                 adapter, table.name, python=_psycopg_rows(conn, table), strict=True
             )
@@ -550,10 +555,12 @@ def test_thousands_of_generated_rows_per_type_validate_and_store_without_a_failu
             rows = json.loads(body)
             checked += len(rows)
             row_type = tree.row(table)
-            failures |= _validate(TypeAdapter(list[row_type]), table.name, json=body, strict=True)  # type: ignore[valid-type]
-            failures |= _validate(TypeAdapter(list[tree.model(table)]), table.name, json=body)  # type: ignore[misc]
+            failures |= _validate(
+                TypeAdapter(_list_of(row_type)), table.name, json=body, strict=True
+            )
+            failures |= _validate(TypeAdapter(_list_of(tree.model(table))), table.name, json=body)
             python_row = tree.row(table, python=True)
-            adapter: TypeAdapter[Any] = TypeAdapter(list[python_row], config=_PSYCOPG_CONFIG)  # type: ignore[valid-type]
+            adapter: TypeAdapter[Any] = TypeAdapter(_list_of(python_row), config=_PSYCOPG_CONFIG)
             failures |= _validate(
                 adapter, table.name, python=_psycopg_rows(conn, table), strict=True
             )
@@ -561,7 +568,7 @@ def test_thousands_of_generated_rows_per_type_validate_and_store_without_a_failu
                 continue
             # Every row, dumped by the Insert model, goes back in unchanged (one set-based insert).
             insert_model = tree.model(table, "model_insert")
-            models = TypeAdapter(list[insert_model]).validate_json(  # type: ignore[valid-type]
+            models = TypeAdapter(_list_of(insert_model)).validate_json(
                 json.dumps([{**r, "id": r["id"] + 1_000_000} for r in rows])
             )
             dumped = [m.model_dump(mode="json", exclude_unset=True) for m in models]
@@ -595,9 +602,9 @@ def _narrowed_failures(tree: Tree) -> dict[str, list[str]]:
         body = _postgrest_json(conn, table)
         row_type, model = tree.row(table), tree.model(table)
         found["json row"] = _validate(
-            TypeAdapter(list[row_type]), "narrowed", json=body, strict=True
-        )  # type: ignore[valid-type]
-        found["model"] = _validate(TypeAdapter(list[model]), "narrowed", json=body)  # type: ignore[valid-type]
+            TypeAdapter(_list_of(row_type)), "narrowed", json=body, strict=True
+        )
+        found["model"] = _validate(TypeAdapter(_list_of(model)), "narrowed", json=body)
         insert = TypeAdapter(tree.td(table, "insert"))
         found["json insert"] = {}
         for row in json.loads(body):
@@ -609,8 +616,9 @@ def _narrowed_failures(tree: Tree) -> dict[str, list[str]]:
             ).fetchall()
         python_row = tree.row(table, python=True)
         fields = {k: v for k, v in python_row.__annotations__.items() if k in rows[0]}
-        partial = TypedDict("Partial", fields)  # type: ignore[operator]
-        adapter: TypeAdapter[Any] = TypeAdapter(list[partial], config=_PSYCOPG_CONFIG)  # type: ignore[valid-type]
+        # mypy reads only a dict literal in TypedDict(); these fields are known at run time.
+        partial = TypedDict("Partial", fields)  # type: ignore[misc]
+        adapter: TypeAdapter[Any] = TypeAdapter(_list_of(partial), config=_PSYCOPG_CONFIG)
         found["python row"] = _validate(adapter, "narrowed", python=rows, strict=True)
     return {check: sorted(c for _r, c in failures) for check, failures in found.items()}
 
@@ -690,8 +698,8 @@ def test_a_not_null_not_valid_column_reads_null_in_every_layer_but_refuses_new_n
         for relation in (legacy, view):
             body = _postgrest_json(conn, relation)
             assert json.loads(body)[0]["v"] is None
-            TypeAdapter(list[tree.row(relation)]).validate_json(body, strict=True)  # type: ignore[misc]
-            TypeAdapter(list[tree.model(relation)]).validate_json(body)  # type: ignore[misc]
+            TypeAdapter(_list_of(tree.row(relation))).validate_json(body, strict=True)
+            TypeAdapter(_list_of(tree.model(relation))).validate_json(body)
     # The Insert type accepts None too (README: "What the types do not promise"), but from
     # PostgreSQL 18 on the constraint refuses it on every new row.
     value = {"id": 3, "v": None, "w": "x"}
@@ -764,7 +772,7 @@ def test_hstore_reads_as_an_object_and_writes_as_its_text_in_every_layer(tree: T
     expected = {"": "", "a": "1", "b c": None, 'q"uote': "back\\slash"}
     with psycopg.connect(tree.dsn) as conn:
         body = _postgrest_json(conn, hstores)
-        row = TypeAdapter(list[tree.row(hstores)]).validate_json(body, strict=True)[0]  # type: ignore[misc]
+        row = TypeAdapter(_list_of(tree.row(hstores))).validate_json(body, strict=True)[0]
         assert row["h"] == expected
         # psycopg's text of hstore[] is a documented narrowing (PSYCOPG_MODEL_NARROWINGS).
         psycopg_row = {**_psycopg_rows(conn, hstores)[0], "hs": None}
@@ -772,7 +780,7 @@ def test_hstore_reads_as_an_object_and_writes_as_its_text_in_every_layer(tree: T
         assert model.h == expected  # type: ignore[attr-defined]
         assert model.model_dump(mode="json")["h"] == expected  # a row dumps the object
         python_row: TypeAdapter[Any] = TypeAdapter(
-            list[tree.row(hstores, python=True)],  # type: ignore[misc]
+            _list_of(tree.row(hstores, python=True)),
             config=_PSYCOPG_CONFIG,
         )
         from_psycopg = python_row.validate_python(_psycopg_rows(conn, hstores), strict=True)
@@ -929,7 +937,7 @@ def test_postgrest_client_filters_by_a_generated_enum_member_and_rows_fit_the_ro
     response = postgrest.from_("feelings").select("*").eq("m", mood.HAPPY).execute()
 
     assert stand_in.requests[-1].url.params["m"] == "eq.happy"
-    rows = TypeAdapter(list[tree.row(feelings)]).validate_python(response.data, strict=True)  # type: ignore[misc]
+    rows = TypeAdapter(_list_of(tree.row(feelings))).validate_python(response.data, strict=True)
     assert [r["id"] for r in rows] == [1]
     assert rows[0]["m"] == mood.HAPPY
     # What a `str, Enum` member sent before (M17): Postgres refuses the label.
@@ -949,7 +957,8 @@ def test_postgrest_client_rpc_with_an_args_typeddict_returns_what_the_returns_al
         args_name, returns_name, _result = by_name[name]
         TypeAdapter(getattr(functions, args_name)).validate_python(args, strict=True)
 
-        response = postgrest.rpc(name, args).execute()
+        # postgrest types params as dict[str, str]; they go out as a JSON body of any values.
+        response = postgrest.rpc(name, args).execute()  # type: ignore[arg-type]
 
         returned = TypeAdapter(getattr(functions, returns_name)).validate_python(
             response.data, strict=True
@@ -968,7 +977,7 @@ def test_postgrest_client_inserts_an_insert_typeddict_and_gets_back_a_row(
     response = postgrest.from_("texts").insert(value).execute()
 
     assert json.loads(stand_in.requests[-1].content) == value
-    (row,) = TypeAdapter(list[tree.row(texts)]).validate_python(response.data, strict=True)  # type: ignore[misc]
+    (row,) = TypeAdapter(_list_of(tree.row(texts))).validate_python(response.data, strict=True)
     assert (row["title"], row["active"], row["u"]) == ("from the client", True, value["u"])
 
 

@@ -294,7 +294,7 @@ def test_a_wrong_quoted_password_never_reaches_an_exception(
     right, _wrong = password_role
     params = conninfo_to_dict(right)
     secret = "wrong secret's value"
-    kv = make_conninfo(**{**params, "password": secret})
+    kv = make_conninfo("", **{**params, "password": secret})
     with pytest.raises(SyncSchemaError) as raised:
         introspect(kv)
     assert "password authentication failed" in str(raised.value)

@@ -215,7 +215,7 @@ def test_a_class_rename_of_an_existing_object_is_a_high_change_of_its_own() -> N
 
 def run_sql(dsn: str, sql: str) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(sql)  # type: ignore[call-overload]
+        conn.execute(sql)
 
 
 def class_body(path: Path, name: str) -> str:
