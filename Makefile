@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv schemas check-schemas diff-schemas schema-report schema-sync-push test fuzz lint hooks bench bench-peers compare-supabase clean
+.PHONY: venv schemas check-schemas diff-schemas schema-report schema-sync-push test test-fast fuzz lint hooks bench bench-peers compare-supabase clean
 
 venv: $(STAMP)
 
@@ -26,13 +26,19 @@ diff-schemas: $(STAMP)
 schema-report: $(STAMP)
 	$(BIN)/sync-schema report
 
+# Every lane: tests/unit (no server), tests/server (each server found), tests/e2e (the default
+# one), spread over one worker per core (pytest-xdist; each worker starts its own servers).
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
+
+# The unit lane alone: in-memory IRs, no server.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n auto tests/unit
 
 # The property-based hostile-schema test with 1000 fresh random examples per server (make test
 # runs the same 200 every time).
 fuzz: $(STAMP)
-	SYNC_SCHEMA_FUZZ_EXAMPLES=1000 SYNC_SCHEMA_FUZZ_RANDOM=1 $(BIN)/python -m pytest tests/test_fuzz.py
+	SYNC_SCHEMA_FUZZ_EXAMPLES=1000 SYNC_SCHEMA_FUZZ_RANDOM=1 $(BIN)/python -m pytest tests/server/test_fuzz.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check generator tests examples scripts

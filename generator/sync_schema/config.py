@@ -11,9 +11,9 @@ from typing import Any
 
 from sync_schema.errors import ConfigError
 from sync_schema.options import Options
-from sync_schema.output import resolve_out
 from sync_schema.source import connect
 from sync_schema.source.management_api import QueryEndpoint
+from sync_schema.tree_store import resolve_out
 
 DEFAULT_MIGRATIONS = Path("supabase/migrations")
 DEFAULT_OUT = Path("schemas")

@@ -28,7 +28,7 @@ _PACKAGE = Path(__file__).parent
 _DEFAULT_MIGRATIONS = "supabase/migrations"
 _DEFAULT_OUT = "schemas"
 _SCHEMA_JSON = "schema.json"
-#: What scan_tree (output.py) skips inside --out: they are never compared.
+#: What scan_tree (tree_store.py) skips inside --out: they are never compared.
 _IGNORED_DIRS = frozenset({"__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"})
 #: Packages whose versions decide the generated text (format.ruff_version, jsonschema).
 _TOOLS = (("ruff", "ruff"), ("datamodel-code-generator", "datamodel_code_generator"))

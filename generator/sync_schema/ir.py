@@ -1,4 +1,8 @@
-"""The intermediate representation: frozen, sorted facts about the database, with no I/O."""
+"""The intermediate representation: frozen, sorted facts about the database, with no I/O.
+
+A little over 500 lines on purpose: the dataclasses and their canonical JSON (DB_HASH, the
+snapshot) stay side by side, so a field added to one is seen missing from the other.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Every Python name the generator emits is decided here, from catalog names, deterministically."""
+"""How a catalog name becomes a Python identifier: the rules, pure and deterministic.
+
+model.names allocates the class names collision-free with these rules. One module past 500
+lines on purpose: every rule (case, keywords, builtins, NFKC, digits) is tested from one table.
+"""
 
 from __future__ import annotations
 

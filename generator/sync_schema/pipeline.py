@@ -21,7 +21,6 @@ from sync_schema.layout import FORKED_FILE, OPTIONAL_FILES, SCHEMA_JSON
 from sync_schema.model import jsonb
 from sync_schema.model.names import decide_names, name_lock
 from sync_schema.model.plan import TreePlan, plan_tree
-from sync_schema.output import scan_tree
 from sync_schema.render import render_files, template_sources
 from sync_schema.snapshot import (
     Manifest,
@@ -30,6 +29,7 @@ from sync_schema.snapshot import (
     next_version,
     snapshot_json,
 )
+from sync_schema.tree_store import scan_tree
 
 
 @dataclass(slots=True)

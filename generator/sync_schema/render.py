@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sync_schema import ir
 from sync_schema.errors import ConfigError
-from sync_schema.layout import DATABASE_MODULES, HEADER, PlannedFile
+from sync_schema.layout import HEADER, PlannedFile
 from sync_schema.model import jsonb
 from sync_schema.model.builder import TreeBuilder
 from sync_schema.model.client import client_context
+from sync_schema.model.contexts import (
+    NoContext,
+    TemplateContext,
+    VersionModule,
+    template_variables,
+)
 from sync_schema.model.models import models_context
 from sync_schema.model.plan import TreePlan, plan_tree
 from sync_schema.options import Options
@@ -109,7 +115,9 @@ def render_files(
                 if file.schema not in builders:
                     builders[file.schema] = TreeBuilder(plan, warn, file.schema)
                 context = _context(file, builders[file.schema], version)
-                text = env.get_template(file.template).render(header=HEADER, **context)
+                text = env.get_template(file.template).render(
+                    header=HEADER, **template_variables(context)
+                )
         except TemplateError as exc:
             raise ConfigError(
                 f"template {file.template} failed: {exc}",
@@ -120,10 +128,9 @@ def render_files(
 
 def _context(
     file: PlannedFile, builder: TreeBuilder, version: VersionInfo | Callable[[], VersionInfo]
-) -> dict[str, Any]:
+) -> TemplateContext:
     """The template context of a schema package's file."""
     rel = file.rel
-    root = builder.depth == 0
     if rel == "generated/fastapi/models.py":
         return models_context(builder)
     if rel.startswith("database/") and rel != "database/__init__.py":
@@ -134,35 +141,19 @@ def _context(
             return builder.functions()
         return builder.typeddicts(module)
     if rel == "schema_version.py":
-        return {"version": version() if callable(version) else version}
+        return VersionModule(version() if callable(version) else version)
     if rel == "enums.py":
         return builder.enums()
     if rel == "client.py":
         return client_context(builder)
     if rel == "generated/fastapi/__init__.py":
-        return {"names": builder.model_exports()}
+        return builder.models_init()
     if rel in ("json_types.py", "generated/__init__.py", "generated/fastapi/pg_types.py"):
-        return {}
-    exports = builder.exports()
-    database_modules = [(m, exports[m]) for m in DATABASE_MODULES]
-    database_names = sorted(n for _m, names in database_modules for n in names)
+        return NoContext()
     if rel == "database/__init__.py":
-        return {"modules": database_modules, "all_names": database_names}
+        return builder.database_init()
     assert rel == "__init__.py", rel
-    root_names = [
-        "Json",
-        "JsonNotNull",
-        "DB_HASH",
-        "GENERATOR_VERSION",
-        "LAST_SYNC",
-        "SCHEMA_VERSION",
-    ]
-    return {
-        "root": root,
-        "database_names": database_names,
-        "enum_names": exports["enums"],
-        "all_names": sorted([*database_names, *exports["enums"], *(root_names if root else [])]),
-    }
+    return builder.package_init()
 
 
 def template_sources(templates: Path | None) -> list[tuple[str, bytes]]:

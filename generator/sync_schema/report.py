@@ -14,11 +14,12 @@ from sync_schema import __version__, ir
 from sync_schema.config import Settings
 from sync_schema.drift import Change, count_by_severity
 from sync_schema.errors import redact
-from sync_schema.output import TreeDiff
 from sync_schema.snapshot import Snapshot
+from sync_schema.tree_store import TreeDiff
 
 if TYPE_CHECKING:  # the scan is imported only by runs that ask for --impact
     from sync_schema.impact import Hit, Impact
+    from sync_schema.typecheck import NewTypeError
 
 #: Marks the PR comment so the workflow updates it instead of posting another.
 COMMENT_MARKER = "<!-- sync-schema-drift-report -->"
@@ -45,19 +46,6 @@ ACTIONS = {
 
 #: A PR comment holds at most 65536 characters: list this many lines per layer, count the rest.
 GITHUB_MAX_LINES = 150
-
-
-@dataclass(frozen=True, slots=True)
-class NewTypeError:
-    """A mypy error that regeneration adds, traced to a change when its names or line allow."""
-
-    path: Path
-    line: int  # where it is shown: mypy's line, or the scanned line within its span
-    column: int
-    mypy_line: int  # the line mypy reported (a dict display: its first line)
-    message: str
-    code: str | None
-    change: Change | None  # None: traced to no change ("other")
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,13 +14,27 @@ import subprocess
 import sys
 import tempfile
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sync_schema import report
+from sync_schema.drift import Change
 from sync_schema.errors import SyncSchemaError
 from sync_schema.impact import Hit, Target
-from sync_schema.output import read_tree
+from sync_schema.tree_store import read_tree
+
+
+@dataclass(frozen=True, slots=True)
+class NewTypeError:
+    """A mypy error that regeneration adds, traced to a change when its names or line allow."""
+
+    path: Path
+    line: int  # where it is shown: mypy's line, or the scanned line within its span
+    column: int
+    mypy_line: int  # the line mypy reported (a dict display: its first line)
+    message: str
+    code: str | None
+    change: Change | None  # None: traced to no change ("other")
 
 
 def mypy_config(start: Path) -> Path | None:
@@ -116,7 +130,7 @@ def _mypy_errors(
 
 def trace(
     errors: list[dict[str, Any]], hits: tuple[Hit, ...], targets: tuple[Target, ...]
-) -> tuple[report.NewTypeError, ...]:
+) -> tuple[NewTypeError, ...]:
     """Trace each new error to a change: by a broken name in its message, else by a scanned line.
 
     An error shows at the scanned line of its change within its span (mypy puts the error of a
@@ -125,7 +139,7 @@ def trace(
     by_file: dict[Path, list[Hit]] = {}
     for hit in hits:
         by_file.setdefault(hit.path.resolve(), []).append(hit)
-    out: list[report.NewTypeError] = []
+    out: list[NewTypeError] = []
     for error in errors:
         path = Path(error["file"]).resolve()
         line = int(error.get("line") or 0)
@@ -141,7 +155,7 @@ def trace(
             change = spanned[0].target.change if spanned else None
         at = next((h.line for h in spanned if h.target.change == change), line)
         out.append(
-            report.NewTypeError(
+            NewTypeError(
                 path=path,
                 line=at,
                 column=int(error.get("column") or 0),

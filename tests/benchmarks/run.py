@@ -36,8 +36,8 @@ from sync_schema.config import Overrides, load_settings
 from sync_schema.drift import SchemaSync
 from sync_schema.embedded.server import TempServer
 from sync_schema.guard import live_changes
-from sync_schema.output import read_snapshot_file, write_tree
 from sync_schema.pipeline import Stats, build_files, load_database
+from sync_schema.tree_store import read_snapshot_file, write_tree
 from tests.benchmarks import bigschema
 from tests.benchmarks.harness import (
     REPO,

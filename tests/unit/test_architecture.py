@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "render",
         "templatecache",
         "format",
-        "output",
+        "tree_store",
         "embedded",
         "forked",
         "drift",
@@ -114,11 +114,15 @@ def _rank(module: str) -> int:
     return next(i for i, layer in enumerate(LAYERS) if unit in layer)
 
 
+MODULES = _modules()
+#: module -> every absolute name it imports (parsed once)
+IMPORTS = {name: frozenset(_imports(path, name)) for name, path in MODULES.items()}
+
+
 def _graph() -> dict[str, set[str]]:
-    modules = _modules()
     graph: dict[str, set[str]] = {}
-    for name, path in modules.items():
-        found = {_internal(i, modules) for i in _imports(path, name)}
+    for name, imported in IMPORTS.items():
+        found = {_internal(i, MODULES) for i in imported}
         graph[name] = {m for m in found if m is not None and m != name}
     return graph
 
@@ -139,11 +143,10 @@ def test_every_module_has_a_layer() -> None:
 
 @pytest.mark.parametrize("library", sorted(OWNERS))
 def test_a_heavy_library_is_imported_only_by_the_module_it_belongs_to(library: str) -> None:
-    modules = _modules()
     importers = sorted(
         name
-        for name, path in modules.items()
-        if any(i == library or i.startswith(f"{library}.") for i in _imports(path, name))
+        for name, imported in IMPORTS.items()
+        if any(i == library or i.startswith(f"{library}.") for i in imported)
     )
     owners = OWNERS[library]
     stray = [m for m in importers if not any(m == o or m.startswith(f"{o}.") for o in owners)]

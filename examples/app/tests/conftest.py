@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from examples.app.main import create_app
 from examples.app.repository import Repository
-from sync_schema.pgserver import embedded_database
+from sync_schema.embedded.migrations import embedded_database
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "supabase" / "migrations"
 OWNER_EMAIL = "ada@example.com"

@@ -15,10 +15,10 @@ from sync_schema.cli.secrets import secret_values
 from sync_schema.config import Settings
 from sync_schema.drift import Change, format_change
 from sync_schema.errors import SyncSchemaError, redact
-from sync_schema.output import TreeDiff
 from sync_schema.pipeline import (
     Stats,
 )
+from sync_schema.tree_store import TreeDiff
 
 EXIT_IN_SYNC, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2
 

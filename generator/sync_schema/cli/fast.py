@@ -58,11 +58,11 @@ def fast_db_check(argv: list[str]) -> int | None:
 
     forked.interrupt_once_on(signal.SIGINT, signal.SIGTERM)
     from sync_schema.config import Overrides, load_settings  # noqa: PLC0415
-    from sync_schema.output import read_snapshot_file  # noqa: PLC0415
     from sync_schema.pipeline import (  # noqa: PLC0415
         load_database,
         tree_is_current,
     )
+    from sync_schema.tree_store import read_snapshot_file  # noqa: PLC0415
 
     out = given.get("--out")
     shown = secret_values()

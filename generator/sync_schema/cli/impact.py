@@ -25,7 +25,7 @@ from sync_schema.snapshot import Snapshot
 
 if TYPE_CHECKING:
     # report (and what it imports) is loaded only by the commands that print one.
-    from sync_schema import report
+    from sync_schema import report, typecheck
 
 # --- impact on application code ---------------------------------------------------------------
 
@@ -163,7 +163,7 @@ def print_change(console: Console, change: Change, found: report.AppImpact | Non
         console.out(f"  mypy at {display(error.path)}:{error.line}  {mypy_text(error)}")
 
 
-def mypy_text(error: report.NewTypeError) -> str:
+def mypy_text(error: typecheck.NewTypeError) -> str:
     return f"{error.message}  [{error.code}]" if error.code else error.message
 
 

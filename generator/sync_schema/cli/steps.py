@@ -15,7 +15,6 @@ from sync_schema.cli.secrets import secret_values
 from sync_schema.config import Settings
 from sync_schema.drift import Change
 from sync_schema.errors import SyncSchemaError
-from sync_schema.output import read_snapshot_file
 from sync_schema.pipeline import (
     Stats,
     build_files,
@@ -23,6 +22,7 @@ from sync_schema.pipeline import (
     semantic_changes,
 )
 from sync_schema.snapshot import Snapshot
+from sync_schema.tree_store import read_snapshot_file
 
 
 def read_source(

@@ -4,18 +4,40 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from sync_schema import ir
-from sync_schema.layout import composites_module
+from sync_schema.layout import DATABASE_MODULES, composites_module
 from sync_schema.model import literals
-from sync_schema.model.contexts import EnumClass, EnumMember, TDClass, TDField, TypeAliasDef
+from sync_schema.model.contexts import (
+    CompositesModule,
+    DatabaseInit,
+    EnumClass,
+    EnumMember,
+    EnumsModule,
+    FunctionsModule,
+    ModelsInit,
+    PackageInit,
+    TDClass,
+    TDField,
+    TypeAliasDef,
+    TypedDictsModule,
+)
 from sync_schema.model.imports import ImportSet, all_identifiers, class_syntax_ok
 from sync_schema.model.names import ENUM_BASE, FROZEN_ROW_BASE, PYDANTIC_BASE, Names, TableNames
 from sync_schema.model.plan import TreePlan
 from sync_schema.model.prepare import composites_in_dependency_order, rpc_callable, takes_body
 from sync_schema.model.typemap import PyType, TypeMapper
 from sync_schema.options import Options
+
+#: What the root package re-exports besides the classes: the Json aliases and the version.
+ROOT_EXPORTS = (
+    "Json",
+    "JsonNotNull",
+    "DB_HASH",
+    "GENERATOR_VERSION",
+    "LAST_SYNC",
+    "SCHEMA_VERSION",
+)
 
 
 @dataclass(slots=True)
@@ -58,7 +80,7 @@ class TreeBuilder:
         )
 
     # enums.py ----------------------------------------------------------------------------------
-    def enums(self) -> dict[str, Any]:
+    def enums(self) -> EnumsModule:
         """Context of enums.py."""
         classes: list[EnumClass] = []
         for enum in self.objects.enums:
@@ -86,10 +108,10 @@ class TreeBuilder:
             imports.add(("enum", "StrEnum"), ("typing", "Literal"), ("typing", "TYPE_CHECKING"))
         if any(not e.labels for e in self.objects.enums):
             imports.add(("typing", "Never"))
-        return {"enums": classes, "imports": imports.lines(1 + self.depth), "base": ENUM_BASE}
+        return EnumsModule(classes, imports.lines(1 + self.depth), ENUM_BASE)
 
     # database/*.py ----------------------------------------------------------------------------
-    def typeddicts(self, group: str) -> dict[str, Any]:
+    def typeddicts(self, group: str) -> TypedDictsModule:
         """Context of database/{entities,relationships,views}.py."""
         mapper = self.mapper(self.options.typeddict_types)
         imports = ImportSet()
@@ -122,7 +144,7 @@ class TreeBuilder:
                 classes.append(self._update_td(table, tn.update, writes, module_names))
         if not classes:
             imports = ImportSet()
-        return {"classes": classes, "imports": imports.lines(2 + self.depth), "group": group}
+        return TypedDictsModule(classes, imports.lines(2 + self.depth), group)
 
     def _row_td(
         self, table: ir.Table, name: str, types: dict[str, PyType], module_names: set[str]
@@ -186,7 +208,7 @@ class TreeBuilder:
             ),
         )
 
-    def composites(self) -> dict[str, Any]:
+    def composites(self) -> CompositesModule:
         """Context of database/types.py: one TypedDict per composite type."""
         mapper = self.mapper(self.options.typeddict_types)
         imports = ImportSet()
@@ -220,14 +242,14 @@ class TreeBuilder:
         ]
         if classes:
             imports.add(("typing_extensions", "TypedDict"))
-        return {"classes": classes, "imports": imports.lines(2 + self.depth)}
+        return CompositesModule(classes, imports.lines(2 + self.depth))
 
     def _composite_doc(self, composite: ir.CompositeType) -> str:
         if self.db.table(composite.schema, composite.name) is not None:
             return f"A value of the row type of `{composite.qualified_name}` (not a stored row)."
         return f"A value of the composite type `{composite.qualified_name}`."
 
-    def functions(self) -> dict[str, Any]:
+    def functions(self) -> FunctionsModule:
         """Context of database/functions.py: arguments and return type of every rpc function."""
         mapper = self.mapper(self.options.typeddict_types)
         imports = ImportSet()
@@ -320,7 +342,7 @@ class TreeBuilder:
             imports.add(("typing", "TypeAlias"))
         if any(f.annotation.startswith("NotRequired[") for c in classes for f in c.fields):
             imports.add(("typing", "NotRequired"))
-        return {"classes": classes, "aliases": aliases, "imports": imports.lines(2 + self.depth)}
+        return FunctionsModule(classes, aliases, imports.lines(2 + self.depth))
 
     def _returned(self, mapper: TypeMapper, function: ir.Function) -> PyType:
         """The return annotation of a function without OUT/TABLE columns."""
@@ -370,6 +392,29 @@ class TreeBuilder:
             tn = self.names.tables[table.qualified_name]
             out[tn.group] += [n for n in (tn.row, tn.insert, tn.update) if n]
         return {k: sorted(v) for k, v in out.items()}
+
+    def database_init(self) -> DatabaseInit:
+        """database/__init__.py: each TypedDict module with its public names."""
+        exports = self.exports()
+        modules = [(m, exports[m]) for m in DATABASE_MODULES]
+        return DatabaseInit(modules, sorted(n for _m, names in modules for n in names))
+
+    def package_init(self) -> PackageInit:
+        """The package's __init__.py: the root's also re-exports Json and the version."""
+        exports = self.exports()
+        database_names = sorted(n for m in DATABASE_MODULES for n in exports[m])
+        root = self.depth == 0
+        extra = ROOT_EXPORTS if root else ()
+        return PackageInit(
+            root=root,
+            database_names=database_names,
+            enum_names=exports["enums"],
+            all_names=sorted([*database_names, *exports["enums"], *extra]),
+        )
+
+    def models_init(self) -> ModelsInit:
+        """generated/fastapi/__init__.py."""
+        return ModelsInit(self.model_exports())
 
     def model_exports(self) -> list[str]:
         """Public names of the Pydantic layer."""

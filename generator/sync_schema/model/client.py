@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sync_schema import ir, naming
 from sync_schema.model import literals
 from sync_schema.model.builder import TreeBuilder
-from sync_schema.model.contexts import ClientFunction, ClientRelation, ClientSchema
+from sync_schema.model.contexts import ClientFunction, ClientModule, ClientRelation, ClientSchema
 from sync_schema.model.imports import ImportSet
 from sync_schema.model.names import CLIENT_NAMES
 from sync_schema.model.prepare import rpc_callable
 from sync_schema.model.typemap import PyType, TypeMapper
 
 
-def client_context(builder: TreeBuilder) -> dict[str, Any]:
+def client_context(builder: TreeBuilder) -> ClientModule:
     """Context of client.py: the typed wrapper of supabase-py's (or postgrest's) client.
 
     `db.table(name)` and `db.rpc(name, args)` reach the primary schema's relations and
@@ -65,18 +63,18 @@ def client_context(builder: TreeBuilder) -> dict[str, Any]:
         )
     primary, *others = schemas
     relations = [r for s in schemas for r in s.relations]
-    return {
-        "imports": imports.lines(1),
-        "relations": relations,
-        "primary": primary,
-        "others": others,
-        "views": list(primary.views),
-        "never": any(r.columns_annotation == "Never" for r in relations),
-        "overloads": bool(others)
+    return ClientModule(
+        imports=imports.lines(1),
+        relations=relations,
+        primary=primary,
+        others=others,
+        views=list(primary.views),
+        never=any(r.columns_annotation == "Never" for r in relations),
+        overloads=bool(others)
         or any(len(s.relations) > 1 or len(s.functions) > 1 for s in schemas)
         or any(len(r.groups) > 1 for r in relations),
-        "comparisons": _COMPARISONS,
-    }
+        comparisons=_COMPARISONS,
+    )
 
 
 def _client_relation(

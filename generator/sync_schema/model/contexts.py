@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import NamedTuple
+
+from sync_schema.snapshot import VersionInfo
 
 
 # The per-field context objects are NamedTuples: big schemas build a hundred thousand of them,
@@ -119,3 +122,123 @@ class EnumClass:
     members: tuple[EnumMember, ...]
     alias: str
     alias_annotation: str
+
+
+# --- one context per template: the variables it lays out ---------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EnumsModule:
+    """enums.py."""
+
+    enums: list[EnumClass]
+    imports: list[str]
+    base: str
+
+
+@dataclass(frozen=True, slots=True)
+class TypedDictsModule:
+    """database/entities.py, relationships.py and views.py."""
+
+    classes: list[TDClass]
+    imports: list[str]
+    group: str
+
+
+@dataclass(frozen=True, slots=True)
+class CompositesModule:
+    """database/types.py."""
+
+    classes: list[TDClass]
+    imports: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionsModule:
+    """database/functions.py."""
+
+    classes: list[TDClass]
+    aliases: list[TypeAliasDef]
+    imports: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelsModule:
+    """generated/fastapi/models.py."""
+
+    unset: str | None
+    classes: list[ModelClass]
+    imports: list[str]
+    base: str
+    row_base: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClientModule:
+    """client.py."""
+
+    imports: list[str]
+    relations: list[ClientRelation]
+    primary: ClientSchema
+    others: list[ClientSchema]
+    views: list[str]
+    never: bool
+    overloads: bool
+    comparisons: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class VersionModule:
+    """schema_version.py."""
+
+    version: VersionInfo
+
+
+@dataclass(frozen=True, slots=True)
+class ModelsInit:
+    """generated/fastapi/__init__.py."""
+
+    names: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseInit:
+    """database/__init__.py: each module with its public names."""
+
+    modules: list[tuple[str, list[str]]]
+    all_names: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class PackageInit:
+    """A schema package's __init__.py (the root's also re-exports the version)."""
+
+    root: bool
+    database_names: list[str]
+    enum_names: list[str]
+    all_names: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class NoContext:
+    """A template that lays out fixed text (json_types.py, pg_types.py, a bare __init__.py)."""
+
+
+TemplateContext = (
+    EnumsModule
+    | TypedDictsModule
+    | CompositesModule
+    | FunctionsModule
+    | ModelsModule
+    | ClientModule
+    | VersionModule
+    | ModelsInit
+    | DatabaseInit
+    | PackageInit
+    | NoContext
+)
+
+
+def template_variables(context: TemplateContext) -> dict[str, object]:
+    """The context's fields as the template's variables."""
+    return {f.name: getattr(context, f.name) for f in dataclasses.fields(context)}

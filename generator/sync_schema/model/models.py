@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 from sync_schema import ir, naming
 from sync_schema.model import literals
@@ -15,14 +14,14 @@ from sync_schema.model.builder import (
     writable,
     write_types,
 )
-from sync_schema.model.contexts import ModelClass, ModelField
+from sync_schema.model.contexts import ModelClass, ModelField, ModelsModule
 from sync_schema.model.imports import ImportSet, all_identifiers
 from sync_schema.model.names import FROZEN_ROW_BASE, PYDANTIC_BASE
 from sync_schema.model.prepare import composites_in_dependency_order
 from sync_schema.model.typemap import PyType
 
 
-def models_context(builder: TreeBuilder) -> dict[str, Any]:
+def models_context(builder: TreeBuilder) -> ModelsModule:
     """Context of generated/fastapi/models.py."""
     mapper = builder.mapper("pydantic")
     imports = ImportSet()
@@ -136,13 +135,13 @@ def models_context(builder: TreeBuilder) -> dict[str, Any]:
     unset = any(_UNSET in f.value for c in classes for f in c.fields)
     if unset:
         imports.add(("typing", "Any"))
-    return {
-        "unset": _UNSET if unset else None,
-        "classes": classes,
-        "imports": imports.lines(3 + builder.depth),
-        "base": PYDANTIC_BASE,
-        "row_base": FROZEN_ROW_BASE if builder.options.frozen_models else None,
-    }
+    return ModelsModule(
+        unset=_UNSET if unset else None,
+        classes=classes,
+        imports=imports.lines(3 + builder.depth),
+        base=PYDANTIC_BASE,
+        row_base=FROZEN_ROW_BASE if builder.options.frozen_models else None,
+    )
 
 
 # packages ----------------------------------------------------------------------------------
