@@ -72,7 +72,7 @@ SELECT n.nspname, c.relname, c.relkind, c.oid AS relid,
        rw.ev_action::text AS view_query
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
--- A view's stored query tree: where each of its columns comes from (see nodetree.py).
+-- A view's stored query tree: where each of its columns comes from (see viewtree.py).
 LEFT JOIN pg_catalog.pg_rewrite rw
     ON rw.ev_class = c.oid AND rw.rulename = '_RETURN' AND c.relkind IN ('v', 'm')
 WHERE n.nspname = ANY(%(schemas)s)
