@@ -22,6 +22,7 @@ import pytest
 from sync_schema.embedded.migrations import apply_migrations
 from sync_schema.report import COMMENT_MARKER
 from tests.conftest import MIGRATIONS
+from tests.standin import SUPABASE_ENV
 
 ROOT = Path(__file__).parents[2]
 WORKFLOW_DIR = ROOT / ".github" / "workflows"
@@ -58,15 +59,9 @@ LOCAL_ACTION = "./.sync-schema-action"
 
 # Variables that would change what git or the CLI does if inherited from the shell.
 _INHERITED_OUT = {
-    "DATABASE_URL",
-    "SUPABASE_PROJECT_ID",
-    "SUPABASE_SERVICE_KEY",
     # connect.py reads these: a developer's shell must not pick the tests' database.
-    "SUPABASE_DB_URL",
-    "SUPABASE_ACCESS_TOKEN",
-    "SUPABASE_DB_PASSWORD",
-    "SUPABASE_API_URL",
-    "SUPABASE_URL",
+    *SUPABASE_ENV,
+    "SUPABASE_SERVICE_KEY",
     "GITHUB_STEP_SUMMARY",
 }
 

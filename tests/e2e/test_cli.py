@@ -25,6 +25,7 @@ from sync_schema.embedded.migrations import apply_migrations
 from sync_schema.embedded.server import TempServer
 from sync_schema.tree_store import TreeDiff
 from tests.conftest import MIGRATIONS, dbname
+from tests.standin import SUPABASE_ENV
 
 PASSWORD = "S3cretPw"
 SERVICE_KEY = "sk-test-secret-value"
@@ -49,15 +50,9 @@ out = "staging_schemas"
 
 # Variables that would change what the CLI does (or where it writes) if inherited from the shell.
 _INHERITED_OUT = {
-    "DATABASE_URL",
-    "SUPABASE_PROJECT_ID",
-    "SUPABASE_SERVICE_KEY",
     # connect.py reads these: a developer's shell must not pick the tests' database.
-    "SUPABASE_DB_URL",
-    "SUPABASE_ACCESS_TOKEN",
-    "SUPABASE_DB_PASSWORD",
-    "SUPABASE_API_URL",
-    "SUPABASE_URL",
+    *SUPABASE_ENV,
+    "SUPABASE_SERVICE_KEY",
     "GITHUB_STEP_SUMMARY",
     "SYNC_SCHEMA_TEST_WRITE_DELAY",
     "PROD_DATABASE_URL",
@@ -80,6 +75,20 @@ class Cli:
             capture_output=True,
             text=True,
             timeout=120,
+        )
+
+    def python(
+        self, code: str, *args: str, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
+        """`python -c code args` in the same folder and environment: a probe of the CLI's process."""
+        return subprocess.run(
+            [sys.executable, "-c", code, *args],
+            cwd=self.cwd,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
 
 
@@ -614,14 +623,7 @@ def test_ctrl_c_while_the_cli_is_still_importing_exits_130_without_a_traceback(
         "from sync_schema.__main__ import entry\n"
         "entry()\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script, "check"],
-        cwd=cli.cwd,
-        env=cli.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = cli.python(script, "check", timeout=60)
 
     assert result.returncode == 130
     assert "Traceback" not in result.stderr

@@ -8,11 +8,9 @@ tests is a real one.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -28,27 +26,15 @@ from sync_schema.source import connect
 from sync_schema.source.introspect import introspect, introspect_connection
 from tests.conftest import MIGRATIONS, dbname
 from tests.e2e.test_cli import Cli, lines_of, make_cli
+from tests.standin import REF, SUPABASE_ENV, TOKEN, JsonHandler, serving
 
-REF = "abcdefghijklmnopqrst"  # Supabase refs are 20 lowercase letters
-TOKEN = "sbp_0123456789abcdef0123456789abcdef01234567"
 DB_PASSWORD = "Pooler-Pw-7x9"
 POOLER_USER = f"postgres.{REF}"
-
-# The variables connect reads, cleared so the developer's shell cannot change a test.
-_SUPABASE_ENV = (
-    "SUPABASE_DB_URL",
-    "DATABASE_URL",
-    "SUPABASE_PROJECT_ID",
-    "SUPABASE_ACCESS_TOKEN",
-    "SUPABASE_DB_PASSWORD",
-    "SUPABASE_URL",
-    "SUPABASE_API_URL",
-)
 
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in _SUPABASE_ENV:
+    for name in SUPABASE_ENV:
         monkeypatch.delenv(name, raising=False)
 
 
@@ -250,7 +236,7 @@ class StandIn:
 def _stand_in(answer: tuple[int, object]) -> Iterator[StandIn]:
     log: list[tuple[str, str]] = []
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(JsonHandler):
         answers: ClassVar[tuple[int, object]] = answer
 
         def do_GET(self) -> None:
@@ -260,24 +246,10 @@ def _stand_in(answer: tuple[int, object]) -> Iterator[StandIn]:
                 status, body = 401, {"message": "Unauthorized"}
             elif self.path != f"/v1/projects/{REF}/config/database/pooler":
                 status, body = 404, {"message": "Not found"}
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self.send_json(status, json.dumps(body).encode())
 
-        def log_message(self, format: str, *args: object) -> None:
-            """Quiet: the test reads `log` instead."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield StandIn(f"http://127.0.0.1:{server.server_address[1]}", log)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as url:
+        yield StandIn(url, log)
 
 
 @pytest.fixture

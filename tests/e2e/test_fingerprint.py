@@ -157,15 +157,7 @@ def test_another_generator_version_runs_the_real_check(project: Cli) -> None:
         "from sync_schema.__main__ import entry; sys.argv = ['sync-schema', 'check', '--verbose']; "
         "entry()"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=project.cwd,
-        env=project.env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = project.python(code)
     assert_real_check_ran(result)
 
 
@@ -218,15 +210,7 @@ def test_the_fast_path_imports_no_heavy_module(project: Cli) -> None:
         "    assert exc.code == 0, exc.code\n"
         f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r} or m in {HEAVY!r}))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=project.cwd,
-        env=project.env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = project.python(code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "[]"
 

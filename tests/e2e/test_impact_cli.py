@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -343,10 +341,7 @@ def test_impact_mypy_without_mypy_installed_exits_2_with_a_hint(tmp_path: Path) 
     # The CLI must never import mypy: hide it from this interpreter and ask for --impact=mypy.
     hide = "import sys; sys.modules['mypy'] = None; from sync_schema.cli.app import main; main()"
 
-    result = subprocess.run(
-        [sys.executable, "-c", hide, "diff", "--impact=mypy", "--app-dir", "app"],
-        cwd=cli.cwd, env=cli.env, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+    result = cli.python(hide, "diff", "--impact=mypy", "--app-dir", "app", timeout=60)
 
     assert_error_with_hint(result)
     assert "mypy" in result.stderr

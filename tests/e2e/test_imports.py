@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -50,15 +49,7 @@ print(json.dumps({"exit": code, "modules": sorted(sys.modules)}))
 
 def modules_after(cli: Cli, *args: str) -> tuple[object, set[str]]:
     """The exit code and sys.modules of one CLI run in a fresh interpreter."""
-    result = subprocess.run(
-        [sys.executable, "-c", _PROBE, *args],
-        cwd=cli.cwd,
-        env=cli.env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = cli.python(_PROBE, *args)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.splitlines()[-1])
     return report["exit"], set(report["modules"])
@@ -106,15 +97,7 @@ def test_an_in_sync_check_from_a_database_url_does_not_load_the_typer_app(
 def _full_cli(cli: Cli, *args: str) -> subprocess.CompletedProcess[str]:
     """The typer app itself, without the entry's own argv parsing."""
     code = "import sys; from sync_schema.cli.app import main; sys.argv[0] = 'sync-schema'; main()"
-    return subprocess.run(
-        [sys.executable, "-c", code, *args],
-        cwd=cli.cwd,
-        env=cli.env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return cli.python(code, *args)
 
 
 def _outcome(result: subprocess.CompletedProcess[str]) -> tuple[int, str, str]:

@@ -9,12 +9,10 @@ row objects; errors as {"message": ...}). Every database read in these tests is 
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -27,28 +25,17 @@ from sync_schema.errors import DatabaseError
 from sync_schema.source import build, catalog, introspect
 from tests.conftest import MIGRATIONS
 from tests.e2e.test_cli import Cli, assert_error_with_hint, lines_of, make_cli
+from tests.standin import REF, SUPABASE_ENV, TOKEN, JsonHandler, serving
 
-REF = "abcdefghijklmnopqrst"  # Supabase refs are 20 lowercase letters
-TOKEN = "sbp_0123456789abcdef0123456789abcdef01234567"
 DB_PASSWORD = "Pooler-Pw-7x9"
 QUERY_PATH = f"/v1/projects/{REF}/database/query"
 #: Schema names a literal must quote: a quote, a double quote, a backslash.
 ODD_SCHEMA = 'it\'s "odd" \\ here'
 
-_SUPABASE_ENV = (
-    "SUPABASE_DB_URL",
-    "DATABASE_URL",
-    "SUPABASE_PROJECT_ID",
-    "SUPABASE_ACCESS_TOKEN",
-    "SUPABASE_DB_PASSWORD",
-    "SUPABASE_URL",
-    "SUPABASE_API_URL",
-)
-
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in _SUPABASE_ENV:
+    for name in SUPABASE_ENV:
         monkeypatch.delenv(name, raising=False)
 
 
@@ -77,7 +64,7 @@ def _stand_in(
     """Answer the query endpoint from the database at `dsn` (or with `override`), after `delay_s`."""
     log: list[Received] = []
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(JsonHandler):
         fixed: ClassVar[tuple[int, bytes] | None] = override
 
         def do_POST(self) -> None:
@@ -89,13 +76,13 @@ def _stand_in(
             log.append(Received("POST", self.path, dict(self.headers.items()), body))
             time.sleep(delay_s)
             if self.headers.get("Authorization") != f"Bearer {TOKEN}":
-                self._send(401, json.dumps({"message": "Unauthorized"}).encode())
+                self.send_json(401, json.dumps({"message": "Unauthorized"}).encode())
             elif self.path != QUERY_PATH:
-                self._send(404, json.dumps({"message": "Not found"}).encode())
+                self.send_json(404, json.dumps({"message": "Not found"}).encode())
             elif self.fixed is not None:
-                self._send(*self.fixed)
+                self.send_json(*self.fixed)
             else:
-                self._send(*self._run(body))
+                self.send_json(*self._run(body))
 
         def _run(self, body: dict[str, Any]) -> tuple[int, bytes]:
             # read_only: the real endpoint runs the statement as a read-only role.
@@ -110,24 +97,8 @@ def _stand_in(
                 return 400, json.dumps({"message": str(exc).strip()}).encode()
             return 201, json.dumps(rows, default=str).encode()
 
-        def _send(self, status: int, data: bytes) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: object) -> None:
-            """Quiet: the test reads `log` instead."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield StandIn(f"http://127.0.0.1:{server.server_address[1]}", log)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as url:
+        yield StandIn(url, log)
 
 
 def _tree(root: Path) -> dict[str, bytes]:
