@@ -19,7 +19,6 @@ from sync_schema.errors import SyncSchemaError
 from sync_schema.format import RUFF_CONFIG, TreeFormatter, ruff_version
 from sync_schema.layout import FORKED_FILE, OPTIONAL_FILES, SCHEMA_JSON
 from sync_schema.model import jsonb
-from sync_schema.model.names import decide_names, name_lock
 from sync_schema.model.plan import TreePlan, plan_tree
 from sync_schema.render import render_files, template_sources
 from sync_schema.snapshot import (
@@ -160,29 +159,51 @@ def with_fresh_source(files: dict[str, str], stats: Stats) -> dict[str, str]:
     return {**files, SCHEMA_JSON: fingerprint.with_source(body, line)}
 
 
-def plan_for(settings: Settings, db: ir.Database, previous: Snapshot | None) -> TreePlan:
-    """The plan of the tree for `db`: the committed lock kept, new objects placed after."""
-    return plan_tree(db, settings.options, previous.names if previous is not None else None)
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One run's settings, database and committed snapshot, with the tree's plan made once."""
+
+    settings: Settings
+    previous: Snapshot | None
+    #: the tree for the database: the committed lock kept, new objects placed after
+    plan: TreePlan
+
+    @classmethod
+    def of(cls, settings: Settings, db: ir.Database, previous: Snapshot | None = None) -> Run:
+        """Plan the tree for `db` once; every later stage of the run reads this plan."""
+        lock = previous.names if previous is not None else None
+        return cls(settings, previous, plan_tree(db, settings.options, lock))
+
+    @property
+    def db(self) -> ir.Database:
+        """The database as introspected."""
+        return self.plan.database
+
+    def committed_plan(self) -> TreePlan | None:
+        """The plan the committed tree was generated from (None without a schema.json)."""
+        if self.previous is None:
+            return None
+        return plan_tree(self.previous.database, self.settings.options, self.previous.names)
+
+    def committed_lock(self) -> dict[str, str]:
+        """The committed tree's lock of names (decided again for a schema.json that kept none)."""
+        if self.previous is None:
+            return {}
+        if self.previous.names is not None:
+            return dict(self.previous.names)
+        committed = self.committed_plan()
+        return committed.lock if committed is not None else {}
 
 
-def committed_names(settings: Settings, previous: Snapshot) -> dict[str, str]:
-    """The committed tree's lock of names (decided again for a schema.json that kept none)."""
-    if previous.names is not None:
-        return dict(previous.names)
-    return name_lock(decide_names(previous.database, settings.options))
-
-
-def semantic_changes(
-    settings: Settings, db: ir.Database, previous: Snapshot | None
-) -> list[Change]:
+def semantic_changes(run: Run) -> list[Change]:
     """The drift from the committed snapshot, class renames included (all new without one)."""
-    if previous is None:
-        return SchemaSync(None, db).compare_schemas()
+    if run.previous is None:
+        return SchemaSync(None, run.db).compare_schemas()
     return SchemaSync(
-        previous.database,
-        db,
-        local_names=committed_names(settings, previous),
-        db_names=plan_for(settings, db, previous).lock,
+        run.previous.database,
+        run.db,
+        local_names=run.committed_lock(),
+        db_names=run.plan.lock,
     ).compare_schemas()
 
 
@@ -217,9 +238,7 @@ def inputs_fingerprint(settings: Settings) -> str:
     return digest.hexdigest()
 
 
-def tree_is_current(
-    settings: Settings, db: ir.Database, previous: Snapshot | None, stats: Stats | None = None
-) -> bool:
+def tree_is_current(run: Run, stats: Stats | None = None) -> bool:
     """Whether --out is exactly what generate would write, decided without rendering.
 
     True only when the database hash and every other input (generator and ruff versions,
@@ -228,11 +247,12 @@ def tree_is_current(
     what generate would write.
     Otherwise False, and the caller regenerates in full to find out what differs.
     """
+    settings, previous = run.settings, run.previous
     if previous is None or previous.manifest is None:
         return False
     stats = stats if stats is not None else Stats()
     with stats.stage("hash"):
-        parts = ir.json_parts(db)
+        parts = ir.json_parts(run.db)
         db_hash = ir.hash_parts(parts)
     manifest = previous.manifest
     if db_hash != previous.version.db_hash or manifest.inputs != inputs_fingerprint(settings):
@@ -245,22 +265,20 @@ def tree_is_current(
         if any(hashlib.sha256(on_disk[rel]).hexdigest() != d for rel, d in manifest.files.items()):
             return False
         version = next_version(previous.version, db_hash, now())
-        lock = plan_for(settings, db, previous).lock
-        expected = snapshot_json(parts, version, manifest, lock)
+        expected = snapshot_json(parts, version, manifest, run.plan.lock)
         # The `source` line is a record of the inputs, not output: comparisons leave it out.
         committed = fingerprint.split(on_disk[SCHEMA_JSON].decode("utf-8", "replace"))[0]
         return committed == expected
 
 
 def build_files(
-    settings: Settings,
-    db: ir.Database,
-    previous: Snapshot | None,
+    run: Run,
     stats: Stats | None = None,
     *,
     warn: Callable[[str], None] | None = None,
 ) -> dict[str, str]:
-    """Render and format the whole tree for `db`."""
+    """Render and format the whole tree the run planned."""
+    settings, previous, plan, db = run.settings, run.previous, run.plan, run.db
     stats = stats if stats is not None else Stats()
     hashed: list[tuple[ir.JsonParts, VersionInfo]] = []
 
@@ -286,7 +304,6 @@ def build_files(
         if warn is not None:
             warn(message)
 
-    plan = plan_for(settings, db, previous)
     paths = plan.paths
     forked_paths = [p for p in paths if p.endswith(FORKED_FILE)]
     # On big schemas a forked child renders and formats the Pydantic models on the other core.

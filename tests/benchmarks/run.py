@@ -36,7 +36,9 @@ from sync_schema.config import Overrides, load_settings
 from sync_schema.drift import SchemaSync
 from sync_schema.embedded.server import TempServer
 from sync_schema.guard import live_changes
-from sync_schema.pipeline import Stats, build_files, load_database
+from sync_schema.model.plan import plan_tree
+from sync_schema.options import Options
+from sync_schema.pipeline import Run, Stats, build_files, load_database
 from sync_schema.tree_store import read_snapshot_file, write_tree
 from tests.benchmarks import bigschema
 from tests.benchmarks.harness import (
@@ -82,7 +84,7 @@ def in_process(dsn: str) -> dict[str, Any]:
         stats = Stats()
         start = time.perf_counter()
         db = load_database(settings, stats)
-        files = build_files(settings, db, None, stats)
+        files = build_files(Run.of(settings, db), stats)
         with stats.stage("write"):
             write_tree(settings.out, files)
         total = time.perf_counter() - start
@@ -148,7 +150,9 @@ def measure_impact(server: TempServer, size: str, dsn: str, runs: int, seed: int
         assert previous is not None
         committed = previous.database
         app = Path(tmp) / "app"
-        for rel, text in bigschema.make_app(committed, impact.generated_names(committed)).items():
+        for rel, text in bigschema.make_app(
+            committed, impact.generated_names(plan_tree(committed, Options()))
+        ).items():
             (Path(tmp) / rel).parent.mkdir(parents=True, exist_ok=True)
             (Path(tmp) / rel).write_text(text, encoding="utf-8")
         server.psql(bigschema.drift_sql(committed, seed), size)
@@ -164,7 +168,12 @@ def measure_impact(server: TempServer, size: str, dsn: str, runs: int, seed: int
         scans = []
         for _ in range(3):
             start = time.perf_counter()
-            old, new = impact.generated_names(committed), impact.generated_names(live)
+            # Both plans, as a check with --impact makes them: the names are decided there.
+            run = Run.of(settings, live, previous)
+            committed_plan = run.committed_plan()
+            assert committed_plan is not None
+            old = impact.generated_names(committed_plan)
+            new = impact.generated_names(run.plan)
             targets = impact.targets_for(changes, old, new)
             named = time.perf_counter()
             found = impact.scan([app], targets, exclude=[ref])

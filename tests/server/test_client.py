@@ -32,7 +32,7 @@ from sync_schema.config import Overrides, load_settings
 from sync_schema.embedded.server import TempServer
 from sync_schema.errors import ConfigError
 from sync_schema.options import Options
-from sync_schema.pipeline import build_files
+from sync_schema.pipeline import Run, build_files
 from sync_schema.render import render_tree
 from sync_schema.snapshot import VersionInfo
 from sync_schema.source.introspect import introspect
@@ -85,7 +85,7 @@ def _generate(
     pg_server.psql(fixture.read_text(encoding="utf-8"), dbname(dsn))
     (parent / "pyproject.toml").write_text(f"[tool.sync-schema]\n{setting}", encoding="utf-8")
     settings = load_settings(Overrides(db_url=dsn, out=parent / package), cwd=parent)
-    files = build_files(settings, introspect(dsn, settings.schemas), None)
+    files = build_files(Run.of(settings, introspect(dsn, settings.schemas)))
     for rel, text in files.items():
         (parent / package / rel).parent.mkdir(parents=True, exist_ok=True)
         (parent / package / rel).write_text(text, encoding="utf-8")
@@ -478,7 +478,7 @@ def test_the_client_module_of_small_schemas_passes_mypy_and_pyright_strict(
             pg_server.psql(sql, name)
         (tmp_path / "pyproject.toml").write_text("[tool.sync-schema]\nclient = true\n")
         settings = load_settings(Overrides(db_url=dsn, out=tmp_path / "small"), cwd=tmp_path)
-        for rel, text in build_files(settings, introspect(dsn), None).items():
+        for rel, text in build_files(Run.of(settings, introspect(dsn))).items():
             (tmp_path / "small" / rel).parent.mkdir(parents=True, exist_ok=True)
             (tmp_path / "small" / rel).write_text(text, encoding="utf-8")
     finally:

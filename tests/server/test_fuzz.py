@@ -36,7 +36,7 @@ from sync_schema.embedded.server import TempServer
 from sync_schema.model.names import Names, decide_names
 from sync_schema.model.prepare import rpc_callable, takes_body
 from sync_schema.options import Options
-from sync_schema.pipeline import build_files
+from sync_schema.pipeline import Run, build_files
 from sync_schema.source.introspect import introspect
 from sync_schema.tree_store import write_tree
 from tests.strategies import (
@@ -383,7 +383,7 @@ def _generate_and_check(spec: ExampleSpec, fuzz_db: str, root: Path, package: st
     cwd = root.parent / ("frozen" if spec.frozen_models else "plain")
     cfg = load_settings(Overrides(db_url=fuzz_db, out=out, schemas=schemas), cwd=cwd)
     assert cfg.options.frozen_models == spec.frozen_models
-    write_tree(out, build_files(cfg, db, None))
+    write_tree(out, build_files(Run.of(cfg, db)))
     _lint(package, root)
     _check_tree(spec, db, package)
 

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from sync_schema import ir
 from sync_schema.embedded.migrations import apply_migrations
 from sync_schema.embedded.server import TempServer
-from sync_schema.pipeline import build_files
+from sync_schema.pipeline import Run, build_files
 from sync_schema.snapshot import VersionInfo
 from sync_schema.source.introspect import introspect
 from tests.conftest import MIGRATIONS
@@ -340,7 +340,7 @@ def _tree_for(pg_server: TempServer, name: str, sql: str) -> dict[str, str]:
     previous_version = VersionInfo(1, "2026-01-01T00:00:00Z", ir.db_hash(db))
     from sync_schema.snapshot import Snapshot
 
-    return build_files(settings, db, Snapshot(previous_version, db))
+    return build_files(Run.of(settings, db, Snapshot(previous_version, db)))
 
 
 @pytest.mark.postgres

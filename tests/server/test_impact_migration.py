@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from sync_schema import impact
 from sync_schema.drift import SchemaSync
 from tests.unit.test_impact import (
     EXPECTED_APP_HITS,
@@ -17,6 +16,7 @@ from tests.unit.test_impact import (
     OLD_DB,
     ROOT,
     _app_hits,
+    names_of,
 )
 
 
@@ -36,5 +36,5 @@ def test_the_hand_built_changes_are_what_the_real_migration_produces(
     real_db = introspect.introspect(fresh_db, ("public",))
     real_changes = SchemaSync(OLD_DB, real_db).compare_schemas()
     assert real_changes == list(FUTURE_CHANGES)
-    assert impact.generated_names(real_db) == impact.generated_names(FUTURE_DB)
+    assert names_of(real_db) == names_of(FUTURE_DB)
     assert _app_hits(real_changes, real_db) == EXPECTED_APP_HITS

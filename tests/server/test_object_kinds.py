@@ -18,7 +18,7 @@ from sync_schema import ir
 from sync_schema.config import Overrides, load_settings
 from sync_schema.drift import Change, SchemaSync, Severity
 from sync_schema.embedded.server import TempServer
-from sync_schema.pipeline import build_files
+from sync_schema.pipeline import Run, build_files
 from sync_schema.source.introspect import introspect
 from tests.conftest import dbname
 
@@ -40,7 +40,7 @@ def tree(kinds_db: str, tmp_path: Path) -> Iterator[tuple[ir.Database, Path]]:
     db = introspect(kinds_db)
     root = tmp_path / "kinds_pkg"
     settings = load_settings(Overrides(db_url=kinds_db, out=root), cwd=tmp_path)
-    files = build_files(settings, db, None)
+    files = build_files(Run.of(settings, db))
     for rel, text in files.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text, encoding="utf-8")

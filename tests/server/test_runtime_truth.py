@@ -41,7 +41,7 @@ from sync_schema.config import Overrides, load_settings
 from sync_schema.embedded.server import TempServer
 from sync_schema.model.names import decide_names
 from sync_schema.options import Options
-from sync_schema.pipeline import build_files
+from sync_schema.pipeline import Run, build_files
 from sync_schema.source.introspect import introspect
 from tests.conftest import dbname
 
@@ -117,7 +117,7 @@ def _write_tree(db: ir.Database, dsn: str, parent: Path, package: str, mode: str
     )
     root = parent / package
     settings = load_settings(Overrides(db_url=dsn, out=root), cwd=parent)
-    for rel, text in build_files(settings, db, None).items():
+    for rel, text in build_files(Run.of(settings, db)).items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text, encoding="utf-8")
 

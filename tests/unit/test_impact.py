@@ -14,11 +14,18 @@ import pytest
 from sync_schema import impact, ir, tree_store
 from sync_schema.drift import Change, Detail, DetailKind, Entry, SchemaSync, Severity
 from sync_schema.impact import Target
+from sync_schema.model.plan import plan_tree
+from sync_schema.options import Options
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = tree_store.read_snapshot_file(ROOT / "schemas")
 assert COMMITTED is not None
 OLD_DB = COMMITTED.database
+
+
+def names_of(db: ir.Database) -> impact.GeneratedNames:
+    """The generated names of a tree planned for `db` with the default options."""
+    return impact.generated_names(plan_tree(db, Options()))
 
 
 def _replace_column(table: ir.Table, name: str, type_: ir.TypeRef) -> ir.Table:
@@ -90,9 +97,7 @@ UNIT_DB = _edit(
 def _unit_targets() -> tuple[Target, ...]:
     # organizations.type still points at the dropped org_type: only names matter here.
     changes = SchemaSync(OLD_DB, UNIT_DB).compare_schemas()
-    return impact.targets_for(
-        changes, impact.generated_names(OLD_DB), impact.generated_names(UNIT_DB)
-    )
+    return impact.targets_for(changes, names_of(OLD_DB), names_of(UNIT_DB))
 
 
 UNIT_TARGETS = _unit_targets()
@@ -148,9 +153,7 @@ def test_an_added_object_that_takes_a_class_name_renames_the_old_class() -> None
         OLD_DB, add_enums=(ir.Enum(schema="public", name="organization", labels=("x",)),)
     )
     changes = SchemaSync(OLD_DB, new_db).compare_schemas()
-    targets = impact.targets_for(
-        changes, impact.generated_names(OLD_DB), impact.generated_names(new_db)
-    )
+    targets = impact.targets_for(changes, names_of(OLD_DB), names_of(new_db))
     got = {(t.display, t.layer, t.reason, t.change.name) for t in targets}
     assert ("OrganizationRow", "typeddicts", "renamed to Organization2Row", "organization") in got
     assert ("Organization", "models", "renamed to Organization2", "organization") in got
@@ -207,9 +210,7 @@ def test_renames_point_at_the_old_names_and_say_the_new_ones() -> None:
         ),
     ).sorted()
     changes = SchemaSync(OLD_DB, renamed_db).compare_schemas()
-    targets = impact.targets_for(
-        changes, impact.generated_names(OLD_DB), impact.generated_names(renamed_db)
-    )
+    targets = impact.targets_for(changes, names_of(OLD_DB), names_of(renamed_db))
 
     assert {(t.display, t.reason) for t in targets} == {
         (
@@ -236,7 +237,7 @@ def test_a_change_that_breaks_no_name_gives_no_target() -> None:
         "TABLE", "public", "projects", "modified", Severity.MEDIUM,
         (Detail.of(Severity.MEDIUM, DetailKind.ADDED_COLUMNS, "priority"),),
     )  # fmt: skip
-    names = impact.generated_names(OLD_DB)
+    names = names_of(OLD_DB)
     assert impact.targets_for([comment_only, added_column], names, names) == ()
 
 
@@ -654,9 +655,7 @@ def _app_hits(
     changes: tuple[Change, ...] | list[Change], new_db: ir.Database
 ) -> list[tuple[str, str, str]]:
     app = ROOT / "examples" / "app"
-    result = impact.find_impact(
-        [app], changes, impact.generated_names(OLD_DB), impact.generated_names(new_db)
-    )
+    result = impact.find_impact([app], changes, names_of(OLD_DB), names_of(new_db))
     assert result.warnings == ()
     return [(h.path.relative_to(app).as_posix(), h.code, h.target.display) for h in result.hits]
 

@@ -48,9 +48,9 @@ def test_big_schemas_are_rendered_by_a_forked_child_with_identical_output(
     assert sum(len(t.columns) for t in BIG_DB.tables) >= pipeline._FORK_MIN_COLUMNS
     can_fork = forked.available()
     stats = pipeline.Stats()
-    parallel = pipeline.build_files(settings, BIG_DB, None, stats)
+    parallel = pipeline.build_files(pipeline.Run.of(settings, BIG_DB), stats)
     monkeypatch.setattr(forked, "available", lambda: False)
-    serial = pipeline.build_files(settings, BIG_DB, None)
+    serial = pipeline.build_files(pipeline.Run.of(settings, BIG_DB))
 
     assert parallel == serial
     assert ("forked render" in stats.stages) == can_fork
@@ -60,14 +60,14 @@ def test_big_schemas_are_rendered_by_a_forked_child_with_identical_output(
 def test_a_failing_child_is_redone_in_the_parent(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    expected = pipeline.build_files(settings, BIG_DB, None)
+    expected = pipeline.build_files(pipeline.Run.of(settings, BIG_DB))
     monkeypatch.setattr(forked.ForkedCall, "result", lambda _self: None)
 
-    assert pipeline.build_files(settings, BIG_DB, None) == expected
+    assert pipeline.build_files(pipeline.Run.of(settings, BIG_DB)) == expected
 
 
 def test_schema_json_records_every_file_hash_and_the_inputs(settings: Settings) -> None:
-    files = pipeline.build_files(settings, HOSTILE_DB, None)
+    files = pipeline.build_files(pipeline.Run.of(settings, HOSTILE_DB))
     _version, data, manifest, _names = read_snapshot(files[SCHEMA_JSON])
 
     assert manifest is not None
@@ -77,15 +77,15 @@ def test_schema_json_records_every_file_hash_and_the_inputs(settings: Settings) 
 
 
 def test_check_shortcut_holds_only_for_the_exact_tree(settings: Settings) -> None:
-    files = pipeline.build_files(settings, HOSTILE_DB, None)
+    files = pipeline.build_files(pipeline.Run.of(settings, HOSTILE_DB))
     write_tree(settings.out, files)
     previous = tree_store.read_snapshot_file(settings.out)
 
-    assert pipeline.tree_is_current(settings, HOSTILE_DB, previous)
+    assert pipeline.tree_is_current(pipeline.Run.of(settings, HOSTILE_DB, previous))
     other = Database(schemas=("public",), tables=(table("other", col("id", int4())),))
-    assert not pipeline.tree_is_current(settings, other, previous)
+    assert not pipeline.tree_is_current(pipeline.Run.of(settings, other, previous))
     (settings.out / "enums.py").write_text("# edited\n", encoding="utf-8")
-    assert not pipeline.tree_is_current(settings, HOSTILE_DB, previous)
+    assert not pipeline.tree_is_current(pipeline.Run.of(settings, HOSTILE_DB, previous))
 
 
 def test_json_parts_hash_equals_the_hash_of_the_whole_canonical_json() -> None:

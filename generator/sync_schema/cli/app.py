@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import gc
 import signal
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, cast
+from typing import Annotated
 
 import typer
 
@@ -19,19 +18,17 @@ from sync_schema.cli.console import (
     display,
     run,
 )
-from sync_schema.cli.impact import (
-    ImpactCommand,
-)
 from sync_schema.cli.options import (
     ConfigFile,
+    DatabaseFlags,
     DbUrl,
+    ImpactCommand,
     Linked,
     Migrations,
     Out,
     ProjectId,
     Schema,
     SupabaseShim,
-    overrides_from,
 )
 from sync_schema.config import Overrides, load_settings
 from sync_schema.tree_store import read_snapshot_file
@@ -117,7 +114,7 @@ def root(
         "update": generate_cmd,
         "report": report_cmd,
     }[chosen[0]]
-    cast("Callable[..., None]", command)(ctx=ctx)
+    command(ctx=ctx)
 
 
 app.command("generate", cls=ImpactCommand)(generate_cmd)
@@ -167,7 +164,7 @@ def init_cmd(
 @app.command("version")
 def version_cmd(ctx: typer.Context, out: Out = None, config: ConfigFile = None) -> None:
     """Print the generator version and the committed package's schema version."""
-    overrides = overrides_from(ctx, out=out, config=config)
+    overrides = DatabaseFlags(out=out, config=config).overrides(ctx)
 
     def action(console: Console) -> int:
         settings = load_settings(overrides)

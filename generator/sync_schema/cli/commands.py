@@ -21,35 +21,20 @@ from sync_schema.cli.console import (
 )
 from sync_schema.cli.git import commit_message, git_commit
 from sync_schema.cli.impact import (
-    AppDirOption,
-    ImpactOption,
     app_impact,
     impact_request,
     print_change,
     print_impact_summary,
 )
-from sync_schema.cli.options import (
-    ConfigFile,
-    DbUrl,
-    DiffFormat,
-    Linked,
-    Migrations,
-    Out,
-    ProjectId,
-    ReportFormat,
-    Schema,
-    SupabaseShim,
-    Templates,
-    Verbose,
-    overrides_from,
-)
+from sync_schema.cli.options import DatabaseFlags, DiffFormat, ReportFormat, database_command
 from sync_schema.cli.secrets import secret_values
-from sync_schema.cli.steps import changes_from, check_hash, load_tree, read_source
+from sync_schema.cli.steps import check_hash, load_tree, read_source
 from sync_schema.config import load_settings
 from sync_schema.errors import redact
 from sync_schema.pipeline import (
     Stats,
     build_files,
+    semantic_changes,
     source_proves_current,
     tree_is_current,
     with_fresh_source,
@@ -57,17 +42,10 @@ from sync_schema.pipeline import (
 from sync_schema.tree_store import compare_tree, read_tree, write_tree
 
 
+@database_command
 def generate_cmd(
     ctx: typer.Context,
-    db_url: DbUrl = None,
-    migrations: Migrations = None,
-    out: Out = None,
-    schema: Schema = None,
-    config: ConfigFile = None,
-    project_id: ProjectId = None,
-    linked: Linked = False,
-    templates: Templates = None,
-    supabase_shim: SupabaseShim = None,
+    flags: DatabaseFlags,
     force: Annotated[
         bool,
         typer.Option("--force", help="Delete files in --out that sync-schema did not generate."),
@@ -79,33 +57,21 @@ def generate_cmd(
             help="git commit the regenerated package with a message listing the changes.",
         ),
     ] = False,
-    verbose: Verbose = False,
-    impact: ImpactOption = None,
-    app_dir: AppDirOption = None,
 ) -> None:
     """Regenerate the package atomically and print what changed (alias: update)."""
-    overrides = overrides_from(
-        ctx,
-        db_url=db_url,
-        migrations=migrations,
-        out=out,
-        schemas=schema,
-        config=config,
-        project_id=project_id,
-        templates=templates,
-        supabase_shim=supabase_shim,
-    )
+    overrides = flags.overrides(ctx)
 
     def action(console: Console) -> int:
         settings = load_settings(overrides)
-        request = impact_request(settings, impact, app_dir, commit=commit)
+        request = impact_request(settings, flags.impact, flags.app_dir, commit=commit)
         stats = Stats()
-        db, previous, files = load_tree(settings, console, stats, verbose)
+        run, files = load_tree(settings, console, stats, flags.verbose)
         files = with_fresh_source(files, stats)
+        db, previous = run.db, run.previous
         # Without a previous snapshot every object is new: a count says more than a list.
-        changes = changes_from(settings, previous, db) if previous is not None else []
+        changes = semantic_changes(run) if previous is not None else []
         # Before the write: the type check compares the committed package with the new one.
-        found = app_impact(request, settings, changes, previous, db, lambda: files)
+        found = app_impact(request, run, changes, lambda: files)
         shown = found if request is not None and request.show else None
         with stats.stage("write"):
             tree = write_tree(settings.out, files, force=force)
@@ -136,18 +102,10 @@ def generate_cmd(
     run(action)
 
 
+@database_command
 def check_cmd(
     ctx: typer.Context,
-    db_url: DbUrl = None,
-    migrations: Migrations = None,
-    out: Out = None,
-    schema: Schema = None,
-    config: ConfigFile = None,
-    project_id: ProjectId = None,
-    linked: Linked = False,
-    templates: Templates = None,
-    supabase_shim: SupabaseShim = None,
-    verbose: Verbose = False,
+    flags: DatabaseFlags,
     full: Annotated[
         bool,
         typer.Option(
@@ -162,8 +120,6 @@ def check_cmd(
             help="Only compare the database's hash with schema.json's DB_HASH (no files).",
         ),
     ] = False,
-    impact: ImpactOption = None,
-    app_dir: AppDirOption = None,
 ) -> None:
     """Compare --out with what generate would write: exit 0 in sync, 1 drift, 2 error.
 
@@ -171,51 +127,39 @@ def check_cmd(
     and every file matches its recorded sha256, nothing needs rendering; otherwise the tree is
     regenerated in memory and compared file by file.
     """
-    overrides = overrides_from(
-        ctx,
-        db_url=db_url,
-        migrations=migrations,
-        out=out,
-        schemas=schema,
-        config=config,
-        project_id=project_id,
-        templates=templates,
-        supabase_shim=supabase_shim,
-    )
+    overrides = flags.overrides(ctx)
 
     def action(console: Console) -> int:
         settings = load_settings(overrides)
-        request = impact_request(settings, impact, app_dir)
+        request = impact_request(settings, flags.impact, flags.app_dir)
         if not (full or hash_only) and request is None and source_proves_current(settings):
             console.secrets = secret_values(settings)
-            if verbose:
+            if flags.verbose:
                 console.err("source fingerprint matches schema.json: no server started")
             console.out(f"{display(settings.out)}/ is in sync with the {settings.source_label}.")
             return EXIT_IN_SYNC
         stats = Stats()
-        db, previous = read_source(settings, console, stats)
+        run = read_source(settings, console, stats)
         if hash_only:
-            return check_hash(settings, console, db, previous, request)
+            return check_hash(console, run, request)
         tree = None  # None: schema.json's recorded hashes prove the tree current
         files: dict[str, str] = {}
-        if full or not tree_is_current(settings, db, previous, stats):
-            files = build_files(
-                settings, db, previous, stats, warn=lambda m: console.err(f"warning: {m}")
-            )
+        if full or not tree_is_current(run, stats):
+            files = build_files(run, stats, warn=lambda m: console.err(f"warning: {m}"))
             tree = compare_tree(settings.out, files)
-        if verbose:
+        if flags.verbose:
             print_stats(console, stats)
         if tree is None or tree.in_sync:
             console.out(f"{display(settings.out)}/ is in sync with the {settings.source_label}.")
             return EXIT_IN_SYNC
-        changes = changes_from(settings, previous, db)
+        changes = semantic_changes(run)
         console.out(
             console.paint(
                 f"Schema drift: {display(settings.out)}/ does not match the {settings.source_label}.",
                 "1",
             )
         )
-        found = app_impact(request, settings, changes, previous, db, lambda: files)
+        found = app_impact(request, run, changes, lambda: files)
         if changes:
             console.out()
             for change in changes:
@@ -236,47 +180,28 @@ def check_cmd(
     run(action)
 
 
+@database_command
 def diff_cmd(
     ctx: typer.Context,
-    db_url: DbUrl = None,
-    migrations: Migrations = None,
-    out: Out = None,
-    schema: Schema = None,
-    config: ConfigFile = None,
-    project_id: ProjectId = None,
-    linked: Linked = False,
-    templates: Templates = None,
-    supabase_shim: SupabaseShim = None,
+    flags: DatabaseFlags,
     output_format: Annotated[
         DiffFormat, typer.Option("--format", help="text or json.")
     ] = DiffFormat.text,
     files: Annotated[
         bool, typer.Option("--files", help="Also print a unified diff of the generated files.")
     ] = False,
-    verbose: Verbose = False,
-    impact: ImpactOption = None,
-    app_dir: AppDirOption = None,
 ) -> None:
     """The semantic diff between the committed schema.json and the database, by severity."""
-    overrides = overrides_from(
-        ctx,
-        db_url=db_url,
-        migrations=migrations,
-        out=out,
-        schemas=schema,
-        config=config,
-        project_id=project_id,
-        templates=templates,
-        supabase_shim=supabase_shim,
-    )
+    overrides = flags.overrides(ctx)
 
     def action(console: Console) -> int:
         settings = load_settings(overrides)
-        request = impact_request(settings, impact, app_dir)
-        db, previous, new_files = load_tree(settings, console, Stats(), verbose)
-        changes = changes_from(settings, previous, db)
+        request = impact_request(settings, flags.impact, flags.app_dir)
+        run, new_files = load_tree(settings, console, Stats(), flags.verbose)
+        db, previous = run.db, run.previous
+        changes = semantic_changes(run)
         tree = compare_tree(settings.out, new_files)
-        found = app_impact(request, settings, changes, previous, db, lambda: new_files)
+        found = app_impact(request, run, changes, lambda: new_files)
         if output_format == DiffFormat.json:
             from sync_schema import report  # noqa: PLC0415 - only the json diff and `report`
 
@@ -304,17 +229,10 @@ def diff_cmd(
     run(action)
 
 
+@database_command
 def report_cmd(
     ctx: typer.Context,
-    db_url: DbUrl = None,
-    migrations: Migrations = None,
-    out: Out = None,
-    schema: Schema = None,
-    config: ConfigFile = None,
-    project_id: ProjectId = None,
-    linked: Linked = False,
-    templates: Templates = None,
-    supabase_shim: SupabaseShim = None,
+    flags: DatabaseFlags,
     report_dir: Annotated[
         Path | None, typer.Option("--report-dir", help="Where to write the report (default: .).")
     ] = None,
@@ -324,31 +242,18 @@ def report_cmd(
             "--format", help="markdown (file), json (file) or github (comment body on stdout)."
         ),
     ] = ReportFormat.markdown,
-    verbose: Verbose = False,
-    impact: ImpactOption = None,
-    app_dir: AppDirOption = None,
 ) -> None:
     """Write schema_drift_report_YYYYMMDD_HHMMSS.md: summary, changes, actions, files."""
-    overrides = overrides_from(
-        ctx,
-        db_url=db_url,
-        migrations=migrations,
-        out=out,
-        schemas=schema,
-        config=config,
-        project_id=project_id,
-        templates=templates,
-        supabase_shim=supabase_shim,
-        report_dir=report_dir,
-    )
+    overrides = flags.overrides(ctx, report_dir=report_dir)
 
     def action(console: Console) -> int:
         settings = load_settings(overrides)
-        request = impact_request(settings, impact, app_dir)
-        db, previous, new_files = load_tree(settings, console, Stats(), verbose)
-        changes = changes_from(settings, previous, db)
+        request = impact_request(settings, flags.impact, flags.app_dir)
+        run, new_files = load_tree(settings, console, Stats(), flags.verbose)
+        db, previous = run.db, run.previous
+        changes = semantic_changes(run)
         tree = compare_tree(settings.out, new_files)
-        found = app_impact(request, settings, changes, previous, db, lambda: new_files)
+        found = app_impact(request, run, changes, lambda: new_files)
         drift = bool(changes) or not tree.in_sync
         stamp = datetime.now(tz=UTC)
         from sync_schema import report  # noqa: PLC0415 - only this command writes a report

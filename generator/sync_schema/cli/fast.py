@@ -58,10 +58,7 @@ def fast_db_check(argv: list[str]) -> int | None:
 
     forked.interrupt_once_on(signal.SIGINT, signal.SIGTERM)
     from sync_schema.config import Overrides, load_settings  # noqa: PLC0415
-    from sync_schema.pipeline import (  # noqa: PLC0415
-        load_database,
-        tree_is_current,
-    )
+    from sync_schema.pipeline import Run, load_database, tree_is_current  # noqa: PLC0415
     from sync_schema.tree_store import read_snapshot_file  # noqa: PLC0415
 
     out = given.get("--out")
@@ -74,7 +71,9 @@ def fast_db_check(argv: list[str]) -> int | None:
             return None  # the CLI prints them once, whatever it finds
         shown = secret_values(settings)
         db = load_database(settings)
-        if db.is_empty or not tree_is_current(settings, db, read_snapshot_file(settings.out)):
+        if db.is_empty or not tree_is_current(
+            Run.of(settings, db, read_snapshot_file(settings.out))
+        ):
             return None  # the CLI raises the same error, or finds and prints the drift
         text = f"{display(settings.out)}/ is in sync with the {settings.source_label}."
     except KeyboardInterrupt:

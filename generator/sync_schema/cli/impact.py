@@ -5,81 +5,19 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
-import click
-import typer
-from typer.core import TyperCommand
-
-from sync_schema import ir
 from sync_schema.cli.console import Console, display
+from sync_schema.cli.options import ImpactMode
 from sync_schema.config import Settings
 from sync_schema.drift import Change
 from sync_schema.errors import ConfigError, SyncSchemaError
-from sync_schema.pipeline import (
-    committed_names,
-)
-from sync_schema.snapshot import Snapshot
+from sync_schema.pipeline import Run
 
 if TYPE_CHECKING:
     # report (and what it imports) is loaded only by the commands that print one.
     from sync_schema import report, typecheck
-
-# --- impact on application code ---------------------------------------------------------------
-
-
-class ImpactMode(StrEnum):
-    """What --impact runs: the static scan, or the scan and mypy before and after."""
-
-    usages = "usages"
-    mypy = "mypy"
-
-
-ImpactOption = Annotated[
-    ImpactMode | None,
-    typer.Option(
-        "--impact",
-        help="Also report the application lines the changes break: `--impact` scans the code "
-        "for uses of the generated names (fast); `--impact=mypy` also runs mypy on it against "
-        "the committed and the regenerated package and reports the new errors.",
-        show_default=False,
-    ),
-]
-AppDirOption = Annotated[
-    list[Path] | None,
-    typer.Option(
-        "--app-dir",
-        help="Application code --impact reads; repeatable (default: app-dirs in "
-        "[tool.sync-schema]). Implies --impact.",
-        show_default=False,
-    ),
-]
-
-
-class ImpactCommand(TyperCommand):
-    """A command whose --impact takes an optional value: alone, it means --impact=usages."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        """Rewrite a bare `--impact` (or `--impact mypy`) before click parses the options."""
-        out: list[str] = []
-        rest = iter(args)
-        for arg in rest:
-            if arg == "--":
-                out += [arg, *rest]
-                break
-            if arg != "--impact":
-                out.append(arg)
-                continue
-            value = next(rest, None)
-            if value in tuple(ImpactMode):
-                out.append(f"--impact={value}")
-            else:
-                out.append(f"--impact={ImpactMode.usages}")
-                if value is not None:
-                    out.append(value)
-        return super().parse_args(ctx, out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,21 +63,21 @@ def impact_request(
 
 def app_impact(
     request: ImpactRequest | None,
-    settings: Settings,
+    run: Run,
     changes: list[Change],
-    previous: Snapshot | None,
-    db: ir.Database,
     files: Callable[[], dict[str, str]],
 ) -> report.AppImpact | None:
     """The scan (and type check) of the application for these changes; None without a change."""
-    if request is None or not changes or previous is None:
+    if request is None or not changes:
+        return None
+    committed = run.committed_plan()
+    if committed is None:
         return None
     from sync_schema import impact, report  # noqa: PLC0415 - only runs asking for --impact
 
-    old = impact.generated_names(
-        previous.database, settings.options, committed_names(settings, previous)
-    )
-    new = impact.generated_names(db, settings.options, previous.names)
+    settings = run.settings
+    old = impact.generated_names(committed)
+    new = impact.generated_names(run.plan)
     targets = impact.targets_for(changes, old, new)
     found = impact.scan(
         request.app_dirs, targets, package=settings.out.name, exclude=(settings.out,)

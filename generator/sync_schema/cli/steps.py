@@ -13,21 +13,13 @@ from sync_schema.cli.console import (
 from sync_schema.cli.impact import ImpactRequest, app_impact, print_change, print_impact_summary
 from sync_schema.cli.secrets import secret_values
 from sync_schema.config import Settings
-from sync_schema.drift import Change
 from sync_schema.errors import SyncSchemaError
-from sync_schema.pipeline import (
-    Stats,
-    build_files,
-    load_database,
-    semantic_changes,
-)
-from sync_schema.snapshot import Snapshot
+from sync_schema.pipeline import Run, Stats, build_files, load_database, semantic_changes
 from sync_schema.tree_store import read_snapshot_file
 
 
-def read_source(
-    settings: Settings, console: Console, stats: Stats
-) -> tuple[ir.Database, Snapshot | None]:
+def read_source(settings: Settings, console: Console, stats: Stats) -> Run:
+    """Load the database and the committed snapshot, and plan the tree once for the run."""
     console.secrets = secret_values(settings)
     for note in settings.notes:
         console.err(f"note: {note}")
@@ -43,33 +35,30 @@ def read_source(
             f"of the {settings.source_label}",
             hint="check --schema and the migrations (or the database URL)",
         )
-    return db, read_snapshot_file(settings.out)
+    with stats.stage("plan"):
+        return Run.of(settings, db, read_snapshot_file(settings.out))
 
 
 def load_tree(
     settings: Settings, console: Console, stats: Stats, verbose: bool
-) -> tuple[ir.Database, Snapshot | None, dict[str, str]]:
-    db, previous = read_source(settings, console, stats)
-    files = build_files(settings, db, previous, stats, warn=lambda m: console.err(f"warning: {m}"))
+) -> tuple[Run, dict[str, str]]:
+    """The run and the whole tree it renders."""
+    run = read_source(settings, console, stats)
+    files = build_files(run, stats, warn=lambda m: console.err(f"warning: {m}"))
     if verbose:
         print_stats(console, stats)
-    return db, previous, files
+    return run, files
 
 
-def check_hash(
-    settings: Settings,
-    console: Console,
-    db: ir.Database,
-    previous: Snapshot | None,
-    request: ImpactRequest | None = None,
-) -> int:
+def check_hash(console: Console, run: Run, request: ImpactRequest | None = None) -> int:
     """check --hash-only: the database against schema.json's DB_HASH, as the startup guard does."""
+    settings, previous = run.settings, run.previous
     if previous is None:
         raise SyncSchemaError(
             f"no {display(settings.out)}/schema.json to compare with",
             hint=f"run `{settings.update_command}` first, and commit the package",
         )
-    live = ir.db_hash(db)
+    live = ir.db_hash(run.db)
     if live == previous.version.db_hash:
         console.out(f"DB_HASH of {display(settings.out)}/ matches the {settings.source_label}.")
         return EXIT_IN_SYNC
@@ -80,16 +69,9 @@ def check_hash(
             "1",
         )
     )
-    changes = changes_from(settings, previous, db)
-    found = app_impact(
-        request, settings, changes, previous, db, lambda: build_files(settings, db, previous)
-    )
+    changes = semantic_changes(run)
+    found = app_impact(request, run, changes, lambda: build_files(run))
     for change in changes:
         print_change(console, change, found)
     print_impact_summary(console, found)
     return EXIT_DRIFT
-
-
-def changes_from(settings: Settings, previous: Snapshot | None, db: ir.Database) -> list[Change]:
-    """The semantic diff from the committed snapshot (everything is new without one)."""
-    return semantic_changes(settings, db, previous)

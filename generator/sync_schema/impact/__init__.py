@@ -6,11 +6,10 @@ once.
 
 Public API:
 
-    generated_names(db: ir.Database, options: Options | None = None, lock: NameLock | None = None)
-        -> GeneratedNames
-        The generated Python names of one database, as `generate` decides them: class, alias and
+    generated_names(plan: TreePlan) -> GeneratedNames
+        The generated Python names of one planned tree (`model.plan.plan_tree`): class, alias and
         member names of each enum; TypedDict and Pydantic class names and keys of each table and
-        view. Build one for the committed snapshot (old) and one for the live database (new).
+        view. Read one from the committed tree's plan (old) and one from the new plan (new).
 
     targets_for(changes: Iterable[Change], old: GeneratedNames, new: GeneratedNames)
         -> tuple[Target, ...]

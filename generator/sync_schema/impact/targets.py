@@ -6,10 +6,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sync_schema import ir
 from sync_schema.drift import GUESS, Change, DetailKind, Entry
-from sync_schema.model.names import NameLock, decide_names
-from sync_schema.options import Options
+from sync_schema.model.plan import TreePlan
 
 TargetKind = Literal["class", "member", "key"]
 
@@ -44,14 +42,9 @@ class GeneratedNames:
     relations: Mapping[str, RelationNames] = field(default_factory=dict)
 
 
-def generated_names(
-    db: ir.Database, options: Options | None = None, lock: NameLock | None = None
-) -> GeneratedNames:
-    """The names `generate` gives db's enums, tables and views (decided by model.names).
-
-    `lock` is the committed schema.json's lock of names, which generate keeps.
-    """
-    names = decide_names(db, options or Options(), lock)
+def generated_names(plan: TreePlan) -> GeneratedNames:
+    """The names a planned tree gives its database's enums, tables and views."""
+    db, names = plan.database, plan.names
     enums = {
         e.qualified_name: EnumNames(
             cls=names.enums[e.qualified_name][0],
