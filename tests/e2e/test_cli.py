@@ -1,4 +1,4 @@
-"""End to end: `python -m sync_schema` as a subprocess against real PostgreSQL databases."""
+"""End to end: the `sync-schema` command against real PostgreSQL databases."""
 
 from __future__ import annotations
 
@@ -25,8 +25,11 @@ from sync_schema.embedded.migrations import apply_migrations
 from sync_schema.embedded.server import TempServer
 from sync_schema.tree_store import TreeDiff
 from tests.conftest import MIGRATIONS, dbname
+from tests.e2e.inprocess import run_cli
 from tests.standin import SUPABASE_ENV
 
+#: The console script pip installed beside this interpreter: what users run.
+SCRIPT = Path(sys.executable).parent / "sync-schema"
 PASSWORD = "S3cretPw"
 SERVICE_KEY = "sk-test-secret-value"
 UNREACHABLE = f"postgresql://app:{PASSWORD}@127.0.0.1:1/app"  # nothing listens on port 1
@@ -62,14 +65,19 @@ _INHERITED_OUT = {
 
 @dataclass(frozen=True)
 class Cli:
-    """`python -m sync_schema` run in `cwd` with a controlled environment."""
+    """The `sync-schema` command run in `cwd` with a controlled environment."""
 
     cwd: Path
     env: dict[str, str]
 
     def __call__(self, *args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
+        """The command run in this process (see tests/e2e/inprocess.py)."""
+        return run_cli(list(args), cwd=self.cwd, env={**self.env, **extra_env})
+
+    def process(self, *args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
+        """The console script as its own process: for signals, imports and the process's streams."""
         return subprocess.run(
-            [sys.executable, "-m", "sync_schema", *args],
+            [str(SCRIPT), *args],
             cwd=self.cwd,
             env={**self.env, **extra_env},
             capture_output=True,
@@ -230,7 +238,7 @@ def test_verbose_prints_query_count_and_stage_times_to_stderr(cli: Cli, stale: l
 @pytest.mark.postgres
 def test_piped_output_has_no_colour_codes_even_without_no_color(cli: Cli, stale: list[str]) -> None:
     env = {k: v for k, v in cli.env.items() if k != "NO_COLOR"}
-    result = Cli(cli.cwd, env)("check", *stale)
+    result = Cli(cli.cwd, env).process("check", *stale)
 
     assert result.returncode == 1, result.stderr
     assert "[HIGH] ENUM: project_status" in result.stdout
@@ -446,7 +454,7 @@ def test_an_unreachable_database_exits_2_with_a_hint_and_no_secret(
     cli: Cli, tmp_path: Path, command: str, url: str
 ) -> None:
     report_dir = tmp_path / "reports"
-    result = cli(
+    result = cli.process(
         command,
         "--db-url",
         url,
@@ -465,7 +473,7 @@ def test_an_unreachable_database_exits_2_with_a_hint_and_no_secret(
 
 
 def test_an_unreachable_database_from_database_url_exits_2(cli: Cli) -> None:
-    result = cli("check", DATABASE_URL=UNREACHABLE, SUPABASE_SERVICE_KEY=SERVICE_KEY)
+    result = cli.process("check", DATABASE_URL=UNREACHABLE, SUPABASE_SERVICE_KEY=SERVICE_KEY)
 
     assert_error_with_hint(result)
     assert PASSWORD not in result.stdout + result.stderr
@@ -480,7 +488,7 @@ def test_a_missing_database_exits_2_with_a_hint_and_no_password(
     assert PASSWORD in dsn
 
     for command in ("check", "report"):
-        result = cli(
+        result = cli.process(
             command,
             "--db-url",
             dsn,
@@ -509,9 +517,9 @@ def test_secrets_in_a_working_url_reach_no_output_file_or_report(
     summary = tmp_path / "summary.md"
 
     results = [
-        cli("generate", *out, **env),
-        cli("diff", "--format", "json", *out, **env),
-        cli(
+        cli.process("generate", *out, **env),
+        cli.process("diff", "--format", "json", *out, **env),
+        cli.process(
             "report",
             "--report-dir",
             str(tmp_path / "reports"),
@@ -519,8 +527,10 @@ def test_secrets_in_a_working_url_reach_no_output_file_or_report(
             **env,
             GITHUB_STEP_SUMMARY=str(summary),
         ),
-        cli("report", "--format", "json", "--report-dir", str(tmp_path / "reports"), *out, **env),
-        cli("report", "--format", "github", *out, **env),
+        cli.process(
+            "report", "--format", "json", "--report-dir", str(tmp_path / "reports"), *out, **env
+        ),
+        cli.process("report", "--format", "github", *out, **env),
     ]
 
     assert [r.returncode for r in results] == [0, 0, 0, 0, 0], [r.stderr for r in results]
@@ -544,7 +554,7 @@ def test_a_wrong_password_exits_2_and_no_output_names_it(
     if command == "report":
         args += ["--report-dir", str(tmp_path / "reports")]
 
-    result = cli(command, "--db-url", wrong, *args, SUPABASE_SERVICE_KEY=SERVICE_KEY)
+    result = cli.process(command, "--db-url", wrong, *args, SUPABASE_SERVICE_KEY=SERVICE_KEY)
 
     assert_error_with_hint(result)
     assert "password authentication failed" in result.stderr
@@ -552,7 +562,7 @@ def test_a_wrong_password_exits_2_and_no_output_names_it(
         assert secret not in result.stdout + result.stderr
         assert files_containing(tmp_path, secret) == []
     # The same role with its right password gets through: the password was the problem.
-    assert cli("generate", "--db-url", right, "--out", str(tmp_path / "ok")).returncode == 0
+    assert cli.process("generate", "--db-url", right, "--out", str(tmp_path / "ok")).returncode == 0
 
 
 @pytest.mark.postgres
@@ -568,7 +578,7 @@ def test_a_statement_timeout_exits_2_naming_it_without_the_password(
     cli = make_cli(tmp_path / "project", MINIMAL_CONFIG + "statement-timeout = 1\n")
     dsn = fresh_db.replace("postgres@", f"postgres:{PASSWORD}@", 1)
 
-    result = cli("check", "--verbose", "--db-url", dsn, "--out", str(cli.cwd / "schemas"))
+    result = cli.process("check", "--verbose", "--db-url", dsn, "--out", str(cli.cwd / "schemas"))
 
     assert_error_with_hint(result)
     assert "statement timeout" in result.stderr
@@ -641,7 +651,9 @@ def test_a_getenv_in_a_migration_exits_2_and_the_secret_reaches_no_file(cli: Cli
         encoding="utf-8",
     )
 
-    result = cli("generate", "--migrations", str(migrations), SUPABASE_SERVICE_KEY=SERVICE_KEY)
+    result = cli.process(
+        "generate", "--migrations", str(migrations), SUPABASE_SERVICE_KEY=SERVICE_KEY
+    )
 
     assert_error_with_hint(result)
     assert "001_init.sql:2" in result.stderr

@@ -166,7 +166,7 @@ def test_the_cli_exits_2_for_an_unusable_project_id_instead_of_checking_migratio
 ) -> None:
     cli = make_cli(tmp_path / "project")
 
-    result = cli("check", SUPABASE_PROJECT_ID=REF, SUPABASE_DB_PASSWORD=DB_PASSWORD)
+    result = cli.process("check", SUPABASE_PROJECT_ID=REF, SUPABASE_DB_PASSWORD=DB_PASSWORD)
 
     assert result.returncode == 2, result.stdout + result.stderr
     assert "embedded" not in result.stdout + result.stderr
@@ -291,8 +291,8 @@ def test_linked_without_a_pooler_url_resolves_the_pooler_through_the_management_
             "SUPABASE_ACCESS_TOKEN": TOKEN,
             "SUPABASE_DB_PASSWORD": DB_PASSWORD,
         }
-        generate = cli("generate", "--linked", **env)
-        check = cli("check", "--linked", **env)
+        generate = cli.process("generate", "--linked", **env)
+        check = cli.process("check", "--linked", **env)
 
         assert generate.returncode == 0, generate.stdout + generate.stderr
         assert check.returncode == 0, check.stdout + check.stderr
@@ -317,7 +317,7 @@ def test_a_management_api_refusal_exits_2_without_the_token(
     ref = REF if status == 401 else "zzzzzzzzzzzzzzzzzzzz"
     _link(cli.cwd, None, ref)
     with _stand_in((200, [])) as stand_in:
-        result = cli(
+        result = cli.process(
             "check",
             "--linked",
             SUPABASE_API_URL=stand_in.url,
@@ -402,9 +402,9 @@ def test_linked_reads_what_supabase_link_wrote(
     )
     _link(cli.cwd, pooler.replace(f"{POOLER_USER}@", f"{POOLER_USER}:[YOUR-PASSWORD]@"))
 
-    generate = cli("generate", "--linked", SUPABASE_DB_PASSWORD=DB_PASSWORD)
-    check = cli("check", "--linked", SUPABASE_DB_PASSWORD=DB_PASSWORD)
-    flag_form = cli("--check", "--linked", SUPABASE_DB_PASSWORD=DB_PASSWORD)
+    generate = cli.process("generate", "--linked", SUPABASE_DB_PASSWORD=DB_PASSWORD)
+    check = cli.process("check", "--linked", SUPABASE_DB_PASSWORD=DB_PASSWORD)
+    flag_form = cli.process("--check", "--linked", SUPABASE_DB_PASSWORD=DB_PASSWORD)
 
     assert generate.returncode == 0, generate.stdout + generate.stderr
     assert check.returncode == 0, check.stdout + check.stderr

@@ -120,9 +120,9 @@ def test_check_from_a_database_url_says_what_the_typer_app_says_in_sync_drift_an
         ("check", "--db-url", empty, "--out", out),  # no tables: an error with a hint
         ("check", "--db-url", url + "&connect_timeout=x", "--out", out),  # a bad URL
     ]
-    before = [(_outcome(cli(*form)), _outcome(_full_cli(cli, *form))) for form in forms]
+    before = [(_outcome(cli.process(*form)), _outcome(_full_cli(cli, *form))) for form in forms]
     apply_fourth_migration(fresh_db, pg_server, tmp_path)
-    drift = (_outcome(cli(*forms[0])), _outcome(_full_cli(cli, *forms[0])))
+    drift = (_outcome(cli.process(*forms[0])), _outcome(_full_cli(cli, *forms[0])))
 
     assert [ours[0] for ours, _ in before] == [0, 0, 0, 2, 2]
     assert drift[0][0] == 1

@@ -176,10 +176,10 @@ def test_project_id_reads_through_the_query_endpoint_byte_identical_to_a_direct_
 ) -> None:
     direct_cli: Cli = make_cli(tmp_path / "direct")
     api_cli: Cli = make_cli(tmp_path / "api")
-    direct = direct_cli("generate", "--db-url", project_db)
+    direct = direct_cli.process("generate", "--db-url", project_db)
     with _stand_in(project_db) as stand_in:
-        generate = api_cli("generate", "--project-id", REF, **_api_env(stand_in))
-        check = api_cli("check", SUPABASE_PROJECT_ID=REF, **_api_env(stand_in))
+        generate = api_cli.process("generate", "--project-id", REF, **_api_env(stand_in))
+        check = api_cli.process("check", SUPABASE_PROJECT_ID=REF, **_api_env(stand_in))
 
     assert direct.returncode == 0, direct.stdout + direct.stderr
     assert generate.returncode == 0, generate.stdout + generate.stderr
@@ -210,13 +210,15 @@ def test_check_through_the_query_endpoint_sees_a_schema_change(
     cli = make_cli(tmp_path / "project")
     with _stand_in(project_db) as stand_in:
         env = _api_env(stand_in, SUPABASE_DB_PASSWORD=DB_PASSWORD)
-        generate = cli("generate", "--project-id", REF, **env)
-        clean = cli("check", "--project-id", REF, **env)
+        generate = cli.process("generate", "--project-id", REF, **env)
+        clean = cli.process("check", "--project-id", REF, **env)
         with psycopg.connect(project_db, autocommit=True) as conn:
             conn.execute("create table public.added_later (id int primary key)")
-        drifted = cli("check", "--project-id", REF, **env)
-        diff = cli("diff", "--project-id", REF, **env)
-        report = cli("report", "--project-id", REF, "--report-dir", str(tmp_path / "r"), **env)
+        drifted = cli.process("check", "--project-id", REF, **env)
+        diff = cli.process("diff", "--project-id", REF, **env)
+        report = cli.process(
+            "report", "--project-id", REF, "--report-dir", str(tmp_path / "r"), **env
+        )
 
     assert generate.returncode == 0, generate.stdout + generate.stderr
     assert clean.returncode == 0, clean.stdout + clean.stderr
@@ -242,7 +244,7 @@ def test_a_refused_token_exits_2_with_a_hint_and_never_prints_it(
     cli = make_cli(tmp_path / "project")
     wrong = TOKEN[:-1] + "X"
     with _stand_in(project_db) as stand_in:
-        result = cli(
+        result = cli.process(
             "check", "--project-id", REF, SUPABASE_API_URL=stand_in.url, SUPABASE_ACCESS_TOKEN=wrong
         )
 
@@ -256,7 +258,7 @@ def test_a_refused_token_exits_2_with_a_hint_and_never_prints_it(
 def test_a_project_id_without_a_token_exits_2_naming_the_variable(tmp_path: Path) -> None:
     cli = make_cli(tmp_path / "project")
 
-    result = cli("check", "--project-id", REF, SUPABASE_DB_PASSWORD=DB_PASSWORD)
+    result = cli.process("check", "--project-id", REF, SUPABASE_DB_PASSWORD=DB_PASSWORD)
 
     assert_error_with_hint(result)
     assert "SUPABASE_ACCESS_TOKEN" in result.stderr
@@ -278,7 +280,7 @@ def test_a_failed_query_answer_exits_2_without_falling_back(
 ) -> None:
     cli = make_cli(tmp_path / "project")
     with _stand_in("", override=answer) as stand_in:
-        result = cli("check", "--project-id", REF, **_api_env(stand_in))
+        result = cli.process("check", "--project-id", REF, **_api_env(stand_in))
 
     assert_error_with_hint(result)
     assert words in result.stderr
@@ -289,7 +291,7 @@ def test_a_failed_query_answer_exits_2_without_falling_back(
 def test_an_unreachable_management_api_exits_2_without_falling_back(tmp_path: Path) -> None:
     cli = make_cli(tmp_path / "project")
 
-    result = cli(
+    result = cli.process(
         "generate",
         "--project-id",
         REF,
@@ -309,7 +311,7 @@ def test_a_query_endpoint_that_does_not_answer_in_time_exits_2(tmp_path: Path) -
         tmp_path / "project", '[tool.sync-schema]\nschemas = ["public"]\nstatement-timeout = 1\n'
     )
     with _stand_in("", override=(201, b"[]"), delay_s=4.0) as stand_in:
-        result = cli("check", "--project-id", REF, **_api_env(stand_in))
+        result = cli.process("check", "--project-id", REF, **_api_env(stand_in))
 
     assert_error_with_hint(result)
     assert "did not answer" in result.stderr
