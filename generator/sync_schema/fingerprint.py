@@ -115,7 +115,7 @@ def _update_with_tree(digest: hashlib._Hash, label: str, folder: Path | None) ->
 
 
 def _builtin_templates() -> Path | None:
-    # As render.BUILTIN_TEMPLATES: the wheel's copy, else the source checkout's.
+    # As layout.BUILTIN_TEMPLATES (not imported: this module stays this light).
     for folder in (_PACKAGE / "templates", _PACKAGE.parent.parent / "templates"):
         if folder.is_dir():
             return folder

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from sync_schema import naming
@@ -155,3 +156,28 @@ def file_table(
                 for key, module in jsonb_modules.items()
             ]
     return tuple(files)
+
+
+#: The built-in Jinja templates: the wheel's copy, else the source checkout's.
+BUILTIN_TEMPLATES = next(
+    p
+    for p in (
+        Path(__file__).parent / "templates",  # installed wheel
+        Path(__file__).parent.parent.parent / "templates",  # source checkout / editable install
+    )
+    if p.is_dir()
+)
+
+
+def template_sources(templates: Path | None) -> list[tuple[str, bytes]]:
+    """(name, bytes) of every template that can be loaded, the user's folder first."""
+    found: list[tuple[str, bytes]] = []
+    for label, folder in (("user", templates), ("builtin", BUILTIN_TEMPLATES)):
+        if folder is None or not folder.is_dir():
+            continue
+        found += [
+            (f"{label}:{p.relative_to(folder).as_posix()}", p.read_bytes())
+            for p in sorted(folder.rglob("*"))
+            if p.is_file()
+        ]
+    return found

@@ -10,17 +10,15 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sync_schema import __version__, fingerprint, forked, ir
 from sync_schema.config import Overrides, Settings, load_settings
-from sync_schema.drift import Change, SchemaSync
 from sync_schema.errors import SyncSchemaError
 from sync_schema.format import RUFF_CONFIG, TreeFormatter, ruff_version
-from sync_schema.layout import FORKED_FILE, OPTIONAL_FILES, SCHEMA_JSON
+from sync_schema.layout import FORKED_FILE, OPTIONAL_FILES, SCHEMA_JSON, template_sources
 from sync_schema.model import jsonb
 from sync_schema.model.plan import TreePlan, plan_tree
-from sync_schema.render import render_files, template_sources
 from sync_schema.snapshot import (
     Manifest,
     Snapshot,
@@ -29,6 +27,9 @@ from sync_schema.snapshot import (
     snapshot_json,
 )
 from sync_schema.tree_store import scan_tree
+
+if TYPE_CHECKING:
+    from sync_schema.drift import Change
 
 
 @dataclass(slots=True)
@@ -197,6 +198,8 @@ class Run:
 
 def semantic_changes(run: Run) -> list[Change]:
     """The drift from the committed snapshot, class renames included (all new without one)."""
+    from sync_schema.drift import SchemaSync  # noqa: PLC0415 - an in-sync check compares nothing
+
     if run.previous is None:
         return SchemaSync(None, run.db).compare_schemas()
     return SchemaSync(
@@ -362,6 +365,8 @@ def _render_and_format(
             warn(message)
         else:
             warnings.append(message)
+
+    from sync_schema.render import render_files  # noqa: PLC0415 - an in-sync check renders nothing
 
     # Python renders the next modules while ruff formats the batch before (on the other core).
     # Stage "render" counts rendering only; "ruff" counts the waits for ruff.

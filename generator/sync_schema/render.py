@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from sync_schema import ir
 from sync_schema.errors import ConfigError
-from sync_schema.layout import HEADER, PlannedFile
+from sync_schema.layout import BUILTIN_TEMPLATES, HEADER, PlannedFile
 from sync_schema.model import jsonb
 from sync_schema.model.builder import TreeBuilder
 from sync_schema.model.client import client_context
@@ -25,15 +25,6 @@ from sync_schema.snapshot import VersionInfo
 
 if TYPE_CHECKING:
     import jinja2
-
-BUILTIN_TEMPLATES = next(
-    p
-    for p in (
-        Path(__file__).parent / "templates",  # installed wheel
-        Path(__file__).parent.parent.parent / "templates",  # source checkout / editable install
-    )
-    if p.is_dir()
-)
 
 
 def environment(templates: Path | None = None) -> jinja2.Environment:
@@ -154,17 +145,3 @@ def _context(
         return builder.database_init()
     assert rel == "__init__.py", rel
     return builder.package_init()
-
-
-def template_sources(templates: Path | None) -> list[tuple[str, bytes]]:
-    """(name, bytes) of every template that can be loaded, the user's folder first."""
-    found: list[tuple[str, bytes]] = []
-    for label, folder in (("user", templates), ("builtin", BUILTIN_TEMPLATES)):
-        if folder is None or not folder.is_dir():
-            continue
-        found += [
-            (f"{label}:{p.relative_to(folder).as_posix()}", p.read_bytes())
-            for p in sorted(folder.rglob("*"))
-            if p.is_file()
-        ]
-    return found
