@@ -26,11 +26,12 @@ NOT_NEEDED = {
     "sync_schema.typecheck": "--impact mypy",
     "sync_schema.embedded.server": "--migrations",
     "sync_schema.scaffold": "`init`",
+    "psycopg": "reading a database through libpq (a plain URL is read by source/wire.py)",
+    "ssl": "TLS (a Unix socket has none)",
 }
 # And what a command that reads no database does not need either: the CLI's own start-up.
 NOT_NEEDED_WITHOUT_A_DATABASE = {
     **NOT_NEEDED,
-    "psycopg": "reading a database",
     "importlib.metadata": "tool versions, read from their METADATA files instead",
     "ctypes": "the atomic swap of a written tree (generate)",
 }
@@ -62,6 +63,9 @@ def test_an_in_sync_check_from_a_database_imports_no_module_it_does_not_use(
     apply_migrations(fresh_db, MIGRATIONS, pg_bin=pg_server.pg_bin)
     cli = make_cli(tmp_path / "project")
     assert cli("generate", *db_args(fresh_db, cli)).returncode == 0
+    # A home without ~/.postgresql, whose certificates would leave the read to libpq.
+    (tmp_path / "home").mkdir()
+    cli = Cli(cli.cwd, {**cli.env, "HOME": str(tmp_path / "home")})
 
     code, modules = modules_after(cli, "check", *db_args(fresh_db, cli))
 

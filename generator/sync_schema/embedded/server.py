@@ -8,6 +8,7 @@ import shlex
 import shutil
 import signal
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import quote
@@ -60,8 +61,18 @@ class TempServer:
     supabase_extensions/ for the extensions its installation lacks (real ones win).
     """
 
-    def __init__(self, pg_bin: Path | None = None, *, emulate_extensions: bool = False) -> None:
+    def __init__(
+        self,
+        pg_bin: Path | None = None,
+        *,
+        emulate_extensions: bool = False,
+        settings: Sequence[str] = (),
+        port: int = PORT,
+    ) -> None:
         self.pg_bin = find_pg_bin(pg_bin)
+        #: more `name=value` server settings, after (so over) the built-in ones
+        self.settings = tuple(settings)
+        self.port = port
         self._base: Path | None = None
         self._user: str | None = None
         self._major: int | None = None
@@ -145,14 +156,14 @@ class TempServer:
             self._initdb(initdb_options, env)
             initdbcache.save(template, self.data_dir)
         self._major = major_from_version((self.data_dir / "PG_VERSION").read_text())
-        settings = list(_SERVER_SETTINGS)
+        settings = [*_SERVER_SETTINGS, *self.settings]
         postgres: list[str] = []
         if self._emulate:
             extra_setting, postgres_path = self._provide_emulations()
             settings += extra_setting
             if postgres_path is not None:
                 postgres = ["-p", str(postgres_path)]
-        options = [f"-k {shlex.quote(str(self.socket_dir))}", f"-p {PORT}"]
+        options = [f"-k {shlex.quote(str(self.socket_dir))}", f"-p {self.port}"]
         options += [f"-c {shlex.quote(setting)}" for setting in settings]
         self._running = True  # from here on a postmaster may exist even if pg_ctl fails
         start = run_tool(
@@ -360,7 +371,7 @@ class TempServer:
     def dsn(self, dbname: str = "postgres") -> str:
         """Return a libpq URI for dbname over the server's unix socket (trust auth, no password)."""
         host = quote(str(self.socket_dir), safe="/")
-        return f"postgresql://postgres@/{quote(dbname, safe='')}?host={host}&port={PORT}"
+        return f"postgresql://postgres@/{quote(dbname, safe='')}?host={host}&port={self.port}"
 
     def psql(self, sql: str, dbname: str = "postgres") -> str:
         """Run SQL through psql and return its unaligned, tuples-only output."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sync_schema.errors import ConfigError
+from sync_schema.errors import ConfigError, DatabaseError
 
 DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
 
@@ -250,6 +250,41 @@ CATALOG_KINDS = (
     "functions",
     "function_args",
 )
+
+
+def silence_limit(statement_timeout_ms: int) -> float:
+    """How long the client waits for a reply: the server's own limit, plus a margin.
+
+    The margin (as long as the timeout, 2 to 10 s) covers the rows' transfer and a busy
+    client; past it, the server's statement timeout should long have answered.
+    """
+    seconds = statement_timeout_ms / 1000
+    return seconds + min(max(seconds, 2.0), 10.0)
+
+
+def _raise_it(statement_timeout_ms: int) -> str:
+    return (
+        f"raise statement-timeout in [tool.sync-schema] (milliseconds, now "
+        f"{statement_timeout_ms}; statement_timeout_ms= for the guard)"
+    )
+
+
+def silence_error(seconds: float, statement_timeout_ms: int) -> DatabaseError:
+    """The server did not answer within `seconds` (the statement timeout plus a margin)."""
+    return DatabaseError(
+        f"the server stopped answering: no reply for {seconds:g} s "
+        "(the statement timeout plus a margin)",
+        hint="check the server and the network or proxy between; if the catalog is just "
+        f"slow to read, {_raise_it(statement_timeout_ms)}",
+    )
+
+
+def statement_timeout_error(statement_timeout_ms: int) -> DatabaseError:
+    """The server cancelled the catalog read at its statement timeout."""
+    return DatabaseError(
+        f"catalog query exceeded the statement timeout ({statement_timeout_ms} ms)",
+        hint=f"{_raise_it(statement_timeout_ms)}, or check the server's load and locks",
+    )
 
 
 def catalog_statement(

@@ -26,6 +26,9 @@ from sync_schema.source.catalog import (
     PINNED_SETTINGS,
     catalog_statement,
     check_statement_timeout,
+    silence_error,
+    silence_limit,
+    statement_timeout_error,
 )
 from sync_schema.source.management_api import QueryEndpoint
 
@@ -145,7 +148,7 @@ def introspect_connection(
     check_statement_timeout(statement_timeout_ms)
     log = log if log is not None else QueryLog()
     params = {"schemas": list(schemas)}
-    watchdog = Watchdog(conn, _silence_limit(statement_timeout_ms))
+    watchdog = Watchdog(conn, silence_limit(statement_timeout_ms))
     try:
         with (
             gcpause.paused(),
@@ -176,36 +179,14 @@ def _introspection_error(
     exc: psycopg.Error, watchdog: Watchdog, statement_timeout_ms: int
 ) -> DatabaseError:
     """The DatabaseError that explains `exc`."""
-    raise_it = (
-        f"raise statement-timeout in [tool.sync-schema] (milliseconds, now "
-        f"{statement_timeout_ms}; statement_timeout_ms= for the guard)"
-    )
     if watchdog.fired:
-        return DatabaseError(
-            f"the server stopped answering: no reply for {watchdog.seconds:g} s "
-            "(the statement timeout plus a margin)",
-            hint="check the server and the network or proxy between; if the catalog is just "
-            f"slow to read, {raise_it}",
-        )
+        return silence_error(watchdog.seconds, statement_timeout_ms)
     if isinstance(exc, psycopg.errors.QueryCanceled):
-        return DatabaseError(
-            f"catalog query exceeded the statement timeout ({statement_timeout_ms} ms)",
-            hint=f"{raise_it}, or check the server's load and locks",
-        )
+        return statement_timeout_error(statement_timeout_ms)
     return DatabaseError(
         f"introspection failed: {_first_line(str(exc))}",
         hint="check that the role can connect and use the schemas",
     )
-
-
-def _silence_limit(statement_timeout_ms: int) -> float:
-    """How long the client waits for a reply: the server's own limit, plus a margin.
-
-    The margin (as long as the timeout, 2 to 10 s) covers the rows' transfer and a busy
-    client; past it, the server's statement timeout should long have answered.
-    """
-    seconds = statement_timeout_ms / 1000
-    return seconds + min(max(seconds, 2.0), 10.0)
 
 
 class Watchdog:
@@ -292,7 +273,7 @@ def introspect_via_api(
     log = log if log is not None else QueryLog()
     sql = catalog_statement(schemas, statement_timeout_ms=statement_timeout_ms)
     start = time.perf_counter()
-    rows = management_api.run_query(endpoint, sql, timeout_s=_silence_limit(statement_timeout_ms))
+    rows = management_api.run_query(endpoint, sql, timeout_s=silence_limit(statement_timeout_ms))
     log.seconds += time.perf_counter() - start
     log.count += 1
     log.statements.append(sql.split("\n", 1)[0])
