@@ -25,6 +25,7 @@ from sync_schema.errors import DatabaseError
 from sync_schema.source import introspect, wire
 from sync_schema.source.build import database_from_document
 from tests.conftest import MIGRATIONS, ROLE_PASSWORD, dbname
+from tests.server.test_introspect import StallingProxy
 
 pytestmark = pytest.mark.postgres
 
@@ -215,3 +216,24 @@ def test_without_tls_the_server_refuses_and_libpq_is_left_to_say_so(
 
     with pytest.raises(wire.Unsupported):
         read(dsn + "?sslmode=disable")
+
+
+# --- a server that stops answering --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("replies", [1, 2], ids=["after-login", "after-begin"])
+def test_a_server_that_stops_answering_is_reported_not_waited_on(
+    fresh_db: str, pg_server: TempServer, replies: int
+) -> None:
+    pg_server.psql("create table t (id int primary key)", dbname(fresh_db))
+    proxy = StallingProxy(str(pg_server.socket_dir / f".s.PGSQL.{pg_server.port}"), replies)
+    try:
+        dsn = f"postgresql://postgres@127.0.0.1:{proxy.port}/{dbname(fresh_db)}?sslmode=disable"
+        with pytest.raises(DatabaseError) as caught:
+            read(dsn, timeout_ms=500)
+    finally:
+        proxy.close()
+
+    assert "stopped answering: no reply for 2.5 s" in caught.value.message
+    assert "statement-timeout" in caught.value.hint
+    assert proxy.dropped_bytes > 0

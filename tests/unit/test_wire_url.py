@@ -1,7 +1,9 @@
-"""The wire client's URL reading: what it accepts, libpq reads the same; the rest is libpq's."""
+"""The wire client without a server: its URL reading (libpq's, or none) and its transaction guard."""
 
 from __future__ import annotations
 
+import io
+import struct
 from pathlib import Path
 from urllib.parse import quote
 
@@ -114,3 +116,28 @@ def test_pg_variables_and_a_postgresql_folder_turn_the_wire_read_off(
     (tmp_path / ".postgresql").mkdir()
     with pytest.raises(wire.Unsupported):
         wire.check_environment({})
+
+
+def _backend(kind: bytes, body: bytes) -> bytes:
+    return kind + struct.pack("!i", len(body) + 4) + body
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        _backend(b"C", b"BEGIN\0") + _backend(b"C", b"SET\0") + _backend(b"Z", b"I"),
+        _backend(b"E", b"SERROR\0C25P01\0Mno transaction blocks here\0\0") + _backend(b"Z", b"I"),
+        _backend(b"C", b"BEGIN\0")
+        + _backend(b"E", b"SERROR\0C22023\0Mbad\0\0")
+        + _backend(b"Z", b"E"),
+    ],
+    ids=["not-in-a-transaction", "begin-refused", "set-failed"],
+)
+def test_the_catalog_read_is_never_sent_outside_its_read_only_transaction(answer: bytes) -> None:
+    with pytest.raises(wire.Unsupported):
+        wire._expect_transaction(io.BytesIO(answer))
+
+
+def test_the_catalog_read_follows_a_begun_transaction() -> None:
+    answer = _backend(b"C", b"BEGIN\0") + _backend(b"C", b"SET\0") + _backend(b"Z", b"T")
+    wire._expect_transaction(io.BytesIO(answer))

@@ -191,14 +191,16 @@ def read_catalog(
     try:
         sock, stream = _start(sock, target)
         sock.settimeout(silence)
-        # Two queries sent at once: the transaction and its timeout, then the read.
         begin = (
             "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; "
             f"SET LOCAL statement_timeout = {int(statement_timeout_ms)}"
         )
-        sock.sendall(_message(b"Q", _cstr(begin)) + _message(b"Q", _cstr(sql)))
         try:
-            _expect_ready(stream)
+            # The read is sent only once the server is inside that transaction: a pooler that
+            # refuses transactions would otherwise run it bare, with no timeout.
+            sock.sendall(_message(b"Q", _cstr(begin)))
+            _expect_transaction(stream)
+            sock.sendall(_message(b"Q", _cstr(sql)))
             document = _read_one_value(stream, statement_timeout_ms)
         except TimeoutError:
             raise silence_error(silence, statement_timeout_ms) from None
@@ -389,15 +391,15 @@ class _Scram:
             raise Unsupported("the server's SCRAM signature is wrong")
 
 
-def _expect_ready(stream: BinaryIO) -> None:
-    """The answers to BEGIN and SET; Unsupported if the server refused either."""
+def _expect_transaction(stream: BinaryIO) -> None:
+    """The answers to BEGIN and SET: Unsupported unless the server is now in that transaction."""
     failed = False
     while True:
-        kind, _body = _read_message(stream)
+        kind, body = _read_message(stream)
         if kind == b"E":
             failed = True
         elif kind == b"Z":
-            if failed:
+            if failed or body != b"T":  # T: inside a transaction block
                 raise Unsupported("the server refused the read-only transaction")
             return
 
