@@ -75,7 +75,7 @@ def test_an_accepted_url_reads_as_libpq_reads_it(
     assert int(libpq.get("port") or 5432) == target.port
     assert libpq.get("user") == target.user
     assert libpq.get("password") == target.password
-    assert libpq.get("dbname", target.user) == target.dbname
+    assert (libpq.get("dbname") or target.user) == target.dbname
 
 
 @pytest.mark.parametrize("url", REFUSED)
@@ -98,7 +98,8 @@ def test_any_url_it_accepts_libpq_reads_the_same(
     except wire.Unsupported:
         return
     libpq = conninfo_to_dict(url)
-    assert (libpq.get("user"), libpq.get("password"), libpq.get("dbname")) == (
+    dbname = libpq.get("dbname") or libpq.get("user")  # libpq's default database: the user's
+    assert (libpq.get("user"), libpq.get("password"), dbname) == (
         target.user,
         target.password,
         target.dbname,

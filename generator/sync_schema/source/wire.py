@@ -102,7 +102,9 @@ def check_environment(env: Mapping[str, str]) -> None:
 
 def parse_url(dsn: str) -> Target:
     """The target of a `postgresql://` URL; Unsupported for anything libpq might read otherwise."""
-    scheme, sep, rest = dsn.strip().partition("://")
+    if any(ch <= " " or ch == "\x7f" or ch.isspace() for ch in dsn):
+        raise Unsupported("raw spaces or control characters (libpq keeps them, Python strips)")
+    scheme, sep, rest = dsn.partition("://")
     if not sep or scheme.lower() not in ("postgresql", "postgres"):
         raise Unsupported("not a postgresql:// URL")
     rest, _, query = rest.partition("?")
@@ -144,7 +146,8 @@ def parse_url(dsn: str) -> Target:
         host=host,
         port=int(port_text),
         user=user,
-        dbname=params.get("dbname", _decode(path) if slash and path else user),
+        # libpq's default database is the user's name; an empty name is no name.
+        dbname=params.get("dbname", _decode(path) if slash else "") or user,
         password=password_value,
         sslmode=sslmode,
         application_name=params.get("application_name", "sync-schema"),
