@@ -42,6 +42,8 @@ class Stats:
     warnings: list[str] = field(default_factory=list)
     #: the migrations fingerprint of the database loaded (None: a live one, or flags in use)
     source: str | None = None
+    #: which client read the catalog (source/read.py)
+    reader: str = ""
     _inner: list[float] = field(default_factory=list)  # time of stages nested in open ones
 
     @contextmanager
@@ -77,13 +79,14 @@ def load_database(
     settings: Settings, stats: Stats | None = None, *, migrations_limit: int | None = None
 ) -> ir.Database:
     """Introspect the live database, or an embedded one built from the migrations."""
-    from sync_schema.source import introspect  # noqa: PLC0415 - psycopg costs import time; load on use
+    from sync_schema.source.catalog import QueryLog  # noqa: PLC0415
+    from sync_schema.source.read import read_database  # noqa: PLC0415
 
     stats = stats if stats is not None else Stats()
     # Before the server reads the migrations: an edit made meanwhile then fails to match.
     plain = plain_source(settings)
     stats.source = fingerprint.compute(plain) if plain is not None else None
-    log = introspect.QueryLog()
+    log = QueryLog()
     with ExitStack() as stack:
         # A connection string, the Management API's query endpoint, or (None) the migrations.
         dsn = settings.query_endpoint or settings.db_url
@@ -100,7 +103,7 @@ def load_database(
                     )
                 )
         with stats.stage("introspect"):
-            db = introspect.introspect(
+            db = read_database(
                 dsn,
                 settings.schemas,
                 statement_timeout_ms=settings.statement_timeout_ms,
@@ -108,6 +111,7 @@ def load_database(
             )
     stats.queries += log.count
     stats.query_seconds += log.seconds
+    stats.reader = log.reader
     # Introspection builds the IR as its last step: report that apart from the catalog reads.
     stats.stages["introspect"] -= log.build_seconds
     stats.stages["build IR"] = stats.stages.get("build IR", 0.0) + log.build_seconds

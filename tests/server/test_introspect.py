@@ -18,7 +18,8 @@ from sync_schema import ir
 from sync_schema.embedded.migrations import apply_migrations
 from sync_schema.embedded.server import TempServer
 from sync_schema.errors import DatabaseError
-from sync_schema.source.introspect import QueryLog, introspect, read_only_transaction
+from sync_schema.source.catalog import QueryLog
+from sync_schema.source.introspect import introspect, read_only_transaction
 from tests.conftest import MIGRATIONS
 
 pytestmark = pytest.mark.postgres

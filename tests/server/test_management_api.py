@@ -135,7 +135,7 @@ def test_the_one_statement_decodes_to_the_rows_and_types_of_the_direct_read(
         introspect.read_only_transaction(conn),
     ):
         direct = introspect._fetch_all(
-            conn, catalog.CATALOG_QUERIES, {"schemas": list(schemas)}, introspect.QueryLog()
+            conn, catalog.CATALOG_QUERIES, {"schemas": list(schemas)}, catalog.QueryLog()
         )
     with psycopg.connect(project_db, autocommit=True) as conn:
         row = conn.execute(catalog.catalog_statement(schemas)).fetchone()

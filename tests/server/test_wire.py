@@ -237,3 +237,15 @@ def test_a_server_that_stops_answering_is_reported_not_waited_on(
     assert "stopped answering: no reply for 2.5 s" in caught.value.message
     assert "statement-timeout" in caught.value.hint
     assert proxy.dropped_bytes > 0
+
+
+def test_a_catalog_above_the_size_limit_is_left_to_psycopg(
+    fresh_db: str, pg_server: TempServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pg_server.psql("create table t (a int, b int, c int)", dbname(fresh_db))
+    monkeypatch.setattr(wire, "MAX_COLUMNS", 3)
+    assert database_from_document(("public",), read(fresh_db)).tables[0].name == "t"
+
+    monkeypatch.setattr(wire, "MAX_COLUMNS", 2)
+    with pytest.raises(wire.Unsupported):
+        read(fresh_db)

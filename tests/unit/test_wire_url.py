@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from psycopg.conninfo import conninfo_to_dict
 
+from sync_schema.errors import DatabaseError
 from sync_schema.source import wire
 
 ACCEPTED = [
@@ -98,8 +99,8 @@ def test_any_url_it_accepts_libpq_reads_the_same(
     except wire.Unsupported:
         return
     libpq = conninfo_to_dict(url)
-    dbname = libpq.get("dbname") or libpq.get("user")  # libpq's default database: the user's
-    assert (libpq.get("user"), libpq.get("password"), dbname) == (
+    database = libpq.get("dbname") or libpq.get("user")  # libpq's default database: the user's
+    assert (libpq.get("user"), libpq.get("password"), database) == (
         target.user,
         target.password,
         target.dbname,
@@ -123,10 +124,18 @@ def _backend(kind: bytes, body: bytes) -> bytes:
     return kind + struct.pack("!i", len(body) + 4) + body
 
 
+def _count_row(count: int) -> bytes:
+    text = str(count).encode()
+    return _backend(b"D", struct.pack("!hi", 1, len(text)) + text)
+
+
 @pytest.mark.parametrize(
     "answer",
     [
-        _backend(b"C", b"BEGIN\0") + _backend(b"C", b"SET\0") + _backend(b"Z", b"I"),
+        _backend(b"C", b"BEGIN\0")
+        + _backend(b"C", b"SET\0")
+        + _count_row(3)
+        + _backend(b"Z", b"I"),
         _backend(b"E", b"SERROR\0C25P01\0Mno transaction blocks here\0\0") + _backend(b"Z", b"I"),
         _backend(b"C", b"BEGIN\0")
         + _backend(b"E", b"SERROR\0C22023\0Mbad\0\0")
@@ -136,9 +145,19 @@ def _backend(kind: bytes, body: bytes) -> bytes:
 )
 def test_the_catalog_read_is_never_sent_outside_its_read_only_transaction(answer: bytes) -> None:
     with pytest.raises(wire.Unsupported):
-        wire._expect_transaction(io.BytesIO(answer))
+        wire._value_in_transaction(io.BytesIO(answer), 30_000)
 
 
 def test_the_catalog_read_follows_a_begun_transaction() -> None:
-    answer = _backend(b"C", b"BEGIN\0") + _backend(b"C", b"SET\0") + _backend(b"Z", b"T")
-    wire._expect_transaction(io.BytesIO(answer))
+    answer = _backend(b"C", b"BEGIN\0") + _backend(b"C", b"SET\0") + _count_row(3)
+    assert wire._value_in_transaction(io.BytesIO(answer + _backend(b"Z", b"T")), 30_000) == "3"
+
+
+def test_a_timeout_while_sizing_the_catalog_is_reported_not_retried() -> None:
+    cancelled = b"SERROR\0C57014\0Mcanceling statement due to statement timeout\0\0"
+    answer = _backend(b"C", b"BEGIN\0") + _backend(b"E", cancelled) + _backend(b"Z", b"E")
+
+    with pytest.raises(DatabaseError) as caught:
+        wire._value_in_transaction(io.BytesIO(answer), 250)
+
+    assert "statement timeout (250 ms)" in caught.value.message

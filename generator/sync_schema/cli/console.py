@@ -119,7 +119,10 @@ def print_files(console: Console, settings: Settings, tree: TreeDiff) -> None:
 
 
 def print_stats(console: Console, stats: Stats) -> None:
-    console.err(f"catalog queries: {stats.queries} in {stats.query_seconds * 1000:.1f} ms")
+    console.err(
+        f"catalog queries: {stats.queries} in {stats.query_seconds * 1000:.1f} ms"
+        + (f", read by {stats.reader}" if stats.reader else "")
+    )
     for stage, seconds in stats.stages.items():
         console.err(f"  {stage:<16} {seconds * 1000:8.1f} ms")
 

@@ -12,15 +12,10 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sync_schema.cli.secrets import secret_values
 from sync_schema.errors import redact
 from sync_schema.fingerprint import display
-
-if TYPE_CHECKING:
-    from sync_schema import ir
-    from sync_schema.config import Settings
 
 _OPTIONS = ("--db-url", "--out")
 
@@ -59,7 +54,7 @@ def fast_db_check(argv: list[str]) -> int | None:
 
     forked.interrupt_once_on(signal.SIGINT, signal.SIGTERM)
     from sync_schema.config import Overrides, load_settings  # noqa: PLC0415
-    from sync_schema.pipeline import Run, tree_is_current  # noqa: PLC0415
+    from sync_schema.pipeline import Run, load_database, tree_is_current  # noqa: PLC0415
     from sync_schema.tree_store import read_snapshot_file  # noqa: PLC0415
 
     out = given.get("--out")
@@ -71,7 +66,7 @@ def fast_db_check(argv: list[str]) -> int | None:
         if settings.notes:
             return None  # the CLI prints them once, whatever it finds
         shown = secret_values(settings)
-        db = _read_database(settings)
+        db = load_database(settings)
         if db.is_empty or not tree_is_current(
             Run.of(settings, db, read_snapshot_file(settings.out))
         ):
@@ -89,23 +84,6 @@ def fast_db_check(argv: list[str]) -> int | None:
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
     return 0
-
-
-def _read_database(settings: Settings) -> ir.Database:
-    """The database at --db-url, read without psycopg where the URL and server allow it."""
-    from sync_schema.source import wire  # noqa: PLC0415
-    from sync_schema.source.build import database_from_document  # noqa: PLC0415
-
-    assert settings.db_url is not None  # the fast path takes --db-url only
-    try:
-        document = wire.read_catalog(
-            settings.db_url, settings.schemas, statement_timeout_ms=settings.statement_timeout_ms
-        )
-    except wire.Unsupported:
-        from sync_schema.pipeline import load_database  # noqa: PLC0415
-
-        return load_database(settings)
-    return database_from_document(settings.schemas, document)
 
 
 def _cli_failure(shown: tuple[str, ...], exc: BaseException | None) -> int:

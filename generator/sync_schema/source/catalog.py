@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from sync_schema.errors import ConfigError, DatabaseError
 
@@ -214,6 +215,19 @@ ORDER BY n.nspname, p.proname, p.oid, arg.ord
 """
 
 
+@dataclass(slots=True)
+class QueryLog:
+    """What introspection asked of the server: the floor of its cost."""
+
+    count: int = 0
+    seconds: float = 0.0
+    statements: list[str] = field(default_factory=list)
+    #: time spent assembling the rows into the IR, after the queries
+    build_seconds: float = 0.0
+    #: which client read the catalog: "psycopg", "the standard library" or "the Management API"
+    reader: str = "psycopg"
+
+
 def check_statement_timeout(statement_timeout_ms: int) -> None:
     """Refuse a timeout the server would read as "no limit" (0) or reject (negative)."""
     if (
@@ -320,6 +334,17 @@ def catalog_statement(
     return (
         f"SELECT pg_catalog.json_build_object(\n{parts}\n) AS catalog\n"
         f"FROM (SELECT {pins} AS ok) pin"
+    )
+
+
+def column_count_statement(schemas: Sequence[str]) -> str:
+    """How many columns the schemas' relations and types have: the catalog's size, cheaply."""
+    return (
+        "SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute a "
+        "JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) a.attrelid "
+        "JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace "
+        f"WHERE n.nspname OPERATOR(pg_catalog.=) ANY ({_text_array_literal(schemas)}) "
+        "AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
     )
 
 

@@ -9,7 +9,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, cast
 
@@ -24,6 +23,7 @@ from sync_schema.source.catalog import (
     CATALOG_QUERIES,
     DEFAULT_STATEMENT_TIMEOUT_MS,
     PINNED_SETTINGS,
+    QueryLog,
     catalog_statement,
     check_statement_timeout,
     silence_error,
@@ -48,17 +48,6 @@ _PERCENT_ENCODE_HINT = (
     "percent-encode the password (and user and database name) in the URL: `@` is %40, "
     "`/` is %2F, `:` is %3A; or give the password in PGPASSWORD or ~/.pgpass"
 )
-
-
-@dataclass(slots=True)
-class QueryLog:
-    """What introspection asked of the server: the floor of its cost."""
-
-    count: int = 0
-    seconds: float = 0.0
-    statements: list[str] = field(default_factory=list)
-    #: time spent assembling the rows into the IR, after the queries
-    build_seconds: float = 0.0
 
 
 def connect(dsn: str) -> psycopg.Connection[Any]:
@@ -276,6 +265,7 @@ def introspect_via_api(
     rows = management_api.run_query(endpoint, sql, timeout_s=silence_limit(statement_timeout_ms))
     log.seconds += time.perf_counter() - start
     log.count += 1
+    log.reader = "the Management API"
     log.statements.append(sql.split("\n", 1)[0])
     document = rows[0].get("catalog") if len(rows) == 1 and isinstance(rows[0], dict) else rows
     start = time.perf_counter()
