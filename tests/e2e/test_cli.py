@@ -572,9 +572,11 @@ def test_a_wrong_password_exits_2_and_no_output_names_it(
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("verbose", [True, False], ids=["typer-app", "fast-check"])
 def test_a_statement_timeout_exits_2_naming_it_without_the_password(
-    tmp_path: Path, pg_server: TempServer, fresh_db: str
+    tmp_path: Path, pg_server: TempServer, fresh_db: str, verbose: bool
 ) -> None:
+    # Without --verbose, `check --db-url URL --out DIR` is answered by the entry's fast path.
     pg_server.psql(
         "do $$ begin for i in 1..400 loop execute format("
         "'create table t%s (id int primary key, a text, b jsonb, c numeric(8, 2))', i); "
@@ -583,33 +585,13 @@ def test_a_statement_timeout_exits_2_naming_it_without_the_password(
     )
     cli = make_cli(tmp_path / "project", MINIMAL_CONFIG + "statement-timeout = 1\n")
     dsn = fresh_db.replace("postgres@", f"postgres:{PASSWORD}@", 1)
+    args = ["--verbose"] if verbose else []
 
-    result = cli.process("check", "--verbose", "--db-url", dsn, "--out", str(cli.cwd / "schemas"))
-
-    assert_error_with_hint(result)
-    assert "statement timeout" in result.stderr
-    assert PASSWORD not in result.stdout + result.stderr
-
-
-@pytest.mark.postgres
-def test_the_fast_check_reports_a_statement_timeout_as_the_cli_does(
-    tmp_path: Path, pg_server: TempServer, fresh_db: str
-) -> None:
-    # `check --db-url URL --out DIR` alone reads a plain URL without psycopg (source/wire.py).
-    pg_server.psql(
-        "do $$ begin for i in 1..400 loop execute format("
-        "'create table t%s (id int primary key, a text, b jsonb, c numeric(8, 2))', i); "
-        "end loop; end $$",
-        dbname(fresh_db),
-    )
-    cli = make_cli(tmp_path / "project", MINIMAL_CONFIG + "statement-timeout = 1\n")
-    (tmp_path / "home").mkdir()
-    cli = Cli(cli.cwd, {**cli.env, "HOME": str(tmp_path / "home")})
-
-    result = cli.process("check", "--db-url", fresh_db, "--out", str(cli.cwd / "schemas"))
+    result = cli.process("check", *args, "--db-url", dsn, "--out", str(cli.cwd / "schemas"))
 
     assert_error_with_hint(result)
     assert "catalog query exceeded the statement timeout (1 ms)" in result.stderr
+    assert PASSWORD not in result.stdout + result.stderr
 
 
 def run_with_stdout_closed(cli: Cli, *args: str) -> tuple[int, bytes]:

@@ -21,25 +21,22 @@ def test_an_in_process_run_says_what_the_process_says(tmp_path: Path) -> None:
         ), args
 
 
+def _process_state() -> tuple[object, ...]:
+    return (
+        Path.cwd(),
+        dict(os.environ),
+        signal.getsignal(signal.SIGINT),
+        signal.getsignal(signal.SIGTERM),
+        gc.get_threshold(),
+    )
+
+
 def test_an_in_process_run_puts_back_the_folder_environment_signals_and_gc(
     tmp_path: Path,
 ) -> None:
     cli = make_cli(tmp_path / "project")
-    before = (
-        Path.cwd(),
-        dict(os.environ),
-        signal.getsignal(signal.SIGINT),
-        signal.getsignal(signal.SIGTERM),
-        gc.get_threshold(),
-    )
+    before = _process_state()
 
     assert cli("version", SYNC_SCHEMA_PROBE="1").returncode == 0
 
-    after = (
-        Path.cwd(),
-        dict(os.environ),
-        signal.getsignal(signal.SIGINT),
-        signal.getsignal(signal.SIGTERM),
-        gc.get_threshold(),
-    )
-    assert after == before
+    assert _process_state() == before
