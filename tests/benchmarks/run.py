@@ -23,6 +23,8 @@ a measured command fails.
 from __future__ import annotations
 
 import argparse
+import atexit
+import functools
 import os
 import shutil
 import sys
@@ -66,6 +68,17 @@ SCALING_MAX = 5.0  # big5000 has 5x the tables of big1000: linear or better
 IMPACT_MAX_S = 0.5  # the static scan of a 200-module app, on top of check
 
 
+@functools.cache
+def neutral_dir() -> Path:
+    """An empty folder to run in: no pyproject.toml applies, so the default options are timed.
+
+    (This repository's own [tool.sync-schema] turns the typed client on.)
+    """
+    folder = Path(tempfile.mkdtemp(prefix="sync-schema-bench-cwd-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
 def child_env() -> dict[str, str]:
     """The environment of the measured commands: no ambient database or project selection."""
     env = {
@@ -80,7 +93,7 @@ def child_env() -> dict[str, str]:
 def in_process(dsn: str) -> dict[str, Any]:
     """One generate in this process: catalog queries and the time of each stage."""
     with tempfile.TemporaryDirectory(prefix="sync-schema-bench-") as tmp:
-        settings = load_settings(Overrides(db_url=dsn, out=Path(tmp) / "pkg"), cwd=REPO)
+        settings = load_settings(Overrides(db_url=dsn, out=Path(tmp) / "pkg"), cwd=neutral_dir())
         stats = Stats()
         start = time.perf_counter()
         db = load_database(settings, stats)
@@ -116,21 +129,33 @@ def measure_cli(dsn: str, runs: int) -> dict[str, Any]:
     env = child_env()
     with tempfile.TemporaryDirectory(prefix="sync-schema-bench-") as tmp:
         ref = Path(tmp) / "ref"
-        run_child([*base, "generate", "--db-url", dsn, "--out", str(ref)], env=env)
+        run_child(
+            [*base, "generate", "--db-url", dsn, "--out", str(ref)], cwd=neutral_dir(), env=env
+        )
         generate = []
         for _ in range(runs):
             out = Path(tempfile.mkdtemp(prefix="gen-", dir=tmp))
             generate.append(
-                run_child([*base, "generate", "--db-url", dsn, "--out", str(out)], env=env)
+                run_child(
+                    [*base, "generate", "--db-url", dsn, "--out", str(out)],
+                    cwd=neutral_dir(),
+                    env=env,
+                )
             )
             shutil.rmtree(out)
         check = [
-            run_child([*base, "check", "--db-url", dsn, "--out", str(ref)], env=env)
+            run_child(
+                [*base, "check", "--db-url", dsn, "--out", str(ref)], cwd=neutral_dir(), env=env
+            )
             for _ in range(runs)
         ]
         # --full skips the recorded-hash shortcut: the cost of a check that must regenerate.
         check_full = [
-            run_child([*base, "check", "--full", "--db-url", dsn, "--out", str(ref)], env=env)
+            run_child(
+                [*base, "check", "--full", "--db-url", dsn, "--out", str(ref)],
+                cwd=neutral_dir(),
+                env=env,
+            )
             for _ in range(runs)
         ]
     return {
@@ -146,7 +171,9 @@ def measure_impact(server: TempServer, size: str, dsn: str, runs: int, seed: int
     env = child_env()
     with tempfile.TemporaryDirectory(prefix="sync-schema-bench-") as tmp:
         ref = Path(tmp) / "schemas"  # the app imports the package by this name
-        run_child([*base, "generate", "--db-url", dsn, "--out", str(ref)], env=env)
+        run_child(
+            [*base, "generate", "--db-url", dsn, "--out", str(ref)], cwd=neutral_dir(), env=env
+        )
         previous = read_snapshot_file(ref)
         assert previous is not None
         committed = previous.database
@@ -158,12 +185,20 @@ def measure_impact(server: TempServer, size: str, dsn: str, runs: int, seed: int
             (Path(tmp) / rel).write_text(text, encoding="utf-8")
         server.psql(bigschema.drift_sql(committed, seed), size)
         args = ["--db-url", dsn, "--out", str(ref)]
-        check = [run_child([*base, "check", *args], env=env, ok=(1,)) for _ in range(runs)]
-        check_impact = [
-            run_child([*base, "check", "--impact", "--app-dir", str(app), *args], env=env, ok=(1,))
+        check = [
+            run_child([*base, "check", *args], cwd=neutral_dir(), env=env, ok=(1,))
             for _ in range(runs)
         ]
-        settings = load_settings(Overrides(db_url=dsn, out=ref), cwd=REPO)
+        check_impact = [
+            run_child(
+                [*base, "check", "--impact", "--app-dir", str(app), *args],
+                cwd=neutral_dir(),
+                env=env,
+                ok=(1,),
+            )
+            for _ in range(runs)
+        ]
+        settings = load_settings(Overrides(db_url=dsn, out=ref), cwd=neutral_dir())
         live = load_database(settings)
         changes = SchemaSync(committed, live).compare_schemas()
         scans = []
