@@ -145,12 +145,12 @@ def _count_row(count: int) -> bytes:
 )
 def test_the_catalog_read_is_never_sent_outside_its_read_only_transaction(answer: bytes) -> None:
     with pytest.raises(wire.Unsupported):
-        wire._value_in_transaction(io.BytesIO(answer), 30_000)
+        wire._one_value(io.BytesIO(answer), 30_000)
 
 
 def test_the_catalog_read_follows_a_begun_transaction() -> None:
     answer = _backend(b"C", b"BEGIN\0") + _backend(b"C", b"SET\0") + _count_row(3)
-    assert wire._value_in_transaction(io.BytesIO(answer + _backend(b"Z", b"T")), 30_000) == "3"
+    assert wire._one_value(io.BytesIO(answer + _backend(b"Z", b"T")), 30_000) == "3"
 
 
 def test_a_timeout_while_sizing_the_catalog_is_reported_not_retried() -> None:
@@ -158,6 +158,6 @@ def test_a_timeout_while_sizing_the_catalog_is_reported_not_retried() -> None:
     answer = _backend(b"C", b"BEGIN\0") + _backend(b"E", cancelled) + _backend(b"Z", b"E")
 
     with pytest.raises(DatabaseError) as caught:
-        wire._value_in_transaction(io.BytesIO(answer), 250)
+        wire._one_value(io.BytesIO(answer), 250)
 
     assert "statement timeout (250 ms)" in caught.value.message

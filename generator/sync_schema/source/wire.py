@@ -211,11 +211,11 @@ def read_catalog(
             # The read is sent only once the server is inside that transaction: a pooler that
             # refuses transactions would otherwise run it bare, with no timeout.
             sock.sendall(_message(b"Q", _cstr(begin)))
-            columns = int(_value_in_transaction(stream, statement_timeout_ms))
+            columns = int(_one_value(stream, statement_timeout_ms))
             if columns > MAX_COLUMNS:
                 raise Unsupported("a catalog big enough that psycopg reads it faster")
             sock.sendall(_message(b"Q", _cstr(sql)))
-            document = _read_one_value(stream, statement_timeout_ms)
+            document = _one_value(stream, statement_timeout_ms)
         except TimeoutError:
             raise silence_error(silence, statement_timeout_ms) from None
         # The document is read; if the goodbye is lost, the server ends the transaction itself.
@@ -405,8 +405,13 @@ class _Scram:
             raise Unsupported("the server's SCRAM signature is wrong")
 
 
-def _value_in_transaction(stream: BinaryIO, statement_timeout_ms: int) -> str:
-    """The one value of BEGIN, SET and a SELECT: Unsupported unless now in that transaction."""
+def _one_value(stream: BinaryIO, statement_timeout_ms: int) -> str:
+    """The one value a query returns, read up to ReadyForQuery, still inside the transaction.
+
+    A statement timeout is reported; any other failure, another number of values, or a
+    server that is not inside a transaction block is left to psycopg, which reads again and
+    reports it in its own words.
+    """
     error: dict[str, str] | None = None
     values: list[str] = []
     while True:
@@ -416,11 +421,14 @@ def _value_in_transaction(stream: BinaryIO, statement_timeout_ms: int) -> str:
         elif kind == b"D":
             values.append(_single_value(body))
         elif kind == b"Z":
-            if error is not None and error.get("C") == _SQLSTATE_QUERY_CANCELED:
-                raise statement_timeout_error(statement_timeout_ms)
-            if error is not None or body != b"T" or len(values) != 1:  # T: in a transaction
-                raise Unsupported("the server refused the read-only transaction")
-            return values[0]
+            break
+    if error is not None and error.get("C") == _SQLSTATE_QUERY_CANCELED:
+        raise statement_timeout_error(statement_timeout_ms)
+    if error is not None or body != b"T":  # T: inside a transaction block
+        raise Unsupported("the server refused the statement or the read-only transaction")
+    if len(values) != 1:
+        raise Unsupported("not exactly one value")
+    return values[0]
 
 
 def _single_value(body: bytes) -> str:
@@ -430,28 +438,6 @@ def _single_value(body: bytes) -> str:
     if count != 1 or length < 0:
         raise Unsupported("an unexpected row")
     return body[6 : 6 + length].decode("utf-8")
-
-
-def _read_one_value(stream: BinaryIO, statement_timeout_ms: int) -> str:
-    """The one value of the catalog statement's one row, as text."""
-    values: list[str] = []
-    error: dict[str, str] | None = None
-    while True:
-        kind, body = _read_message(stream)
-        if kind == b"D":
-            values.append(_single_value(body))
-        elif kind == b"E":
-            error = _error_fields(body)
-        elif kind == b"Z":
-            break
-    if error is not None:
-        if error.get("C") == _SQLSTATE_QUERY_CANCELED:
-            raise statement_timeout_error(statement_timeout_ms)
-        # The psycopg path reads it again and reports it in its words.
-        raise Unsupported("the catalog statement failed")
-    if len(values) != 1:
-        raise Unsupported("not exactly one row")
-    return values[0]
 
 
 def _error_fields(body: bytes) -> dict[str, str]:
