@@ -28,7 +28,7 @@ from sync_schema.cli.impact import (
 )
 from sync_schema.cli.options import DatabaseFlags, DiffFormat, ReportFormat, database_command
 from sync_schema.cli.secrets import secret_values
-from sync_schema.cli.steps import check_hash, load_tree, read_source
+from sync_schema.cli.steps import check_hash, compare_package, load_tree, read_source
 from sync_schema.config import load_settings
 from sync_schema.errors import redact
 from sync_schema.pipeline import (
@@ -65,13 +65,13 @@ def generate_cmd(
         settings = load_settings(overrides)
         request = impact_request(settings, flags.impact, flags.app_dir, commit=commit)
         stats = Stats()
-        run, files = load_tree(settings, console, stats, flags.verbose)
+        loaded, files = load_tree(settings, console, stats, flags.verbose)
         files = with_fresh_source(files, stats)
-        db, previous = run.db, run.previous
+        db, previous = loaded.db, loaded.previous
         # Without a previous snapshot every object is new: a count says more than a list.
-        changes = semantic_changes(run) if previous is not None else []
+        changes = semantic_changes(loaded) if previous is not None else []
         # Before the write: the type check compares the committed package with the new one.
-        found = app_impact(request, run, changes, lambda: files)
+        found = app_impact(request, loaded, changes, lambda: files)
         shown = found if request is not None and request.show else None
         with stats.stage("write"):
             tree = write_tree(settings.out, files, force=force)
@@ -139,27 +139,27 @@ def check_cmd(
             console.out(f"{display(settings.out)}/ is in sync with the {settings.source_label}.")
             return EXIT_IN_SYNC
         stats = Stats()
-        run = read_source(settings, console, stats)
+        loaded = read_source(settings, console, stats)
         if hash_only:
-            return check_hash(console, run, request)
+            return check_hash(console, loaded, request)
         tree = None  # None: schema.json's recorded hashes prove the tree current
         files: dict[str, str] = {}
-        if full or not tree_is_current(run, stats):
-            files = build_files(run, stats, warn=lambda m: console.err(f"warning: {m}"))
+        if full or not tree_is_current(loaded, stats):
+            files = build_files(loaded, stats, warn=lambda m: console.err(f"warning: {m}"))
             tree = compare_tree(settings.out, files)
         if flags.verbose:
             print_stats(console, stats)
         if tree is None or tree.in_sync:
             console.out(f"{display(settings.out)}/ is in sync with the {settings.source_label}.")
             return EXIT_IN_SYNC
-        changes = semantic_changes(run)
+        changes = semantic_changes(loaded)
         console.out(
             console.paint(
                 f"Schema drift: {display(settings.out)}/ does not match the {settings.source_label}.",
                 "1",
             )
         )
-        found = app_impact(request, run, changes, lambda: files)
+        found = app_impact(request, loaded, changes, lambda: files)
         if changes:
             console.out()
             for change in changes:
@@ -197,11 +197,9 @@ def diff_cmd(
     def action(console: Console) -> int:
         settings = load_settings(overrides)
         request = impact_request(settings, flags.impact, flags.app_dir)
-        run, new_files = load_tree(settings, console, Stats(), flags.verbose)
-        db, previous = run.db, run.previous
-        changes = semantic_changes(run)
-        tree = compare_tree(settings.out, new_files)
-        found = app_impact(request, run, changes, lambda: new_files)
+        seen = compare_package(settings, console, request, flags.verbose)
+        changes, tree, found = seen.changes, seen.tree, seen.found
+        db, previous = seen.run.db, seen.run.previous
         if output_format == DiffFormat.json:
             from sync_schema import report  # noqa: PLC0415 - only the json diff and `report`
 
@@ -222,9 +220,9 @@ def diff_cmd(
             if not tree.in_sync:
                 print_files(console, settings, tree)
             if files:
-                for line in unified(settings.out, new_files):
+                for line in unified(settings.out, seen.files):
                     console.out(line)
-        return EXIT_DRIFT if (changes or not tree.in_sync) else EXIT_IN_SYNC
+        return EXIT_DRIFT if seen.drift else EXIT_IN_SYNC
 
     run(action)
 
@@ -249,12 +247,9 @@ def report_cmd(
     def action(console: Console) -> int:
         settings = load_settings(overrides)
         request = impact_request(settings, flags.impact, flags.app_dir)
-        run, new_files = load_tree(settings, console, Stats(), flags.verbose)
-        db, previous = run.db, run.previous
-        changes = semantic_changes(run)
-        tree = compare_tree(settings.out, new_files)
-        found = app_impact(request, run, changes, lambda: new_files)
-        drift = bool(changes) or not tree.in_sync
+        seen = compare_package(settings, console, request, flags.verbose)
+        changes, tree, found = seen.changes, seen.tree, seen.found
+        db, previous, drift = seen.run.db, seen.run.previous, seen.drift
         stamp = datetime.now(tz=UTC)
         from sync_schema import report  # noqa: PLC0415 - only this command writes a report
 

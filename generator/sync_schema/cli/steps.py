@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 from sync_schema import ir
 from sync_schema.cli.console import (
     EXIT_DRIFT,
@@ -15,7 +18,11 @@ from sync_schema.cli.secrets import secret_values
 from sync_schema.config import Settings
 from sync_schema.errors import SyncSchemaError
 from sync_schema.pipeline import Run, Stats, build_files, load_database, semantic_changes
-from sync_schema.tree_store import read_snapshot_file
+from sync_schema.tree_store import TreeDiff, compare_tree, read_snapshot_file
+
+if TYPE_CHECKING:
+    from sync_schema import report
+    from sync_schema.drift import Change
 
 
 def read_source(settings: Settings, console: Console, stats: Stats) -> Run:
@@ -48,6 +55,33 @@ def load_tree(
     if verbose:
         print_stats(console, stats)
     return run, files
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """The database against the committed package, as diff and report show it."""
+
+    run: Run
+    #: the tree generate would write
+    files: dict[str, str]
+    changes: list[Change]
+    tree: TreeDiff
+    found: report.AppImpact | None
+
+    @property
+    def drift(self) -> bool:
+        """Whether a schema change or a differing file makes this drift (exit 1)."""
+        return bool(self.changes) or not self.tree.in_sync
+
+
+def compare_package(
+    settings: Settings, console: Console, request: ImpactRequest | None, verbose: bool
+) -> Comparison:
+    """Render the tree for the database and compare it, change by change and file by file."""
+    run, files = load_tree(settings, console, Stats(), verbose)
+    changes = semantic_changes(run)
+    found = app_impact(request, run, changes, lambda: files)
+    return Comparison(run, files, changes, compare_tree(settings.out, files), found)
 
 
 def check_hash(console: Console, run: Run, request: ImpactRequest | None = None) -> int:
