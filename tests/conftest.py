@@ -17,6 +17,12 @@ from sync_schema.errors import DatabaseError
 
 MIGRATIONS = Path(__file__).parent.parent / "supabase" / "migrations"
 ROLE_PASSWORD = "S3cretPw"
+#: 400 tables: a catalog no read finishes within a 1 ms statement timeout.
+SLOW_CATALOG_SQL = (
+    "do $$ begin for i in 1..400 loop execute format("
+    "'create table t%s (id int primary key, a text, b jsonb, c numeric(8, 2))', i); "
+    "end loop; end $$"
+)
 
 
 def _server_bins() -> list[tuple[str, Path]]:

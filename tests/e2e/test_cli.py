@@ -25,7 +25,7 @@ from sync_schema.embedded.migrations import apply_migrations
 from sync_schema.embedded.server import TempServer
 from sync_schema.source import wire
 from sync_schema.tree_store import TreeDiff
-from tests.conftest import MIGRATIONS, dbname
+from tests.conftest import MIGRATIONS, SLOW_CATALOG_SQL, dbname
 from tests.e2e.inprocess import run_cli
 from tests.standin import SUPABASE_ENV
 
@@ -577,12 +577,7 @@ def test_a_statement_timeout_exits_2_naming_it_without_the_password(
     tmp_path: Path, pg_server: TempServer, fresh_db: str, verbose: bool
 ) -> None:
     # Without --verbose, `check --db-url URL --out DIR` is answered by the entry's fast path.
-    pg_server.psql(
-        "do $$ begin for i in 1..400 loop execute format("
-        "'create table t%s (id int primary key, a text, b jsonb, c numeric(8, 2))', i); "
-        "end loop; end $$",
-        dbname(fresh_db),
-    )
+    pg_server.psql(SLOW_CATALOG_SQL, dbname(fresh_db))
     cli = make_cli(tmp_path / "project", MINIMAL_CONFIG + "statement-timeout = 1\n")
     dsn = fresh_db.replace("postgres@", f"postgres:{PASSWORD}@", 1)
     args = ["--verbose"] if verbose else []

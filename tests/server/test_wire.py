@@ -24,7 +24,7 @@ from sync_schema.embedded.server import TempServer
 from sync_schema.errors import DatabaseError
 from sync_schema.source import introspect, wire
 from sync_schema.source.build import database_from_document
-from tests.conftest import MIGRATIONS, ROLE_PASSWORD, dbname
+from tests.conftest import MIGRATIONS, ROLE_PASSWORD, SLOW_CATALOG_SQL, dbname
 from tests.server.test_introspect import StallingProxy
 
 pytestmark = pytest.mark.postgres
@@ -105,11 +105,7 @@ def test_a_password_the_url_does_not_give_is_left_to_libpq(password_role: tuple[
 def test_a_statement_timeout_is_reported_as_psycopgs_path_reports_it(
     pg_server: TempServer, fresh_db: str
 ) -> None:
-    pg_server.psql(
-        "do $$ begin for i in 1..400 loop execute format("
-        "'create table t%s (id int primary key, a text, b jsonb)', i); end loop; end $$",
-        dbname(fresh_db),
-    )
+    pg_server.psql(SLOW_CATALOG_SQL, dbname(fresh_db))
 
     with pytest.raises(DatabaseError) as caught:
         read(fresh_db, timeout_ms=1)
